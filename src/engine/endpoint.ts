@@ -1,0 +1,245 @@
+/**
+ * The session engine: one JSON-RPC peer bound to one transport.
+ * It correlates responses with requests, runs inbound requests with an AbortSignal, routes
+ * progress, applies timeouts, and sends `notifications/cancelled` when a caller gives up
+ * (basic/utilities/cancellation, basic/utilities/progress). It knows no MCP method semantics:
+ * ServerSession and Client extend it and supply `dispatchRequest` / `dispatchNotification`.
+ */
+import { ErlmcpError, ErrorCode, McpError } from '../protocol/errors.js';
+import { classify, errorResponse } from '../protocol/jsonrpc.js';
+import type { MessageExtra, SendOptions, Transport } from '../protocol/transport.js';
+import type {
+  JSONRPCMessage,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  JSONRPCResponse,
+  ProgressNotificationParams,
+  RequestId,
+  Result,
+} from '../protocol/types.js';
+import { InboundRequest, type RequestContext } from './context.js';
+import { Outbound, type Progress, type RequestOptions } from './outbound.js';
+
+export type { RequestContext, RequestOptions, Progress };
+
+export interface EndpointOptions {
+  /** Default per-request timeout in ms (reset by progress when asked). Default 60 000. */
+  defaultTimeoutMs?: number;
+  /** Prefix for outbound request ids, so ids stay unique across the nodes of a cluster. */
+  idPrefix?: string;
+}
+
+export abstract class Endpoint {
+  protected transport: Transport | undefined;
+  private nextId = 0;
+  private readonly idPrefix: string | undefined;
+  private readonly pending = new Map<RequestId, Outbound>();
+  private readonly inbound = new Map<RequestId, InboundRequest>();
+  readonly defaultTimeoutMs: number;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+
+  constructor(options?: EndpointOptions) {
+    this.defaultTimeoutMs = options?.defaultTimeoutMs ?? 60_000;
+    this.idPrefix = options?.idPrefix;
+  }
+
+  /** Handles one inbound request; throw McpError for a wire error. */
+  protected abstract dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Result | Promise<Result>;
+  /** Handles one inbound notification other than cancelled/progress. */
+  protected abstract dispatchNotification(method: string, params: Record<string, unknown> | undefined, extra: MessageExtra | undefined): void;
+  /** Whether a JSON-RPC batch array is acceptable right now (only in 2025-03-26). */
+  protected batchAllowed(): boolean {
+    return false;
+  }
+
+  get connected(): boolean {
+    return this.transport !== undefined;
+  }
+
+  async connect(transport: Transport): Promise<void> {
+    this.transport = transport;
+    transport.onmessage = (m, extra) => this.receive(m, extra);
+    transport.onerror = (e) => this.onerror?.(e);
+    transport.onclose = () => this.handleClose();
+    await transport.start();
+  }
+
+  async close(): Promise<void> {
+    await this.transport?.close();
+  }
+
+  /** Entry point for every inbound parsed value. Never throws. */
+  receive(value: unknown, extra?: MessageExtra): void {
+    if (Array.isArray(value)) {
+      if (!this.batchAllowed() || value.length === 0) {
+        this.sendRaw(errorResponse(null, { code: ErrorCode.InvalidRequest, message: value.length === 0 ? 'Empty batch' : 'JSON-RPC batches are not supported by the negotiated protocol version' }));
+        return;
+      }
+      for (const item of value) this.receive(item, extra);
+      return;
+    }
+    const c = classify(value);
+    switch (c.kind) {
+      case 'request':
+        this.handleRequest(c.message, extra);
+        return;
+      case 'notification':
+        this.handleNotification(c.message, extra);
+        return;
+      case 'response':
+        this.handleResponse(c.message);
+        return;
+      case 'invalid':
+        this.sendRaw(errorResponse(c.id, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${c.reason}` }));
+    }
+  }
+
+  // ---------- outbound ----------
+
+  /** Sends a request and resolves with its result (rejects with McpError or ErlmcpError). */
+  request<R = Result>(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<R> {
+    const transport = this.transport;
+    if (!transport) return Promise.reject(new ErlmcpError('ERR_NOT_CONNECTED', 'Not connected'));
+    const id: RequestId = this.idPrefix === undefined ? this.nextId++ : `${this.idPrefix}${this.nextId++}`;
+    let p = params;
+    if (options?.onprogress) {
+      // The request id doubles as the progress token: unique per in-flight request.
+      const meta = p?._meta as Record<string, unknown> | undefined;
+      p = { ...p, _meta: { ...meta, progressToken: id } };
+    }
+    const message: JSONRPCRequest = p === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: p };
+    return new Promise<R>((resolve, reject) => {
+      const out = new Outbound(id, method, resolve as (r: Result) => void, reject, options, this.defaultTimeoutMs, (reason) => this.cancelOutbound(id, reason));
+      this.pending.set(id, out);
+      transport.send(message, options?.relatedRequestId === undefined ? undefined : { relatedRequestId: options.relatedRequestId }).catch((e: unknown) => {
+        this.pending.delete(id);
+        out.fail(e instanceof Error ? e : new ErlmcpError('ERR_TRANSPORT', String(e)));
+      });
+    });
+  }
+
+  notify(method: string, params?: Record<string, unknown>, options?: SendOptions): Promise<void> {
+    const transport = this.transport;
+    if (!transport) return Promise.reject(new ErlmcpError('ERR_NOT_CONNECTED', 'Not connected'));
+    const message: JSONRPCNotification = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    return transport.send(message, options);
+  }
+
+  private cancelOutbound(id: RequestId, reason: string): void {
+    const out = this.pending.get(id);
+    if (!out) return;
+    this.pending.delete(id);
+    // basic/utilities/cancellation: tell the receiver; `initialize` itself is never cancelled.
+    if (out.method !== 'initialize') {
+      this.notify('notifications/cancelled', { requestId: id, reason }, out.relatedRequestId === undefined ? undefined : { relatedRequestId: out.relatedRequestId }).catch(() => {});
+    }
+  }
+
+  private handleResponse(message: JSONRPCResponse): void {
+    const id = message.id;
+    const out = id === null ? undefined : this.pending.get(id);
+    if (!out) {
+      if (!this.onUnmatchedResponse(message)) this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `Response for unknown request id ${String(id)}`));
+      return;
+    }
+    this.pending.delete(out.id);
+    if ('error' in message) out.fail(McpError.fromObject(message.error));
+    else out.succeed(message.result);
+  }
+
+  /** Hook for responses that match no pending request here (scale-out forwards them). */
+  protected onUnmatchedResponse(_message: JSONRPCResponse): boolean {
+    return false;
+  }
+
+  /** Whether a response id belongs to a request this endpoint is waiting on. */
+  hasPending(id: RequestId): boolean {
+    return this.pending.has(id);
+  }
+
+  // ---------- inbound ----------
+
+  private handleRequest(message: JSONRPCRequest, extra: MessageExtra | undefined): void {
+    const id = message.id;
+    const req = new InboundRequest(this, message, extra);
+    this.inbound.set(id, req);
+    let result: Result | Promise<Result>;
+    try {
+      result = this.dispatchRequest(message.method, message.params, req);
+    } catch (e) {
+      this.finishError(req, e);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (r) => this.finishOk(req, r),
+        (e: unknown) => this.finishError(req, e),
+      );
+    } else {
+      this.finishOk(req, result);
+    }
+  }
+
+  private finishOk(req: InboundRequest, result: Result): void {
+    this.inbound.delete(req.id);
+    // A request the peer cancelled gets no response (basic/utilities/cancellation).
+    if (req.cancelled) return;
+    this.sendRaw({ jsonrpc: '2.0', id: req.id, result }, req.id);
+  }
+
+  private finishError(req: InboundRequest, e: unknown): void {
+    this.inbound.delete(req.id);
+    if (req.cancelled) return;
+    const error =
+      e instanceof McpError
+        ? e.toJSON()
+        : { code: ErrorCode.InternalError, message: e instanceof Error ? e.message : String(e) };
+    if (!(e instanceof McpError)) this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+    this.sendRaw(errorResponse(req.id, error), req.id);
+  }
+
+  private handleNotification(message: JSONRPCNotification, extra: MessageExtra | undefined): void {
+    const params = message.params;
+    switch (message.method) {
+      case 'notifications/cancelled': {
+        const id = params?.requestId as RequestId | undefined;
+        const req = id === undefined ? undefined : this.inbound.get(id);
+        if (req) {
+          this.inbound.delete(req.id);
+          req.cancel(typeof params?.reason === 'string' ? params.reason : 'Cancelled by peer');
+        }
+        return;
+      }
+      case 'notifications/progress': {
+        const p = params as unknown as ProgressNotificationParams | undefined;
+        const out = p ? this.pending.get(p.progressToken) : undefined;
+        if (out && p) out.progress({ progress: p.progress, total: p.total, message: p.message });
+        return;
+      }
+      default:
+        try {
+          this.dispatchNotification(message.method, params, extra);
+        } catch (e) {
+          this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+        }
+    }
+  }
+
+  /** Sends a message; failures go to onerror (the peer may simply be gone). */
+  protected sendRaw(message: JSONRPCMessage, relatedRequestId?: RequestId): void {
+    const t = this.transport;
+    if (!t) return;
+    t.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((e: unknown) => this.onerror?.(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  protected handleClose(): void {
+    this.transport = undefined;
+    const closed = new ErlmcpError('ERR_CONNECTION_CLOSED', 'Connection closed');
+    for (const out of this.pending.values()) out.fail(closed);
+    this.pending.clear();
+    for (const req of this.inbound.values()) req.cancel('Connection closed');
+    this.inbound.clear();
+    this.onclose?.();
+  }
+}

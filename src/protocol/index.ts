@@ -1,0 +1,6 @@
+export * from './types.js';
+export * from './methods.js';
+export * from './versions.js';
+export * from './errors.js';
+export * from './jsonrpc.js';
+export type * from './transport.js';
