@@ -4,3 +4,4 @@ export * from './versions.js';
 export * from './errors.js';
 export * from './jsonrpc.js';
 export type * from './transport.js';
+export * from './uri-template.js';

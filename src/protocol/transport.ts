@@ -17,6 +17,13 @@ export interface MessageExtra {
   requestInfo?: RequestInfo;
   /** Verified credentials attached by an auth middleware, if any. */
   authInfo?: unknown;
+  /**
+   * Streamable HTTP only: ends the SSE stream carrying this request's response without ending
+   * the request; the client resumes with Last-Event-ID (SEP-1699 polling).
+   */
+  closeSSEStream?: () => void;
+  /** Streamable HTTP only: ends the session's standalone GET stream (the client reconnects). */
+  closeStandaloneSSEStream?: () => void;
 }
 
 export interface SendOptions {

@@ -32,11 +32,19 @@ export type EventId = string;
 /**
  * The SSE event log (basic/transports#resumability-and-redelivery). Event ids encode the
  * stream, so a `Last-Event-ID` received on any node replays exactly that stream.
+ * Stream ids are `<sessionId>/<key>`, so a session's streams can be found and dropped together.
+ * Appends to one stream MUST resolve in call order: the transport writes events as their ids
+ * come back, and SSE order is message order.
  */
 export interface EventStore {
-  /** Appends a message to a stream and returns its event id. */
-  append(streamId: string, message: JSONRPCMessage): Promise<EventId>;
-  /** Replays the stream's events after `lastEventId`; returns that stream's id, or undefined if unknown/expired. */
+  /**
+   * Appends a message to a stream and returns its event id. `undefined` appends a priming
+   * marker: it takes an id (the client's first resumption cursor) but is never replayed.
+   */
+  append(streamId: string, message: JSONRPCMessage | undefined): Promise<EventId>;
+  /** The stream an event id belongs to, or undefined when the id is malformed. No I/O. */
+  streamIdOf(eventId: EventId): string | undefined;
+  /** Replays the stream's messages after `lastEventId`; returns that stream's id, or undefined if unknown/expired. */
   replayAfter(lastEventId: EventId, send: (eventId: EventId, message: JSONRPCMessage) => void | Promise<void>): Promise<string | undefined>;
   /** Forgets every stream of a session (on DELETE or expiry). */
   deleteSession?(sessionId: string): Promise<void>;

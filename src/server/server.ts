@@ -1,0 +1,233 @@
+/**
+ * A server definition: tools, resources, prompts, options. Defined once, it serves any number
+ * of sessions — `connect(transport)` creates a small ServerSession that points back here.
+ * Runtime changes (add/remove/enable/disable) fan out as list_changed notifications to every
+ * initialized session, coalesced per tick.
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Transport } from '../protocol/transport.js';
+import type { Implementation, Resource, ServerCapabilities } from '../protocol/types.js';
+import type { SchemaInput } from '../schema/validator.js';
+import type { SessionState } from '../stores/types.js';
+import type { HandlerContext } from './context.js';
+import { Registry } from './registry/list.js';
+import { PromptEntry, type PromptArgsInput, type PromptConfig, type PromptHandler } from './registry/prompts.js';
+import {
+  ResourceEntry,
+  TemplateEntry,
+  type ReadResourceHandler,
+  type ReadTemplateHandler,
+  type ResourceMetadata,
+  type ResourceTemplateOptions,
+} from './registry/resources.js';
+import { ToolEntry, type ToolConfig, type ToolHandler } from './registry/tools.js';
+import { ServerSession } from './session.js';
+import { MemoryTaskStore, type TaskStore } from './tasks.js';
+
+export interface ServerOptions {
+  instructions?: string;
+  /** Merged over the capabilities derived from what is registered. */
+  capabilities?: ServerCapabilities;
+  /** Items per page on every list (server/utilities/pagination). Default 100. */
+  pageSize?: number;
+  /** Timeout for server→client requests (sampling, elicitation, roots). Default 60 s. */
+  defaultTimeoutMs?: number;
+  /** Prefix of outbound request ids; set per node in a cluster so ids never collide. */
+  idPrefix?: string;
+  taskStore?: TaskStore;
+  defaultTaskTtlMs?: number;
+  maxTaskTtlMs?: number;
+  taskPollIntervalMs?: number;
+}
+
+/** Handle returned by registration: change or remove the primitive at runtime. */
+export interface Registered {
+  readonly name: string;
+  enable(): void;
+  disable(): void;
+  remove(): void;
+}
+
+type ListKind = 'tools' | 'resources' | 'prompts';
+
+export class McpServer {
+  readonly tools: Registry<string, ToolEntry, ReturnType<ToolEntry['wire']>>;
+  readonly resources: Registry<string, ResourceEntry, ReturnType<ResourceEntry['wire']>>;
+  readonly templates: Registry<string, TemplateEntry, ReturnType<TemplateEntry['wire']>>;
+  readonly prompts: Registry<string, PromptEntry, ReturnType<PromptEntry['wire']>>;
+  readonly taskStore: TaskStore;
+  readonly pageSize: number;
+  private readonly sessions = new Set<ServerSession>();
+  private readonly subscribers = new Map<string, Set<ServerSession>>();
+  private readonly localIds = new WeakMap<ServerSession, number>();
+  private nextLocalId = 0;
+  private pendingChanges = new Set<ListKind>();
+  private capsCache: ServerCapabilities | undefined;
+  onerror?: (error: Error) => void;
+  /** A client sent notifications/roots/list_changed. */
+  onrootschanged?: (session: ServerSession) => void;
+
+  constructor(
+    readonly info: Implementation,
+    readonly options: ServerOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 100;
+    this.taskStore = options.taskStore ?? new MemoryTaskStore();
+    this.tools = new Registry('Tool', () => this.listChanged('tools'));
+    this.resources = new Registry('Resource', () => this.listChanged('resources'));
+    this.templates = new Registry('Resource template', () => this.listChanged('resources'));
+    this.prompts = new Registry('Prompt', () => this.listChanged('prompts'));
+  }
+
+  // ---------- registration ----------
+
+  tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O>, handler: ToolHandler<I, O>): Registered {
+    const entry = new ToolEntry(name, config as ToolConfig<SchemaInput | undefined, SchemaInput | undefined>, handler as unknown as ToolHandler<SchemaInput | undefined, SchemaInput | undefined>);
+    this.tools.add(name, entry);
+    return this.handle(this.tools, name, entry);
+  }
+
+  resource(uri: string, metadata: ResourceMetadata & { name?: string }, read: ReadResourceHandler): Registered {
+    const entry = new ResourceEntry(uri, metadata, read);
+    this.resources.add(uri, entry);
+    return this.handle(this.resources, uri, entry);
+  }
+
+  resourceTemplate(name: string, uriTemplate: string, metadata: ResourceMetadata, read: ReadTemplateHandler, options?: ResourceTemplateOptions): Registered {
+    const entry = new TemplateEntry(name, uriTemplate, metadata, read, options);
+    this.templates.add(name, entry);
+    return this.handle(this.templates, name, entry);
+  }
+
+  prompt<A extends PromptArgsInput | undefined = undefined>(name: string, config: PromptConfig<A>, handler: PromptHandler<A>): Registered {
+    const entry = new PromptEntry(name, config as PromptConfig<PromptArgsInput | undefined>, handler as unknown as PromptHandler<PromptArgsInput | undefined>);
+    this.prompts.add(name, entry);
+    return this.handle(this.prompts, name, entry);
+  }
+
+  private handle<E extends { enabled: boolean }>(reg: Registry<string, E & { wire(): unknown }, unknown>, name: string, entry: E): Registered {
+    return {
+      name,
+      enable: () => {
+        if (!entry.enabled) {
+          entry.enabled = true;
+          reg.changed();
+        }
+      },
+      disable: () => {
+        if (entry.enabled) {
+          entry.enabled = false;
+          reg.changed();
+        }
+      },
+      remove: () => {
+        reg.remove(name);
+      },
+    };
+  }
+
+  /** Template `list` callbacks, for resources/list. */
+  templateListers(): ((ctx: HandlerContext) => Resource[] | Promise<Resource[]>)[] {
+    const out: ((ctx: HandlerContext) => Resource[] | Promise<Resource[]>)[] = [];
+    for (const t of this.templates.values()) if (t.enabled && t.options.list) out.push(t.options.list);
+    return out;
+  }
+
+  capabilities(): ServerCapabilities {
+    if (this.capsCache) return this.capsCache;
+    const caps: ServerCapabilities = {
+      logging: {},
+      completions: {},
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+    };
+    const extra = this.options.capabilities;
+    this.capsCache = extra ? { ...caps, ...extra } : caps;
+    return this.capsCache;
+  }
+
+  // ---------- sessions ----------
+
+  /**
+   * Serves one session over `transport`. With `state`, the session resumes from a stored
+   * SessionState (another node created it) instead of waiting for initialize.
+   */
+  async connect(transport: Transport, options?: { state?: SessionState }): Promise<ServerSession> {
+    const session = new ServerSession(this);
+    if (options?.state) session.restoreState(options.state);
+    session.onerror = (e) => this.onerror?.(e);
+    this.sessions.add(session);
+    await session.connect(transport);
+    return session;
+  }
+
+  /** Live sessions on this process. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  localId(session: ServerSession): number {
+    let id = this.localIds.get(session);
+    if (id === undefined) {
+      id = this.nextLocalId++;
+      this.localIds.set(session, id);
+    }
+    return id;
+  }
+
+  /** @internal called when a session's transport closes. */
+  detach(session: ServerSession): void {
+    this.sessions.delete(session);
+    if (session.subscriptions) {
+      for (const uri of session.subscriptions) this.subscribers.get(uri)?.delete(session);
+    }
+  }
+
+  subscribe(session: ServerSession, uri: string): void {
+    (session.subscriptions ??= new Set()).add(uri);
+    let set = this.subscribers.get(uri);
+    if (!set) this.subscribers.set(uri, (set = new Set()));
+    set.add(session);
+    session.changed();
+  }
+
+  unsubscribe(session: ServerSession, uri: string): void {
+    session.subscriptions?.delete(uri);
+    const set = this.subscribers.get(uri);
+    set?.delete(session);
+    if (set?.size === 0) this.subscribers.delete(uri);
+    session.changed();
+  }
+
+  /** server/resources#subscriptions: tells every subscribed session that `uri` changed. */
+  async notifyResourceUpdated(uri: string): Promise<void> {
+    const set = this.subscribers.get(uri);
+    if (!set) return;
+    await Promise.all([...set].map((s) => s.notify('notifications/resources/updated', { uri }).catch((e: Error) => this.onerror?.(e))));
+  }
+
+  private listChanged(kind: ListKind): void {
+    this.capsCache = undefined;
+    if (this.pendingChanges.size === 0) queueMicrotask(() => this.flushListChanged());
+    this.pendingChanges.add(kind);
+  }
+
+  private flushListChanged(): void {
+    const kinds = this.pendingChanges;
+    this.pendingChanges = new Set();
+    for (const s of this.sessions) {
+      // Only sessions past notifications/initialized get server-initiated messages (basic/lifecycle).
+      if (!s.initialized) continue;
+      for (const k of kinds) s.notify(`notifications/${k}/list_changed`).catch((e: Error) => this.onerror?.(e));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => s.close()));
+    await this.taskStore.close();
+  }
+}
+
+export type { StandardSchemaV1 };

@@ -1,0 +1,128 @@
+/**
+ * One client's session with a server definition. Per-session state is deliberately tiny —
+ * negotiated version, client capabilities, log level, subscriptions — and exportable, so a
+ * session can be stored (SessionStore) and rebuilt on any node. Everything else (tools,
+ * schemas, cached listings, the handler table) is shared through the McpServer.
+ */
+import { Endpoint } from '../engine/endpoint.js';
+import type { RequestContext } from '../engine/context.js';
+import { ErrorCode, McpError } from '../protocol/errors.js';
+import type { MessageExtra, Transport } from '../protocol/transport.js';
+import type { ClientCapabilities, Implementation, LoggingLevel, Result } from '../protocol/types.js';
+import { versionAllowsBatch } from '../protocol/versions.js';
+import type { SessionState } from '../stores/types.js';
+import { REQUEST_HANDLERS } from './handlers.js';
+import type { McpServer } from './server.js';
+
+export const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const EMPTY_CAPS: ClientCapabilities = Object.freeze({}) as ClientCapabilities;
+const EMPTY_PARAMS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+export class ServerSession extends Endpoint {
+  id: string | undefined;
+  protocolVersion: string | undefined;
+  clientCapabilities: ClientCapabilities = EMPTY_CAPS;
+  clientInfo: Implementation | undefined;
+  /** `notifications/initialized` received (basic/lifecycle#initialization). */
+  initialized = false;
+  /** Index into LOG_LEVELS; -1 = no level set, send everything. */
+  private logLevel = -1;
+  subscriptions: Set<string> | undefined;
+  private createdAt = Date.now();
+  /** Fired when the durable state changed; persist `exportState()`. */
+  onstatechange?: (session: ServerSession) => void;
+
+  constructor(readonly server: McpServer) {
+    super({ defaultTimeoutMs: server.options.defaultTimeoutMs, idPrefix: server.options.idPrefix });
+  }
+
+  override async connect(transport: Transport): Promise<void> {
+    this.id = transport.sessionId;
+    await super.connect(transport);
+    if (this.protocolVersion) transport.setProtocolVersion?.(this.protocolVersion);
+  }
+
+  get logLevelName(): LoggingLevel | undefined {
+    return this.logLevel < 0 ? undefined : LOG_LEVELS[this.logLevel];
+  }
+
+  setLogLevel(level: LoggingLevel): void {
+    this.logLevel = LOG_LEVELS.indexOf(level);
+    this.changed();
+  }
+
+  wantsLog(level: LoggingLevel): boolean {
+    return this.logLevel < 0 || LOG_LEVELS.indexOf(level) >= this.logLevel;
+  }
+
+  /** Called by the initialize handler once the version is agreed. */
+  accept(version: string, caps: ClientCapabilities, info: Implementation): void {
+    this.protocolVersion = version;
+    this.clientCapabilities = caps;
+    this.clientInfo = info;
+    this.transport?.setProtocolVersion?.(version);
+    this.changed();
+  }
+
+  changed(): void {
+    this.onstatechange?.(this);
+  }
+
+  exportState(): SessionState {
+    return {
+      id: this.id ?? '',
+      protocolVersion: this.protocolVersion ?? '',
+      clientCapabilities: this.clientCapabilities,
+      clientInfo: this.clientInfo,
+      initialized: this.initialized,
+      logLevel: this.logLevelName,
+      subscriptions: this.subscriptions ? [...this.subscriptions] : [],
+      createdAt: this.createdAt,
+    };
+  }
+
+  restoreState(state: SessionState): void {
+    this.protocolVersion = state.protocolVersion || undefined;
+    this.clientCapabilities = state.clientCapabilities;
+    this.clientInfo = state.clientInfo;
+    this.initialized = state.initialized;
+    this.logLevel = state.logLevel ? LOG_LEVELS.indexOf(state.logLevel) : -1;
+    this.createdAt = state.createdAt;
+    for (const uri of state.subscriptions) this.server.subscribe(this, uri);
+  }
+
+  protected override batchAllowed(): boolean {
+    return versionAllowsBatch(this.protocolVersion);
+  }
+
+  protected override dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Result | Promise<Result> {
+    const handler = REQUEST_HANDLERS[method];
+    if (!handler) throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
+    // basic/lifecycle: only ping may precede initialization.
+    if (this.protocolVersion === undefined && method !== 'initialize' && method !== 'ping') {
+      throw new McpError(ErrorCode.InvalidRequest, `Session not initialized: send initialize before ${method}`);
+    }
+    return handler(this, params ?? EMPTY_PARAMS, ctx);
+  }
+
+  protected override dispatchNotification(method: string, _params: Record<string, unknown> | undefined, _extra: MessageExtra | undefined): void {
+    switch (method) {
+      case 'notifications/initialized':
+        if (!this.initialized) {
+          this.initialized = true;
+          this.changed();
+        }
+        return;
+      case 'notifications/roots/list_changed':
+        this.server.onrootschanged?.(this);
+        return;
+      default:
+      // Unknown notifications are ignored (JSON-RPC: notifications get no reply).
+    }
+  }
+
+  protected override handleClose(): void {
+    this.server.detach(this);
+    super.handleClose();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Request checks for the Streamable HTTP server: media types, Host/Origin (DNS rebinding),
+ * body size, and the JSON-RPC error bodies every rejection carries.
+ * All pure functions over header strings, except `readBody` and `sendError` which touch node:http.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ErrorCode } from '../../protocol/errors.js';
+
+/** Generic server-side error code for transport rejections (JSON-RPC implementation-defined range). */
+export const TRANSPORT_ERROR = -32000;
+
+const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTNAMES.has(host.toLowerCase());
+}
+
+/** Media types listed in an Accept header, lower-cased, parameters dropped. */
+function acceptedTypes(accept: string | undefined): string[] {
+  if (!accept) return [];
+  return accept.split(',').map((part) => part.split(';', 1)[0]!.trim().toLowerCase());
+}
+
+function accepts(types: string[], type: string): boolean {
+  const major = `${type.slice(0, type.indexOf('/'))}/*`;
+  return types.some((t) => t === type || t === major || t === '*/*');
+}
+
+/** basic/transports#sending-messages-to-the-server: POST must accept both JSON and SSE. */
+export function acceptsJsonAndSse(accept: string | undefined): boolean {
+  const types = acceptedTypes(accept);
+  return accepts(types, 'application/json') && accepts(types, 'text/event-stream');
+}
+
+/** basic/transports#listening-for-messages-from-the-server: GET must accept SSE. */
+export function acceptsSse(accept: string | undefined): boolean {
+  return accepts(acceptedTypes(accept), 'text/event-stream');
+}
+
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
+/** Hostname of a Host header value (`name:port`, `[v6]:port`), lower-cased. */
+export function hostnameOf(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end < 0 ? h : h.slice(0, end + 1);
+  }
+  const colon = h.indexOf(':');
+  return colon < 0 ? h : h.slice(0, colon);
+}
+
+/**
+ * Host check against DNS rebinding (basic/transports#security-warning): a rebound name
+ * resolves to 127.0.0.1 but the browser still sends the attacker's name in Host.
+ * `allowed` entries match the hostname or the full `host:port`.
+ */
+export function hostAllowed(host: string | undefined, loopbackOk: boolean, allowed: readonly string[] | undefined): boolean {
+  if (!host) return false;
+  const name = hostnameOf(host);
+  if (loopbackOk && isLoopbackHost(name)) return true;
+  if (!allowed) return false;
+  const full = host.trim().toLowerCase();
+  return allowed.some((a) => {
+    const x = a.toLowerCase();
+    return x === name || x === full;
+  });
+}
+
+/**
+ * Origin check (basic/transports#security-warning: servers MUST validate Origin; invalid → 403).
+ * Absent Origin (non-browser clients) passes. `allowed` entries match the full origin
+ * (`https://app.example`) or its hostname.
+ */
+export function originAllowed(origin: string | undefined, loopbackOk: boolean, allowed: readonly string[] | undefined): boolean {
+  if (origin === undefined) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false; // includes the opaque "null" origin of sandboxed documents
+  }
+  const name = url.hostname.toLowerCase();
+  if (loopbackOk && isLoopbackHost(name)) return true;
+  if (!allowed) return false;
+  const full = url.origin.toLowerCase();
+  return allowed.some((a) => {
+    const x = a.toLowerCase();
+    return x === full || x === name;
+  });
+}
+
+export function errorBody(code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } });
+}
+
+/** Ends `res` with an HTTP status and a JSON-RPC error object that has no id. */
+export function sendError(res: ServerResponse, status: number, message: string, code: number = TRANSPORT_ERROR, headers?: OutgoingHttpHeaders): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = errorBody(code, message);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export type BodyResult = { ok: true; text: string } | { ok: false; status: number; code: number; message: string };
+
+/**
+ * Reads the body as UTF-8, refusing more than `maxBytes`: first by Content-Length (before
+ * reading anything), then by counting bytes as they arrive (chunked or lying clients).
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  const tooLarge: BodyResult = { ok: false, status: 413, code: TRANSPORT_ERROR, message: `Payload too large: limit is ${maxBytes} bytes` };
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.resolve(tooLarge);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (r: BodyResult): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      resolve(r);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        chunks.length = 0;
+        finish(tooLarge);
+        // Keep draining (discarding) so the 413 can still be written on this connection.
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => finish({ ok: true, text: Buffer.concat(chunks, size).toString('utf8') });
+    const onError = (e: Error): void => finish({ ok: false, status: 400, code: ErrorCode.ParseError, message: `Error reading body: ${e.message}` });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
