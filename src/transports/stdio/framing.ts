@@ -88,8 +88,8 @@ export class NewlineFramer {
     if (this.discarding || piece.length === 0) return;
     // One byte of slack: a message of exactly the limit may still be followed by '\r\n'.
     if (this.buffered + piece.length > this.maxMessageBytes + 1) {
-      this.overflow(piece, this.buffered + piece.length);
       this.discarding = true;
+      this.overflow(piece, this.buffered + piece.length);
       return;
     }
     this.chunks.push(piece);

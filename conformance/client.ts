@@ -1,0 +1,61 @@
+/**
+ * Conformance client for `@modelcontextprotocol/conformance client`: the suite runs this
+ * program with the mock server's URL as the last argument and the scenario name in
+ * MCP_CONFORMANCE_SCENARIO. Exit code 0 = the client did its part.
+ */
+import { Client } from '../src/client/index.js';
+import { StreamableHttpClientTransport } from '../src/transports/http/client.js';
+import type { Tool } from '../src/protocol/types.js';
+
+const url = process.argv[process.argv.length - 1];
+const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? 'initialize';
+
+function pick(tools: Tool[], ...names: string[]): Tool | undefined {
+  for (const n of names) {
+    const t = tools.find((x) => x.name === n);
+    if (t) return t;
+  }
+  return tools[0];
+}
+
+async function run(): Promise<void> {
+  if (!url || !/^https?:/.test(url)) throw new Error('usage: conformance/client.js <server-url>');
+  const elicitation = scenario.startsWith('elicitation');
+  const client = new Client(
+    { name: 'erlmcp-conformance-client', version: '0.1.0' },
+    elicitation
+      ? {
+          // SEP-1034: the app accepts with nothing filled in; the library applies schema defaults.
+          elicitation: () => ({ action: 'accept', content: {} }),
+        }
+      : {},
+  );
+  const transport = new StreamableHttpClientTransport(url);
+  await client.connect(transport);
+  try {
+    const tools = (await client.listTools()).tools;
+    if (scenario === 'initialize') return;
+    if (scenario === 'sse-retry') {
+      await client.callTool({ name: 'test_reconnection', arguments: {} });
+      return;
+    }
+    if (elicitation) {
+      const tool = pick(tools, 'test_client_elicitation_defaults', ...tools.filter((t) => t.name.includes('elicitation')).map((t) => t.name));
+      if (tool) await client.callTool({ name: tool.name, arguments: {} });
+      return;
+    }
+    const tool = pick(tools, 'add_numbers');
+    if (tool) await client.callTool({ name: tool.name, arguments: { a: 5, b: 3 } });
+  } finally {
+    await transport.terminateSession().catch(() => {});
+    await client.close();
+  }
+}
+
+run().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(`[${scenario}] failed:`, e);
+    process.exit(1);
+  },
+);

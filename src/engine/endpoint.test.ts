@@ -1,0 +1,361 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { sleep, until } from '../../test/helpers/pair.js';
+import { SpyTransport } from '../../test/helpers/spy.js';
+import { ErlmcpError, McpError } from '../protocol/errors.js';
+import type { MessageExtra } from '../protocol/transport.js';
+import type { Result } from '../protocol/types.js';
+import { InMemoryTransport } from '../transports/memory.js';
+import type { RequestContext } from './context.js';
+import { Endpoint, type EndpointOptions } from './endpoint.js';
+
+type Handler = (params: Record<string, unknown> | undefined, ctx: RequestContext) => Result | Promise<Result>;
+
+/** A bare JSON-RPC peer: handlers by method, notifications recorded. */
+class Peer extends Endpoint {
+  handlers: Record<string, Handler> = {};
+  notifications: { method: string; params: Record<string, unknown> | undefined }[] = [];
+  errors: Error[] = [];
+  batch = false;
+  constructor(options?: EndpointOptions) {
+    super(options);
+    this.onerror = (e) => this.errors.push(e);
+  }
+  protected dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Result | Promise<Result> {
+    const h = this.handlers[method];
+    if (!h) throw new McpError(-32601, `Method not found: ${method}`);
+    return h(params, ctx);
+  }
+  protected dispatchNotification(method: string, params: Record<string, unknown> | undefined, _extra: MessageExtra | undefined): void {
+    if (method === 'explode') throw new Error('notification handler failed');
+    this.notifications.push({ method, params });
+  }
+  protected override batchAllowed(): boolean {
+    return this.batch;
+  }
+}
+
+const open: Peer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((p) => p.close()));
+});
+
+async function pair(aOptions?: EndpointOptions, bOptions?: EndpointOptions) {
+  const [ta, tb] = InMemoryTransport.createLinkedPair({ structuredClone: true });
+  const sa = new SpyTransport(ta);
+  const sb = new SpyTransport(tb);
+  const a = new Peer(aOptions);
+  const b = new Peer(bOptions);
+  open.push(a, b);
+  await a.connect(sa);
+  await b.connect(sb);
+  return { a, b, sa, sb };
+}
+
+function errCode(code: string) {
+  return (e: unknown) => e instanceof ErlmcpError && e.code === code;
+}
+
+describe('Endpoint requests', () => {
+  it('correlates concurrent responses that arrive out of order', async () => {
+    const { a, b } = await pair();
+    b.handlers.echo = async (p) => {
+      await sleep(Number(p?.delay));
+      return { echo: p?.value };
+    };
+    const [slow, fast] = await Promise.all([a.request('echo', { value: 'slow', delay: 40 }), a.request('echo', { value: 'fast', delay: 0 })]);
+    assert.deepEqual(slow, { echo: 'slow' });
+    assert.deepEqual(fast, { echo: 'fast' });
+  });
+
+  it('answers synchronous handlers too', async () => {
+    const { a, b } = await pair();
+    b.handlers.now = () => ({ ok: true });
+    assert.deepEqual(await a.request('now'), { ok: true });
+  });
+
+  it('rejects with the McpError the handler threw, code, message and data intact', async () => {
+    const { a, b } = await pair();
+    b.handlers.fail = () => {
+      throw new McpError(-32602, 'bad thing', { field: 'x' });
+    };
+    await assert.rejects(a.request('fail'), (e: unknown) => e instanceof McpError && e.code === -32602 && e.message === 'bad thing' && (e.data as { field: string }).field === 'x');
+    assert.equal(b.errors.length, 0);
+  });
+
+  it('turns any other thrown error into -32603 and reports it to onerror', async () => {
+    const { a, b } = await pair();
+    b.handlers.boom = async () => {
+      throw new Error('kaboom');
+    };
+    await assert.rejects(a.request('boom'), (e: unknown) => e instanceof McpError && e.code === -32603 && /kaboom/.test(e.message));
+    assert.match(b.errors[0]?.message ?? '', /kaboom/);
+  });
+
+  it('answers an unknown method with -32601', async () => {
+    const { a } = await pair();
+    await assert.rejects(a.request('nope'), (e: unknown) => e instanceof McpError && e.code === -32601);
+  });
+
+  it('prefixes outbound ids with idPrefix', async () => {
+    const { a, b, sa } = await pair({ idPrefix: 'node7-' });
+    b.handlers.x = () => ({});
+    await a.request('x');
+    await a.request('x');
+    assert.deepEqual(
+      sa.sent.map((s) => s.message.id),
+      ['node7-0', 'node7-1'],
+    );
+  });
+
+  it('rejects with ERR_NOT_CONNECTED before connect', async () => {
+    const p = new Peer();
+    await assert.rejects(p.request('x'), errCode('ERR_NOT_CONNECTED'));
+    await assert.rejects(p.notify('x'), errCode('ERR_NOT_CONNECTED'));
+  });
+
+  it('rejects with the transport error when sending fails, and forgets the request', async () => {
+    const { a, sa } = await pair();
+    sa.failSend = () => new ErlmcpError('ERR_MESSAGE_TOO_LARGE', 'too big');
+    await assert.rejects(a.request('x'), errCode('ERR_MESSAGE_TOO_LARGE'));
+    assert.equal(a.hasPending(0), false);
+  });
+});
+
+describe('Endpoint timeouts and cancellation', () => {
+  it('times out with ERR_TIMEOUT, tells the peer, and the peer handler sees the abort and sends nothing', async () => {
+    const { a, b, sb } = await pair();
+    let aborted = false;
+    b.handlers.hang = (_p, ctx) =>
+      new Promise((resolve) => {
+        ctx.signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve({ late: true });
+        });
+      });
+    await assert.rejects(a.request('hang', undefined, { timeoutMs: 50 }), errCode('ERR_TIMEOUT'));
+    await until(() => aborted, 1000, 'handler abort');
+    const cancel = sb.received.find((m) => m.method === 'notifications/cancelled');
+    assert.equal(cancel?.params?.requestId, 0);
+    assert.match(String(cancel?.params?.reason), /timed out/);
+    await sleep(20);
+    assert.equal(sb.sent.length, 0, 'no response after cancellation');
+  });
+
+  it('uses the endpoint default timeout when none is given', async () => {
+    const { a, b } = await pair({ defaultTimeoutMs: 40 });
+    b.handlers.hang = (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({})));
+    const started = Date.now();
+    await assert.rejects(a.request('hang'), errCode('ERR_TIMEOUT'));
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  it('cancels through an AbortSignal with ERR_CANCELLED and sends notifications/cancelled with the reason', async () => {
+    const { a, b, sb } = await pair();
+    let observed: unknown;
+    b.handlers.hang = (_p, ctx) =>
+      new Promise((resolve) => {
+        ctx.signal.addEventListener('abort', () => {
+          observed = ctx.signal.reason;
+          resolve({});
+        });
+      });
+    const ac = new AbortController();
+    const p = a.request('hang', undefined, { signal: ac.signal });
+    await sleep(10);
+    ac.abort('user pressed stop');
+    await assert.rejects(p, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CANCELLED' && e.message === 'user pressed stop');
+    await until(() => observed !== undefined, 1000, 'handler abort');
+    assert.equal(observed, 'user pressed stop');
+    const cancel = sb.received.find((m) => m.method === 'notifications/cancelled');
+    assert.deepEqual(cancel?.params, { requestId: 0, reason: 'user pressed stop' });
+  });
+
+  it('rejects at once for an already-aborted signal', async () => {
+    const { a, b } = await pair();
+    b.handlers.x = () => ({});
+    await assert.rejects(a.request('x', undefined, { signal: AbortSignal.abort(new Error('gone')) }), (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CANCELLED' && e.message === 'gone');
+  });
+
+  it('does not send notifications/cancelled for initialize', async () => {
+    const { a, b, sb } = await pair();
+    b.handlers.initialize = () => new Promise(() => {});
+    await assert.rejects(a.request('initialize', {}, { timeoutMs: 20 }), errCode('ERR_TIMEOUT'));
+    await sleep(10);
+    assert.equal(sb.received.filter((m) => m.method === 'notifications/cancelled').length, 0);
+  });
+
+  it('ignores cancellation of unknown request ids', async () => {
+    const { a, b } = await pair();
+    b.handlers.x = () => ({ ok: 1 });
+    await a.notify('notifications/cancelled', { requestId: 999, reason: 'whatever' });
+    assert.deepEqual(await a.request('x'), { ok: 1 });
+  });
+});
+
+describe('Endpoint progress', () => {
+  it('puts a progressToken in _meta, keeps other _meta, and routes progress to onprogress', async () => {
+    const { a, b } = await pair();
+    let seenMeta: unknown;
+    b.handlers.work = async (_p, ctx) => {
+      seenMeta = ctx.meta;
+      await ctx.progress(1, 3, 'one');
+      await ctx.progress(3, 3);
+      return {};
+    };
+    const seen: unknown[] = [];
+    await a.request('work', { _meta: { keep: 'me' } }, { onprogress: (p) => seen.push(p) });
+    assert.deepEqual(seenMeta, { keep: 'me', progressToken: 0 });
+    assert.deepEqual(seen, [
+      { progress: 1, total: 3, message: 'one' },
+      { progress: 3, total: undefined, message: undefined },
+    ]);
+  });
+
+  it('sends no progress when the caller did not ask for it', async () => {
+    const { a, b, sb } = await pair();
+    b.handlers.work = async (_p, ctx) => {
+      assert.equal(ctx.progressToken, undefined);
+      await ctx.progress(1, 2);
+      return {};
+    };
+    await a.request('work');
+    assert.equal(sb.sent.filter((s) => s.message.method === 'notifications/progress').length, 0);
+  });
+
+  it('progress restarts the timeout; resetTimeoutOnProgress:false does not; maxTotalTimeoutMs caps it', async () => {
+    const { a, b } = await pair();
+    b.handlers.tick = async (p, ctx) => {
+      for (let i = 0; i < Number(p?.n) && !ctx.signal.aborted; i++) {
+        await sleep(25);
+        await ctx.progress(i + 1);
+      }
+      return { done: true };
+    };
+    // 8 × 25 ms = 200 ms of work against a 60 ms timeout, kept alive by progress.
+    assert.deepEqual(await a.request('tick', { n: 8 }, { timeoutMs: 60, onprogress: () => {} }), { done: true });
+    await assert.rejects(a.request('tick', { n: 8 }, { timeoutMs: 60, onprogress: () => {}, resetTimeoutOnProgress: false }), errCode('ERR_TIMEOUT'));
+    await assert.rejects(a.request('tick', { n: 8 }, { timeoutMs: 60, maxTotalTimeoutMs: 100, onprogress: () => {} }), errCode('ERR_TIMEOUT'));
+  });
+});
+
+describe('Endpoint nested requests', () => {
+  it('tags messages sent from a handler with relatedRequestId and aborts nested requests with the parent', async () => {
+    const { a, b, sb } = await pair();
+    let nestedError: unknown;
+    a.handlers.inner = (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({})));
+    b.handlers.outer = async (_p, ctx) => {
+      await ctx.notify('notifications/message', { level: 'info', data: 'hi' });
+      try {
+        await ctx.request('inner');
+      } catch (e) {
+        nestedError = e;
+      }
+      return {};
+    };
+    const ac = new AbortController();
+    const p = a.request('outer', undefined, { signal: ac.signal });
+    await until(() => sb.sent.some((s) => s.message.method === 'inner'), 1000, 'nested request');
+    ac.abort('stop');
+    await assert.rejects(p, errCode('ERR_CANCELLED'));
+    await until(() => nestedError !== undefined, 1000, 'nested rejection');
+    assert.ok(nestedError instanceof ErlmcpError && nestedError.code === 'ERR_CANCELLED');
+    for (const s of sb.sent) assert.deepEqual(s.options, { relatedRequestId: 0 }, String(s.message.method));
+    // The nested request was cancelled on the wire too.
+    await until(() => sb.sent.some((s) => s.message.method === 'notifications/cancelled'), 1000, 'nested cancel');
+  });
+});
+
+describe('Endpoint inbound validation', () => {
+  it('answers invalid messages with -32600, echoing the id when it is known', async () => {
+    const { a, sa } = await pair();
+    const bEnd = sa.inner as InMemoryTransport;
+    await sa.send({ jsonrpc: '2.0', id: 5, method: 7 } as never);
+    await sa.send({ id: 6, method: 'x' } as never);
+    bEnd.deliver('just a string');
+    await until(() => sa.received.length >= 2, 1000, 'errors');
+    assert.deepEqual(
+      sa.received.map((m) => [m.id, m.error?.code]),
+      [
+        [5, -32600],
+        [6, -32600],
+      ],
+    );
+    void a;
+  });
+
+  it('rejects batches unless the subclass allows them, then answers each element', async () => {
+    const { a, b, sa } = await pair();
+    b.handlers.x = (p) => ({ n: p?.n });
+    const peerEnd = sa.inner as InMemoryTransport;
+    const batch = [
+      { jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1 } },
+      { jsonrpc: '2.0', id: 'p2', method: 'x', params: { n: 2 } },
+    ];
+    // Deliver to b's transport as if a had sent a batch.
+    const bTransport = (b as unknown as { transport: SpyTransport }).transport.inner as InMemoryTransport;
+    bTransport.deliver(batch);
+    bTransport.deliver([]);
+    await until(() => sa.received.length >= 2, 1000, 'batch errors');
+    assert.deepEqual(
+      sa.received.map((m) => [m.id, m.error?.code]),
+      [
+        [null, -32600],
+        [null, -32600],
+      ],
+    );
+    b.batch = true;
+    bTransport.deliver(batch);
+    await until(() => sa.received.length >= 4, 1000, 'batch answers');
+    assert.deepEqual(
+      sa.received.slice(2).map((m) => [m.id, m.result]),
+      [
+        ['p1', { n: 1 }],
+        ['p2', { n: 2 }],
+      ],
+    );
+    void a;
+    void peerEnd;
+  });
+
+  it('reports responses for unknown ids to onerror', async () => {
+    const { a, sb } = await pair();
+    await sb.send({ jsonrpc: '2.0', id: 424242, result: {} });
+    await until(() => a.errors.length > 0, 1000, 'onerror');
+    assert.ok(a.errors[0] instanceof ErlmcpError);
+    assert.match(a.errors[0]!.message, /424242/);
+  });
+
+  it('dispatches notifications and reports a throwing notification handler to onerror', async () => {
+    const { a, b } = await pair();
+    await a.notify('hello', { x: 1 });
+    await a.notify('explode');
+    await until(() => b.errors.length > 0, 1000, 'onerror');
+    assert.deepEqual(b.notifications, [{ method: 'hello', params: { x: 1 } }]);
+    assert.match(b.errors[0]!.message, /notification handler failed/);
+  });
+});
+
+describe('Endpoint close', () => {
+  it('fails pending requests with ERR_CONNECTION_CLOSED, aborts inbound handlers, and calls onclose', async () => {
+    const { a, b } = await pair();
+    let inboundAborted = false;
+    b.handlers.hang = (_p, ctx) =>
+      new Promise((resolve) => {
+        ctx.signal.addEventListener('abort', () => {
+          inboundAborted = true;
+          resolve({});
+        });
+      });
+    let closed = 0;
+    a.onclose = () => closed++;
+    const p = a.request('hang');
+    await until(() => (b as unknown as { inbound: Map<unknown, unknown> }).inbound.size === 1, 1000, 'inbound');
+    await a.close();
+    await assert.rejects(p, errCode('ERR_CONNECTION_CLOSED'));
+    assert.equal(inboundAborted, true);
+    assert.equal(closed, 1);
+    assert.equal(a.connected, false);
+    await assert.rejects(a.request('x'), errCode('ERR_NOT_CONNECTED'));
+  });
+});

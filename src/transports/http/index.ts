@@ -1,0 +1,4 @@
+export { StreamableHttpServer, type StreamableHttpServerOptions } from './server.js';
+export { HttpSessionTransport, responseChannel, PRIMING_MIN_VERSION, type SessionHost } from './session-transport.js';
+export { SseWriter } from './sse-writer.js';
+export * from './client.js';

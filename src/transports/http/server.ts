@@ -1,0 +1,433 @@
+/**
+ * Streamable HTTP server transport on node:http (basic/transports#streamable-http).
+ * One MCP endpoint serving POST (client messages), GET (server stream / resumption) and
+ * DELETE (end session). Mount `handle()` in any node:http or express app, or `listen()`.
+ *
+ * Scale-out: the durable session state lives in the SessionStore, SSE events in the
+ * EventStore, and replies to server→client requests travel on the MessageBus — so a request
+ * for a session this process has never seen is served by rebuilding the session from the store.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
+import { classify, type Classified } from '../../protocol/jsonrpc.js';
+import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, isSupportedVersion, negotiateVersion, versionAllowsBatch } from '../../protocol/versions.js';
+import type { McpServer, ServerSession } from '../../server/index.js';
+import { MemoryBus } from '../../stores/memory-bus.js';
+import { MemoryEventStore } from '../../stores/memory-event-store.js';
+import { MemorySessionStore } from '../../stores/memory-session-store.js';
+import type { EventStore, MessageBus, SessionState, SessionStore } from '../../stores/types.js';
+import { HttpSessionTransport, type SessionHost } from './session-transport.js';
+import { acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, hostAllowed, originAllowed, readBody, sendError } from './validate.js';
+
+export interface StreamableHttpServerOptions {
+  server: McpServer;
+  /** No sessions: every POST is served by a fresh session, closed after its response. GET/DELETE → 405. */
+  stateless?: boolean;
+  /** Answer requests with one JSON body instead of an SSE stream. Default false. */
+  enableJsonResponse?: boolean;
+  sessionStore?: SessionStore;
+  eventStore?: EventStore;
+  bus?: MessageBus;
+  /** Idle time after which a session expires. Default 30 minutes. */
+  sessionIdleTtlMs?: number;
+  /** Largest accepted POST body. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Extra Host names (or host:port) accepted besides loopback when Host checking is on. */
+  allowedHosts?: string[];
+  /** Extra origins (or hostnames) accepted besides loopback when Origin checking is on. */
+  allowedOrigins?: string[];
+  /** Reject foreign Host/Origin headers (403). Default: on when `listen()` binds a loopback host. */
+  dnsRebindingProtection?: boolean;
+  /** SSE `retry` hint in ms. Default 1000. */
+  retryMs?: number;
+  /** Path served by `listen()`. Default '/mcp'. */
+  endpoint?: string;
+}
+
+const DEFAULT_TTL_MS = 30 * 60_000;
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+/** Session ids are UUIDs; anything much longer is not ours and never reaches the store. */
+const MAX_SESSION_ID_LENGTH = 256;
+/** Carries DELETEd session ids, so every node drops its live copy. */
+const DELETED_CHANNEL = 'erlmcp:sessions:deleted';
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Stateless requests other than initialize run as if the session were initialized with the header's version. */
+function statelessState(version: string): SessionState {
+  return { id: '', protocolVersion: version, clientCapabilities: {}, clientInfo: undefined, initialized: true, logLevel: undefined, subscriptions: [], createdAt: Date.now() };
+}
+
+export class StreamableHttpServer {
+  readonly server: McpServer;
+  readonly sessionStore: SessionStore;
+  readonly eventStore: EventStore;
+  readonly bus: MessageBus;
+  onerror?: (error: Error) => void;
+  private readonly options: StreamableHttpServerOptions;
+  private readonly ttlMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly endpoint: string;
+  private readonly owned: { close(): Promise<void> }[] = [];
+  private readonly sessions = new Map<string, HttpSessionTransport>();
+  private readonly ephemeral = new Set<HttpSessionTransport>();
+  private readonly hydrating = new Map<string, Promise<HttpSessionTransport | undefined>>();
+  private readonly host: SessionHost;
+  private readonly deletedSub: Promise<(() => Promise<void>) | undefined>;
+  private readonly sweeper: NodeJS.Timeout;
+  private protect: boolean;
+  private httpServer: Server | undefined;
+  private closed = false;
+  /** One shared handler for every session (no per-session closure). */
+  private readonly onStateChange = (session: ServerSession): void => {
+    const t = session.id === undefined ? undefined : this.sessions.get(session.id);
+    if (t) this.persist(t);
+  };
+
+  constructor(options: StreamableHttpServerOptions) {
+    this.options = options;
+    this.server = options.server;
+    this.ttlMs = options.sessionIdleTtlMs ?? DEFAULT_TTL_MS;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.endpoint = options.endpoint ?? '/mcp';
+    this.protect = options.dnsRebindingProtection ?? false;
+    this.sessionStore = options.sessionStore ?? this.own(new MemorySessionStore());
+    this.eventStore = options.eventStore ?? this.own(new MemoryEventStore());
+    this.bus = options.bus ?? this.own(new MemoryBus());
+    // Random per instance (never hostname:pid): POST stream ids minted here cannot collide with another node's.
+    const nodeId = randomBytes(6).toString('base64url');
+    let streamSeq = 0;
+    const reportError = (e: Error): void => this.reportError(e);
+    this.host = {
+      eventStore: this.eventStore,
+      bus: this.bus,
+      retryMs: options.retryMs ?? 1000,
+      enableJsonResponse: options.enableJsonResponse ?? false,
+      nextStreamKey: () => `${nodeId}.${(streamSeq++).toString(36)}`,
+      detach: (t) => {
+        if (t.sessionId === undefined) this.ephemeral.delete(t);
+        else if (this.sessions.get(t.sessionId) === t) this.sessions.delete(t.sessionId);
+      },
+      reportError,
+    };
+    this.deletedSub = options.stateless
+      ? Promise.resolve(undefined)
+      : this.bus
+          .subscribe(DELETED_CHANNEL, (id) => {
+            const t = typeof id === 'string' ? this.sessions.get(id) : undefined;
+            if (t) void this.closeTransport(t);
+          })
+          .catch((e: unknown) => {
+            reportError(e as Error);
+            return undefined;
+          });
+    this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.ttlMs / 2, 10), 60_000));
+    this.sweeper.unref();
+  }
+
+  private own<T extends { close(): Promise<void> }>(x: T): T {
+    this.owned.push(x);
+    return x;
+  }
+
+  /** Live sessions held by this process. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  // ---------- HTTP entry points ----------
+
+  /** Serves one request to the MCP endpoint. `parsedBody`: a body already parsed by middleware. */
+  async handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+    try {
+      if (this.closed) return sendError(res, 503, 'Service Unavailable: server is closing');
+      if (!this.checkHostAndOrigin(req, res)) return;
+      switch (req.method) {
+        case 'POST':
+          return await this.handlePost(req, res, parsedBody);
+        case 'GET':
+          return await this.handleGet(req, res);
+        case 'DELETE':
+          return await this.handleDelete(req, res);
+        default:
+          return sendError(res, 405, 'Method Not Allowed', undefined, { allow: this.options.stateless ? 'POST' : 'GET, POST, DELETE' });
+      }
+    } catch (e) {
+      this.reportError(e instanceof Error ? e : new Error(String(e)));
+      sendError(res, 500, 'Internal server error', ErrorCode.InternalError);
+    }
+  }
+
+  /** Creates and starts an http.Server for this endpoint (other paths → 404). */
+  async listen(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    if (this.httpServer) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'Already listening');
+    // basic/transports#security-warning: a local server is what DNS rebinding targets.
+    if (this.options.dnsRebindingProtection === undefined) this.protect = isLoopbackHost(host);
+    const srv = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?', 1)[0];
+      if (path !== this.endpoint) return sendError(res, 404, 'Not Found');
+      void this.handle(req, res);
+    });
+    this.httpServer = srv;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    const actual = (srv.address() as AddressInfo).port;
+    const name = host.includes(':') ? `[${host}]` : host;
+    return { url: `http://${name}:${actual}${this.endpoint}`, port: actual };
+  }
+
+  /** Ends every stream, closes every session, stops the http server and the stores it created. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const all = [...this.sessions.values(), ...this.ephemeral];
+    await Promise.all(all.map((t) => this.closeTransport(t)));
+    const unsubscribe = await this.deletedSub;
+    await unsubscribe?.().catch(() => {});
+    const srv = this.httpServer;
+    if (srv) {
+      await new Promise<void>((resolve) => {
+        srv.close(() => resolve());
+        srv.closeAllConnections();
+      });
+    }
+    await Promise.all(this.owned.map((x) => x.close().catch(() => {})));
+  }
+
+  // ---------- methods ----------
+
+  private async handlePost(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void> {
+    if (!isJsonContentType(header(req, 'content-type'))) return sendError(res, 415, 'Unsupported Media Type: Content-Type must be application/json');
+    if (!acceptsJsonAndSse(header(req, 'accept'))) return sendError(res, 406, 'Not Acceptable: Accept must list application/json and text/event-stream');
+    const headerVersion = this.versionHeader(req, res);
+    if (headerVersion === null) return;
+
+    let value = parsedBody;
+    if (value === undefined) {
+      const body = await readBody(req, this.maxBodyBytes);
+      if (!body.ok) return sendError(res, body.status, body.message, body.code);
+      try {
+        value = JSON.parse(body.text);
+      } catch (e) {
+        return sendError(res, 400, `Parse error: ${(e as Error).message}`, ErrorCode.ParseError);
+      }
+    }
+
+    const batch = Array.isArray(value);
+    const raw: unknown[] = batch ? (value as unknown[]) : [value];
+    if (raw.length === 0) return sendError(res, 400, 'Invalid request: empty batch', ErrorCode.InvalidRequest);
+    const items: Classified[] = raw.map(classify);
+    let init: Classified | undefined;
+    for (const c of items) {
+      if (c.kind === 'invalid') return sendError(res, 400, `Invalid request: ${c.reason}`, ErrorCode.InvalidRequest);
+      if (c.kind === 'request' && c.message.method === 'initialize') init = c;
+    }
+    // basic/lifecycle (2025-03-26): the initialize request MUST NOT be part of a batch.
+    if (init && batch) return sendError(res, 400, 'Invalid request: initialize must not be part of a JSON-RPC batch', ErrorCode.InvalidRequest);
+    const initVersion = init?.kind === 'request' ? negotiateVersion(init.message.params?.protocolVersion) : undefined;
+
+    if (this.options.stateless) {
+      const version = initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+      if (batch && !versionAllowsBatch(version)) return this.batchRejected(res);
+      const t = new HttpSessionTransport(this.host, undefined);
+      this.ephemeral.add(t);
+      t.session = await this.server.connect(t, init ? undefined : { state: statelessState(version) });
+      return t.handlePost(req, res, items, batch, version);
+    }
+
+    const sid = header(req, 'mcp-session-id');
+    let t: HttpSessionTransport | undefined;
+    if (sid === undefined) {
+      // basic/transports#session-management: only initialize may come without a session id.
+      if (!init || init.kind !== 'request') return sendError(res, 400, 'Bad Request: Mcp-Session-Id header is required');
+      t = await this.createSession();
+      t.initRequestId = init.message.id;
+    } else {
+      t = await this.lookup(sid);
+      if (!t) return sendError(res, 404, 'Not Found: session does not exist or has expired');
+    }
+    if (batch && !versionAllowsBatch(t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION)) return this.batchRejected(res);
+    this.touch(t);
+    const version = t.protocolVersion ?? initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+    return t.handlePost(req, res, items, batch, version);
+  }
+
+  private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // basic/transports#listening-for-messages-from-the-server: 405 = no SSE stream offered.
+    if (this.options.stateless) return sendError(res, 405, 'Method Not Allowed: stateless server', undefined, { allow: 'POST' });
+    if (!acceptsSse(header(req, 'accept'))) return sendError(res, 406, 'Not Acceptable: Accept must include text/event-stream');
+    const headerVersion = this.versionHeader(req, res);
+    if (headerVersion === null) return;
+    const t = await this.sessionFor(req, res);
+    if (!t) return;
+    this.touch(t);
+    return t.handleGet(res, header(req, 'last-event-id'), t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
+  }
+
+  private async handleDelete(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.options.stateless) return sendError(res, 405, 'Method Not Allowed: stateless server', undefined, { allow: 'POST' });
+    const sid = header(req, 'mcp-session-id');
+    if (sid === undefined) return sendError(res, 400, 'Bad Request: Mcp-Session-Id header is required');
+    const t = this.local(sid);
+    if (t) await this.closeTransport(t);
+    else if (sid.length > MAX_SESSION_ID_LENGTH || !(await this.sessionStore.get(sid))) return sendError(res, 404, 'Not Found: session does not exist or has expired');
+    // basic/transports#session-management: afterwards every node answers 404 for this id.
+    await Promise.all([this.sessionStore.delete(sid), this.eventStore.deleteSession?.(sid)]);
+    this.bus.publish(DELETED_CHANNEL, sid).catch((e: unknown) => this.reportError(e as Error));
+    res.writeHead(204);
+    res.end();
+  }
+
+  // ---------- checks ----------
+
+  private checkHostAndOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+    const { allowedHosts, allowedOrigins } = this.options;
+    if ((this.protect || allowedHosts) && !hostAllowed(header(req, 'host'), true, allowedHosts)) {
+      sendError(res, 403, 'Forbidden: invalid Host header');
+      return false;
+    }
+    if ((this.protect || allowedOrigins) && !originAllowed(header(req, 'origin'), true, allowedOrigins)) {
+      sendError(res, 403, 'Forbidden: invalid Origin header');
+      return false;
+    }
+    return true;
+  }
+
+  /** The MCP-Protocol-Version header: undefined when absent, null after answering 400 for an unsupported one. */
+  private versionHeader(req: IncomingMessage, res: ServerResponse): string | undefined | null {
+    const v = header(req, 'mcp-protocol-version');
+    if (v === undefined) return undefined;
+    if (isSupportedVersion(v)) return v;
+    // basic/transports#protocol-version-header: invalid or unsupported → 400.
+    sendError(res, 400, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(v)}`);
+    return null;
+  }
+
+  private batchRejected(res: ServerResponse): void {
+    sendError(res, 400, 'Invalid request: JSON-RPC batches are only allowed with protocol version 2025-03-26', ErrorCode.InvalidRequest);
+  }
+
+  // ---------- sessions ----------
+
+  private async sessionFor(req: IncomingMessage, res: ServerResponse): Promise<HttpSessionTransport | undefined> {
+    const sid = header(req, 'mcp-session-id');
+    if (sid === undefined) {
+      sendError(res, 400, 'Bad Request: Mcp-Session-Id header is required');
+      return undefined;
+    }
+    const t = await this.lookup(sid);
+    if (!t) sendError(res, 404, 'Not Found: session does not exist or has expired');
+    return t;
+  }
+
+  private async createSession(): Promise<HttpSessionTransport> {
+    // basic/transports#session-management: cryptographically secure, visible ASCII (122 random bits).
+    const id = randomUUID();
+    const t = new HttpSessionTransport(this.host, id);
+    t.storeTouchedAt = Date.now();
+    this.sessions.set(id, t);
+    const session = await this.server.connect(t);
+    t.session = session;
+    session.onstatechange = this.onStateChange;
+    return t;
+  }
+
+  /** This process's live copy, unless it has been idle past the TTL (then it is dropped here only). */
+  private local(sid: string): HttpSessionTransport | undefined {
+    const t = this.sessions.get(sid);
+    if (!t) return undefined;
+    if (Date.now() - t.lastSeen <= this.ttlMs || t.active) return t;
+    void this.closeTransport(t);
+    return undefined;
+  }
+
+  /** Finds a session here, or rebuilds it from the SessionStore (it was created on another node). */
+  private lookup(sid: string): Promise<HttpSessionTransport | undefined> {
+    const t = this.local(sid);
+    if (t) return Promise.resolve(t);
+    if (sid.length > MAX_SESSION_ID_LENGTH) return Promise.resolve(undefined);
+    let p = this.hydrating.get(sid);
+    if (!p) {
+      p = this.hydrate(sid).finally(() => this.hydrating.delete(sid));
+      this.hydrating.set(sid, p);
+    }
+    return p;
+  }
+
+  private async hydrate(sid: string): Promise<HttpSessionTransport | undefined> {
+    const state = await this.sessionStore.get(sid);
+    if (!state || this.closed) return undefined;
+    const existing = this.sessions.get(sid);
+    if (existing) return existing;
+    const t = new HttpSessionTransport(this.host, sid);
+    t.storeTouchedAt = Date.now();
+    t.protocolVersion = state.protocolVersion || undefined;
+    this.sessions.set(sid, t);
+    const session = await this.server.connect(t, { state });
+    t.session = session;
+    session.onstatechange = this.onStateChange;
+    return t;
+  }
+
+  /**
+   * Marks activity. The store's TTL is refreshed at most every TTL/10 and never awaited, so a
+   * warm session's request costs no store round trip.
+   */
+  private touch(t: HttpSessionTransport): void {
+    const now = Date.now();
+    t.lastSeen = now;
+    const sid = t.sessionId;
+    if (sid === undefined || now - t.storeTouchedAt < this.ttlMs / 10 || t.persisting) return;
+    t.storeTouchedAt = now;
+    this.sessionStore.touch(sid, this.ttlMs).then(
+      (alive) => {
+        // Expired in the store while live here (e.g. its TTL lapsed between touches): write it back.
+        if (!alive && !t.isClosed && t.session?.protocolVersion !== undefined) this.persist(t);
+      },
+      (e: unknown) => this.reportError(e as Error),
+    );
+  }
+
+  private persist(t: HttpSessionTransport): void {
+    const session = t.session;
+    if (!session || t.sessionId === undefined || t.isClosed) return;
+    t.storeTouchedAt = Date.now();
+    const p: Promise<void> = this.sessionStore.set(session.exportState(), this.ttlMs).then(
+      () => {
+        if (t.persisting === p) t.persisting = undefined;
+      },
+      (e: unknown) => {
+        if (t.persisting === p) t.persisting = undefined;
+        this.reportError(e as Error);
+      },
+    );
+    t.persisting = p;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const t of this.sessions.values()) {
+      if (t.active) this.touch(t);
+      else if (now - t.lastSeen > this.ttlMs) void this.closeTransport(t);
+    }
+  }
+
+  private closeTransport(t: HttpSessionTransport): Promise<void> {
+    return (t.session ? t.session.close() : t.close()).catch((e: unknown) => this.reportError(e as Error));
+  }
+
+  private reportError(e: Error): void {
+    this.onerror?.(e);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The official conformance suite as our yardstick (../shared/notes/conformance.md):
+ * - 0.1.16 `server --suite all`: every scenario, pending included, no failure, no warning;
+ * - 0.2.0-alpha `server --requirements 2025-11-25`: every scored scenario passes;
+ * - client scenarios against our conformance client program.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createEverythingServer } from '../../examples/everything/server.js';
+import { StreamableHttpServer } from '../../src/transports/http/index.js';
+import { countStatuses, problems, runSuite, SUITE_ALPHA, SUITE_STABLE } from './run.js';
+
+const clientProgram = fileURLToPath(new URL('../../conformance/client.js', import.meta.url));
+
+describe('official conformance suite', { concurrency: false }, () => {
+  let http: StreamableHttpServer;
+  let url: string;
+
+  before(async () => {
+    http = new StreamableHttpServer({ server: createEverythingServer() });
+    ({ url } = await http.listen(0, '127.0.0.1'));
+  });
+  after(() => http.close());
+
+  test('0.1.16 server --suite all: every scenario passes with no warnings', async () => {
+    const run = await runSuite(SUITE_STABLE, ['server', '--url', url, '--suite', 'all']);
+    const bad = problems(run);
+    console.log(`conformance 0.1.16 server --suite all: ${run.total?.passed} passed, ${run.total?.failed} failed; checks ${JSON.stringify(countStatuses(run))}`);
+    assert.deepEqual(bad, [], `non-passing checks:\n${bad.join('\n')}\n${run.stdout.slice(-3000)}`);
+    assert.ok(run.scenarios.size >= 30, `expected the full scenario set, saw ${run.scenarios.size}`);
+    assert.equal(run.total?.failed, 0);
+    assert.equal(run.code, 0, run.stdout.slice(-2000));
+  });
+
+  test('0.2.0-alpha server --requirements 2025-11-25: every scored scenario passes, session lifecycle included', async () => {
+    const run = await runSuite(SUITE_ALPHA, ['server', '--url', url, '--requirements', '2025-11-25']);
+    const bad = problems(run, ['FAILURE']);
+    console.log(`conformance 0.2.0-alpha server --requirements 2025-11-25: ${run.total?.passed} passed, ${run.total?.failed} failed; checks ${JSON.stringify(countStatuses(run))}`);
+    assert.deepEqual(bad, [], `failing checks:\n${bad.join('\n')}\n${run.stdout.slice(-3000)}`);
+    assert.ok([...run.scenarios.keys()].some((s) => s.includes('session-lifecycle')), 'session lifecycle scenario ran');
+    assert.equal(run.total?.failed, 0);
+  });
+
+  for (const scenario of ['initialize', 'tools_call', 'elicitation-sep1034-client-defaults', 'sse-retry']) {
+    test(`client scenario ${scenario} passes`, async () => {
+      const run = await runSuite(SUITE_STABLE, ['client', '--command', `${process.execPath} ${clientProgram}`, '--scenario', scenario], 60_000);
+      const bad = problems(run);
+      console.log(`conformance 0.1.16 client ${scenario}: checks ${JSON.stringify(countStatuses(run))}`);
+      assert.deepEqual(bad, [], `non-passing checks:\n${bad.join('\n')}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+      assert.ok((countStatuses(run).SUCCESS ?? 0) > 0, `no successful checks:\n${run.stdout.slice(-2000)}`);
+      assert.equal(run.code, 0, run.stdout.slice(-2000));
+    });
+  }
+});
