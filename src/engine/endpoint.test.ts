@@ -200,7 +200,7 @@ describe('Endpoint progress', () => {
     b.handlers.work = async (_p, ctx) => {
       seenMeta = ctx.meta;
       await ctx.progress(1, 3, 'one');
-      await ctx.progress(3, 3);
+      await ctx.progress(3);
       return {};
     };
     const seen: unknown[] = [];
@@ -268,34 +268,32 @@ describe('Endpoint nested requests', () => {
 
 describe('Endpoint inbound validation', () => {
   it('answers invalid messages with -32600, echoing the id when it is known', async () => {
-    const { a, sa } = await pair();
-    const bEnd = sa.inner as InMemoryTransport;
+    const { sa, sb } = await pair();
     await sa.send({ jsonrpc: '2.0', id: 5, method: 7 } as never);
     await sa.send({ id: 6, method: 'x' } as never);
-    bEnd.deliver('just a string');
     await until(() => sa.received.length >= 2, 1000, 'errors');
+    (sb.inner as InMemoryTransport).deliver('just a string');
+    await until(() => sa.received.length >= 3, 1000, 'third error');
     assert.deepEqual(
       sa.received.map((m) => [m.id, m.error?.code]),
       [
         [5, -32600],
         [6, -32600],
+        [null, -32600],
       ],
     );
-    void a;
   });
 
   it('rejects batches unless the subclass allows them, then answers each element', async () => {
-    const { a, b, sa } = await pair();
+    const { b, sa, sb } = await pair();
     b.handlers.x = (p) => ({ n: p?.n });
-    const peerEnd = sa.inner as InMemoryTransport;
     const batch = [
       { jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1 } },
       { jsonrpc: '2.0', id: 'p2', method: 'x', params: { n: 2 } },
     ];
-    // Deliver to b's transport as if a had sent a batch.
-    const bTransport = (b as unknown as { transport: SpyTransport }).transport.inner as InMemoryTransport;
-    bTransport.deliver(batch);
-    bTransport.deliver([]);
+    const bEnd = sb.inner as InMemoryTransport;
+    bEnd.deliver(batch);
+    bEnd.deliver([]);
     await until(() => sa.received.length >= 2, 1000, 'batch errors');
     assert.deepEqual(
       sa.received.map((m) => [m.id, m.error?.code]),
@@ -305,7 +303,7 @@ describe('Endpoint inbound validation', () => {
       ],
     );
     b.batch = true;
-    bTransport.deliver(batch);
+    bEnd.deliver(batch);
     await until(() => sa.received.length >= 4, 1000, 'batch answers');
     assert.deepEqual(
       sa.received.slice(2).map((m) => [m.id, m.result]),
@@ -314,8 +312,6 @@ describe('Endpoint inbound validation', () => {
         ['p2', { n: 2 }],
       ],
     );
-    void a;
-    void peerEnd;
   });
 
   it('reports responses for unknown ids to onerror', async () => {

@@ -29,12 +29,19 @@ export interface EndpointOptions {
   idPrefix?: string;
 }
 
+interface BatchReply {
+  waiting: number;
+  responses: JSONRPCMessage[];
+}
+
 export abstract class Endpoint {
   protected transport: Transport | undefined;
   private nextId = 0;
   private readonly idPrefix: string | undefined;
   private readonly pending = new Map<RequestId, Outbound>();
   private readonly inbound = new Map<RequestId, InboundRequest>();
+  /** Request id → the batch whose array response it belongs to (2025-03-26 batches only). */
+  private batches: Map<RequestId, BatchReply> | undefined;
   readonly defaultTimeoutMs: number;
   onerror?: (error: Error) => void;
   onclose?: () => void;
@@ -72,11 +79,16 @@ export abstract class Endpoint {
   /** Entry point for every inbound parsed value. Never throws. */
   receive(value: unknown, extra?: MessageExtra): void {
     if (Array.isArray(value)) {
+      // An array of responses answers a batch we sent: always accepted.
+      if (value.length > 0 && value.every((v) => v !== null && typeof v === 'object' && !('method' in v))) {
+        for (const item of value) this.receive(item, extra);
+        return;
+      }
       if (!this.batchAllowed() || value.length === 0) {
         this.sendRaw(errorResponse(null, { code: ErrorCode.InvalidRequest, message: value.length === 0 ? 'Empty batch' : 'JSON-RPC batches are not supported by the negotiated protocol version' }));
         return;
       }
-      for (const item of value) this.receive(item, extra);
+      this.receiveBatch(value, extra);
       return;
     }
     const c = classify(value);
@@ -93,6 +105,48 @@ export abstract class Endpoint {
       case 'invalid':
         this.sendRaw(errorResponse(c.id, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${c.reason}` }));
     }
+  }
+
+  /**
+   * JSON-RPC 2.0 §6: the responses to a batch go back as one array, once all are ready;
+   * a batch of only notifications gets nothing back.
+   */
+  private receiveBatch(items: unknown[], extra: MessageExtra | undefined): void {
+    const reply: BatchReply = { waiting: 0, responses: [] };
+    const ids: RequestId[] = [];
+    for (const item of items) {
+      const c = classify(item);
+      if (c.kind === 'request' && !this.inbound.has(c.message.id)) {
+        reply.waiting++;
+        ids.push(c.message.id);
+      } else if (c.kind === 'invalid') {
+        reply.responses.push(errorResponse(c.id, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${c.reason}` }));
+      }
+    }
+    if (reply.waiting > 0) {
+      this.batches ??= new Map();
+      for (const id of ids) this.batches.set(id, reply);
+    }
+    for (const item of items) {
+      const c = classify(item);
+      if (c.kind !== 'invalid') this.receive(item, extra);
+    }
+    if (reply.waiting === 0 && reply.responses.length > 0) this.flushBatch(reply);
+  }
+
+  /** A cancelled request of a batch sends nothing; the rest of the batch still goes out. */
+  private skipInBatch(id: RequestId): void {
+    const reply = this.batches?.get(id);
+    if (!reply) return;
+    this.batches!.delete(id);
+    if (--reply.waiting === 0 && reply.responses.length > 0) this.flushBatch(reply);
+  }
+
+  private flushBatch(reply: BatchReply): void {
+    const t = this.transport;
+    if (!t) return;
+    const sent = t.sendBatch ? t.sendBatch(reply.responses) : Promise.all(reply.responses.map((r) => t.send(r))).then(() => {});
+    sent.catch((e: unknown) => this.onerror?.(e instanceof Error ? e : new Error(String(e))));
   }
 
   // ---------- outbound ----------
@@ -184,13 +238,13 @@ export abstract class Endpoint {
   private finishOk(req: InboundRequest, result: Result): void {
     this.inbound.delete(req.id);
     // A request the peer cancelled gets no response (basic/utilities/cancellation).
-    if (req.cancelled) return;
+    if (req.cancelled) return this.skipInBatch(req.id);
     this.sendRaw({ jsonrpc: '2.0', id: req.id, result }, req.id);
   }
 
   private finishError(req: InboundRequest, e: unknown): void {
     this.inbound.delete(req.id);
-    if (req.cancelled) return;
+    if (req.cancelled) return this.skipInBatch(req.id);
     const error =
       e instanceof McpError
         ? e.toJSON()
@@ -230,6 +284,16 @@ export abstract class Endpoint {
   protected sendRaw(message: JSONRPCMessage, relatedRequestId?: RequestId): void {
     const t = this.transport;
     if (!t) return;
+    if (this.batches !== undefined && relatedRequestId !== undefined && !('method' in message)) {
+      const reply = this.batches.get(relatedRequestId);
+      if (reply) {
+        this.batches.delete(relatedRequestId);
+        if (this.batches.size === 0) this.batches = undefined;
+        reply.responses.push(message);
+        if (--reply.waiting === 0) this.flushBatch(reply);
+        return;
+      }
+    }
     t.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((e: unknown) => this.onerror?.(e instanceof Error ? e : new Error(String(e))));
   }
 
@@ -240,6 +304,7 @@ export abstract class Endpoint {
     this.pending.clear();
     for (const req of this.inbound.values()) req.cancel('Connection closed');
     this.inbound.clear();
+    this.batches = undefined;
     this.onclose?.();
   }
 }

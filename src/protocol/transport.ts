@@ -34,6 +34,11 @@ export interface SendOptions {
 export interface Transport {
   start(): Promise<void>;
   send(message: JSONRPCMessage, options?: SendOptions): Promise<void>;
+  /**
+   * Sends the responses to a JSON-RPC batch as one array (2025-03-26 only). Stream transports
+   * implement it; without it the engine sends the responses one by one.
+   */
+  sendBatch?(messages: JSONRPCMessage[]): Promise<void>;
   close(): Promise<void>;
   /** Parsed JSON value: a message object, or an array for a JSON-RPC batch. */
   onmessage?: (message: unknown, extra?: MessageExtra) => void;

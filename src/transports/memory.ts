@@ -43,6 +43,10 @@ export class InMemoryTransport implements Transport {
     return Promise.resolve();
   }
 
+  sendBatch(messages: JSONRPCMessage[]): Promise<void> {
+    return this.send(messages as unknown as JSONRPCMessage);
+  }
+
   /** Injects a raw value as if the peer had sent it (bad-input tests). */
   deliver(value: unknown): void {
     if (!this.closed) this.onmessage?.(value);

@@ -73,6 +73,12 @@ export class StdioServerTransport implements Transport {
     return this.writer.write(serialize(message));
   }
 
+  /** A 2025-03-26 batch's responses, as one array on one line. */
+  sendBatch(messages: JSONRPCMessage[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ErlmcpError('ERR_CONNECTION_CLOSED', 'StdioServerTransport is closed'));
+    return this.writer.write(JSON.stringify(messages) + '\n');
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -1,0 +1,17 @@
+import { McpServer } from './dist/src/server/index.js';
+import { Client } from './dist/src/client/index.js';
+import { InMemoryTransport } from './dist/src/transports/memory.js';
+import * as z from 'zod';
+const N = 200000;
+const s = new McpServer({ name: 's', version: '1' });
+s.tool('echo', { inputSchema: z.object({ text: z.string() }) }, ({ text }) => ({ content: [{ type: 'text', text }] }));
+s.tool('echoraw', { inputSchema: { type: 'object', properties: { text: { type: 'string' } } } }, ({ text }) => ({ content: [{ type: 'text', text }] }));
+const [a, b] = InMemoryTransport.createLinkedPair();
+await s.connect(b);
+const c = new Client({ name: 'c', version: '1' });
+await c.connect(a);
+const name = process.argv[2] ?? 'echo';
+let t = performance.now();
+let next = 0;
+await Promise.all(Array.from({ length: 64 }, async () => { while (next < N) { next++; await c.callTool({ name, arguments: { text: 'hi' } }); } }));
+console.log(name, Math.round(N / ((performance.now() - t) / 1000)));

@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { connectPair, RawPeer, sleep, until } from '../../test/helpers/pair.js';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/versions.js';
+import { McpServer } from './server.js';
+
+function makeServer(): McpServer {
+  const server = new McpServer({ name: 'lifecycle-server', version: '2.3.4' }, { instructions: 'Use the echo tool.' });
+  server.tool('echo', { description: 'Echo' }, (args) => ({ content: [{ type: 'text', text: JSON.stringify(args) }] }));
+  return server;
+}
+
+let servers: McpServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+function track(s: McpServer): McpServer {
+  servers.push(s);
+  return s;
+}
+
+describe('initialize', () => {
+  for (const version of SUPPORTED_PROTOCOL_VERSIONS) {
+    it(`echoes the requested version ${version}`, async () => {
+      const raw = await RawPeer.connect(track(makeServer()));
+      const r = await raw.initialize(version);
+      assert.equal(r.result?.protocolVersion, version);
+      assert.equal(raw.session.protocolVersion, version);
+    });
+  }
+
+  it('answers an unknown version (1999-01-01) with the latest, and our client accepts it', async () => {
+    const server = track(makeServer());
+    const raw = await RawPeer.connect(server);
+    const r = await raw.initialize('1999-01-01');
+    assert.equal(r.result?.protocolVersion, LATEST_PROTOCOL_VERSION);
+    const { client } = await connectPair(server, { protocolVersion: '1999-01-01' });
+    assert.equal(client.protocolVersion, LATEST_PROTOCOL_VERSION);
+  });
+
+  it('returns capabilities, serverInfo and instructions', async () => {
+    const server = track(makeServer());
+    const raw = await RawPeer.connect(server);
+    const r = await raw.initialize();
+    const result = r.result as Record<string, unknown>;
+    assert.deepEqual(result.serverInfo, { name: 'lifecycle-server', version: '2.3.4' });
+    assert.equal(result.instructions, 'Use the echo tool.');
+    const caps = result.capabilities as Record<string, unknown>;
+    assert.deepEqual(caps.tools, { listChanged: true });
+    assert.deepEqual(caps.resources, { subscribe: true, listChanged: true });
+    assert.deepEqual(caps.prompts, { listChanged: true });
+    assert.deepEqual(caps.logging, {});
+    assert.deepEqual(caps.completions, {});
+    assert.ok(caps.tasks, 'tasks capability');
+
+    const { client } = await connectPair(server);
+    assert.deepEqual(client.serverInfo, { name: 'lifecycle-server', version: '2.3.4' });
+    assert.equal(client.instructions, 'Use the echo tool.');
+    assert.deepEqual(client.serverCapabilities, caps);
+    assert.equal(client.protocolVersion, LATEST_PROTOCOL_VERSION);
+  });
+
+  it('omits instructions when none are configured and merges configured capabilities', async () => {
+    const server = track(new McpServer({ name: 's', version: '1' }, { capabilities: { experimental: { x: {} } } }));
+    const raw = await RawPeer.connect(server);
+    const r = await raw.initialize();
+    assert.equal('instructions' in (r.result ?? {}), false);
+    assert.deepEqual((r.result?.capabilities as Record<string, unknown>).experimental, { x: {} });
+  });
+
+  it('records the client capabilities and info on the session', async () => {
+    const server = track(makeServer());
+    const { serverSession } = await connectPair(server, { roots: [{ uri: 'file:///tmp' }], sampling: () => ({ role: 'assistant', content: { type: 'text', text: '' }, model: 'm' }) }, 'named-client');
+    assert.deepEqual(serverSession.clientInfo, { name: 'named-client', version: '1.0.0' });
+    assert.deepEqual(serverSession.clientCapabilities, { sampling: {}, roots: { listChanged: true } });
+  });
+
+  it('rejects requests other than ping before initialize with -32600, and answers ping', async () => {
+    const raw = await RawPeer.connect(track(makeServer()));
+    const ping = await raw.request('ping');
+    assert.deepEqual(ping.result, {});
+    for (const method of ['tools/list', 'tools/call', 'resources/list', 'prompts/list', 'logging/setLevel']) {
+      const r = await raw.request(method, method === 'tools/call' ? { name: 'echo' } : method === 'logging/setLevel' ? { level: 'info' } : undefined);
+      assert.equal(r.error?.code, -32600, method);
+    }
+    await raw.initialize();
+    const list = await raw.request('tools/list');
+    assert.equal((list.result?.tools as unknown[]).length, 1);
+  });
+
+  it('rejects a second initialize with -32600 and keeps the negotiated version', async () => {
+    const raw = await RawPeer.connect(track(makeServer()));
+    await raw.initialize('2025-06-18');
+    const again = await raw.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } });
+    assert.equal(again.error?.code, -32600);
+    assert.equal(raw.session.protocolVersion, '2025-06-18');
+  });
+
+  it('rejects initialize without a string protocolVersion with -32602', async () => {
+    const raw = await RawPeer.connect(track(makeServer()));
+    const r = await raw.request('initialize', { capabilities: {} });
+    assert.equal(r.error?.code, -32602);
+    assert.equal(raw.session.protocolVersion, undefined);
+  });
+
+  it('marks the session initialized on notifications/initialized, and only then sends list_changed', async () => {
+    const server = track(makeServer());
+    const raw = await RawPeer.connect(server);
+    await raw.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'r', version: '0' } });
+    assert.equal(raw.session.initialized, false);
+    server.tool('before', {}, () => ({ content: [] }));
+    await sleep(20);
+    assert.equal(raw.received.filter((m) => m.method === 'notifications/tools/list_changed').length, 0);
+    await raw.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await until(() => raw.session.initialized, 1000, 'initialized');
+    server.tool('after', {}, () => ({ content: [] }));
+    await raw.next((m) => m.method === 'notifications/tools/list_changed');
+  });
+});
+
+describe('bad input', () => {
+  async function ready(version = '2025-11-25') {
+    const raw = await RawPeer.connect(track(makeServer()));
+    await raw.initialize(version);
+    return raw;
+  }
+  async function stillServes(raw: RawPeer) {
+    const r = await raw.request('tools/list');
+    assert.equal((r.result?.tools as unknown[] | undefined)?.length, 1, 'session still answers tools/list');
+  }
+
+  it('answers non-object values with -32600 and id null', async () => {
+    const raw = await ready();
+    for (const value of [42, 'hello', null, true]) {
+      const before = raw.received.length;
+      raw.inject(value);
+      await until(() => raw.received.length > before, 1000, `reply to ${String(value)}`);
+      const reply = raw.received[raw.received.length - 1]!;
+      assert.equal(reply.id, null, String(value));
+      assert.equal(reply.error?.code, -32600, String(value));
+      await stillServes(raw);
+    }
+  });
+
+  it('answers a message without jsonrpc with -32600 carrying its id', async () => {
+    const raw = await ready();
+    await raw.send({ id: 'no-version', method: 'tools/list' });
+    assert.equal((await raw.response('no-version')).error?.code, -32600);
+    await stillServes(raw);
+  });
+
+  it('answers a non-string method with -32600 carrying its id', async () => {
+    const raw = await ready();
+    await raw.send({ jsonrpc: '2.0', id: 77, method: 12 });
+    assert.equal((await raw.response(77)).error?.code, -32600);
+    await stillServes(raw);
+  });
+
+  it('answers a request with a null id with -32600 and id null', async () => {
+    const raw = await ready();
+    await raw.send({ jsonrpc: '2.0', id: null, method: 'tools/list' });
+    const r = await raw.next((m) => m.error !== undefined);
+    assert.equal(r.id, null);
+    assert.equal(r.error?.code, -32600);
+    await stillServes(raw);
+  });
+
+  it('answers non-object params with -32600 carrying the id', async () => {
+    const raw = await ready();
+    await raw.send({ jsonrpc: '2.0', id: 'arr', method: 'tools/list', params: [1] });
+    assert.equal((await raw.response('arr')).error?.code, -32600);
+    await stillServes(raw);
+  });
+
+  it('answers an unknown method with -32601', async () => {
+    const raw = await ready();
+    const r = await raw.request('tools/frobnicate');
+    assert.equal(r.error?.code, -32601);
+    await stillServes(raw);
+  });
+
+  it('ignores unknown notifications without replying', async () => {
+    const raw = await ready();
+    const before = raw.received.length;
+    await raw.send({ jsonrpc: '2.0', method: 'notifications/whatever', params: { a: 1 } });
+    await sleep(20);
+    assert.equal(raw.received.length, before);
+    await stillServes(raw);
+  });
+
+  const badParams: [string, Record<string, unknown> | undefined][] = [
+    ['tools/call', {}],
+    ['tools/call', { name: 42 }],
+    ['tools/call', { name: 'echo', arguments: [1, 2] }],
+    ['resources/read', {}],
+    ['resources/read', undefined],
+    ['resources/subscribe', {}],
+    ['logging/setLevel', { level: 'verbose' }],
+    ['logging/setLevel', {}],
+    ['prompts/get', {}],
+    ['completion/complete', { ref: { type: 'ref/nothing' }, argument: { name: 'a', value: '' } }],
+    ['tasks/get', {}],
+  ];
+  for (const [method, params] of badParams) {
+    it(`answers ${method} ${JSON.stringify(params)} with -32602`, async () => {
+      const raw = await ready();
+      const r = await raw.request(method, params);
+      assert.equal(r.error?.code, -32602, JSON.stringify(r));
+      await stillServes(raw);
+    });
+  }
+
+  for (const version of ['2025-11-25', '2025-06-18']) {
+    it(`rejects a JSON-RPC batch with -32600 in a ${version} session`, async () => {
+      const raw = await ready(version);
+      raw.inject([
+        { jsonrpc: '2.0', id: 'b1', method: 'ping' },
+        { jsonrpc: '2.0', id: 'b2', method: 'tools/list' },
+      ]);
+      const r = await raw.next((m) => m.error !== undefined);
+      assert.equal(r.id, null);
+      assert.equal(r.error?.code, -32600);
+      await sleep(10);
+      assert.equal(raw.received.some((m) => m.id === 'b1' || m.id === 'b2'), false, 'batch elements were not processed');
+      await stillServes(raw);
+    });
+  }
+
+  it('answers each request of a JSON-RPC batch in a 2025-03-26 session (and skips notifications)', async () => {
+    const raw = await ready('2025-03-26');
+    raw.inject([
+      { jsonrpc: '2.0', id: 'b1', method: 'ping' },
+      { jsonrpc: '2.0', method: 'notifications/whatever' },
+      { jsonrpc: '2.0', id: 'b2', method: 'tools/list' },
+      { jsonrpc: '2.0', id: 'b3', method: 'no/such' },
+    ]);
+    assert.deepEqual((await raw.response('b1')).result, {});
+    assert.equal(((await raw.response('b2')).result?.tools as unknown[]).length, 1);
+    assert.equal((await raw.response('b3')).error?.code, -32601);
+    raw.inject([]);
+    const empty = await raw.next((m) => m.id === null && m.error !== undefined);
+    assert.equal(empty.error?.code, -32600);
+    await stillServes(raw);
+  });
+});
+
+describe('sessions', () => {
+  it('tracks live sessions and forgets closed ones', async () => {
+    const server = track(makeServer());
+    const a = await connectPair(server);
+    const b = await connectPair(server);
+    assert.equal(server.sessionCount, 2);
+    await a.close();
+    await until(() => server.sessionCount === 1, 1000, 'session detach');
+    await b.close();
+    await until(() => server.sessionCount === 0, 1000, 'session detach');
+  });
+});
