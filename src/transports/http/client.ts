@@ -1,0 +1,378 @@
+/**
+ * Streamable HTTP client transport (basic/transports#streamable-http).
+ * Every outbound message is one POST; the server answers 202, one JSON body, or an SSE stream.
+ * SSE streams are resumable: when one ends before it delivered the responses its POST is owed,
+ * the client "polls" by reconnecting with GET + Last-Event-ID after the server's `retry` delay
+ * (basic/transports#resumability-and-redelivery, SEP-1699). After `notifications/initialized` a
+ * standalone GET stream carries server-initiated messages
+ * (basic/transports#listening-for-messages-from-the-server).
+ * Each fetch has its own AbortController, dropped when the fetch and its body are done, so no
+ * abort listener accumulates however many requests a long-lived client makes.
+ */
+import { ErlmcpError } from '../../protocol/errors.js';
+import type { MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
+import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
+import { readSseStream, type SseEvent } from './sse-reader.js';
+
+export interface ReconnectionOptions {
+  /** First backoff delay when the server sent no `retry`. Default 1000 ms. */
+  initialDelayMs?: number;
+  /** Backoff ceiling. Default 30 000 ms. */
+  maxDelayMs?: number;
+  /** Backoff multiplier per consecutive failed attempt. Default 1.5. */
+  growFactor?: number;
+  /** Consecutive reconnection attempts without progress before giving up. Default 5. */
+  maxRetries?: number;
+}
+
+export interface StreamableHttpClientTransportOptions {
+  /** Extra headers on every request (e.g. authorization). */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+  reconnection?: ReconnectionOptions;
+  /** Resume an existing session instead of starting without one. */
+  sessionId?: string;
+}
+
+/** One SSE stream that may be resumed: a POST's response stream or the standalone GET stream. */
+interface StreamTask {
+  readonly standalone: boolean;
+  /** Request ids whose responses this POST stream still owes. */
+  readonly owed: Set<RequestId>;
+  lastEventId: string | undefined;
+  retryMs: number | undefined;
+  stopped: boolean;
+  controller: AbortController | undefined;
+  wake: (() => void) | undefined;
+}
+
+const SNIPPET = 500;
+
+export class StreamableHttpClientTransport implements Transport {
+  onmessage?: (message: unknown, extra?: MessageExtra) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+  /** Called when the server answered 404 to our session id: the session is gone. */
+  onsessionexpired?: () => void;
+
+  private readonly url: URL;
+  private readonly fetchImpl: typeof fetch;
+  private readonly extraHeaders: Record<string, string>;
+  private readonly backoff: Required<ReconnectionOptions>;
+  private _sessionId: string | undefined;
+  private _protocolVersion: string | undefined;
+  private closed = false;
+  private readonly controllers = new Set<AbortController>();
+  private readonly tasks = new Set<StreamTask>();
+  private standalone: StreamTask | undefined;
+
+  constructor(url: URL | string, options?: StreamableHttpClientTransportOptions) {
+    this.url = new URL(url);
+    const f = options?.fetch ?? fetch;
+    this.fetchImpl = (input, init) => f(input, init); // never called with `this` = the transport
+    // Lower-cased so a caller's "Accept" cannot end up beside ours as a second value.
+    this.extraHeaders = Object.fromEntries(Object.entries(options?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const r = options?.reconnection;
+    this.backoff = { initialDelayMs: r?.initialDelayMs ?? 1000, maxDelayMs: r?.maxDelayMs ?? 30_000, growFactor: r?.growFactor ?? 1.5, maxRetries: r?.maxRetries ?? 5 };
+    this._sessionId = options?.sessionId;
+  }
+
+  get sessionId(): string | undefined {
+    return this._sessionId;
+  }
+  get protocolVersion(): string | undefined {
+    return this._protocolVersion;
+  }
+  /** basic/transports#protocol-version-header: sent on every request after initialization. */
+  setProtocolVersion(version: string): void {
+    this._protocolVersion = version;
+  }
+
+  async start(): Promise<void> {
+    if (this.closed) throw new ErlmcpError('ERR_CONNECTION_CLOSED', 'Transport is closed');
+  }
+
+  async send(message: JSONRPCMessage, _options?: SendOptions): Promise<void> {
+    if (this.closed) throw new ErlmcpError('ERR_CONNECTION_CLOSED', 'Transport is closed');
+    const m = message as { method?: string; id?: RequestId | null; params?: { requestId?: RequestId } };
+    const method = m.method;
+    const requestId = method !== undefined && m.id !== undefined && m.id !== null ? m.id : undefined;
+    // Once we cancel a request, no stream needs resuming for its response.
+    if (method === 'notifications/cancelled') this.settled(m.params?.requestId);
+
+    const headers = this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    const sentSession = headers['mcp-session-id'];
+    const controller = this.track();
+    let handedOff = false;
+    try {
+      const response = await this.fetchImpl(this.url, { method: 'POST', headers, body: JSON.stringify(message), signal: controller.signal });
+      // basic/transports#session-management: the id arrives with the InitializeResult.
+      const sid = response.headers.get('mcp-session-id');
+      if (sid && (method === 'initialize' || this._sessionId === undefined)) this._sessionId = sid;
+      if (!response.ok) await this.failStatus(response, sentSession);
+
+      const type = response.headers.get('content-type')?.toLowerCase() ?? '';
+      if (response.status === 202 || (requestId === undefined && !type.startsWith('text/event-stream'))) {
+        await response.body?.cancel().catch(() => {});
+      } else if (type.startsWith('text/event-stream') && response.body) {
+        const task = this.newTask(false, requestId === undefined ? [] : [requestId]);
+        handedOff = true;
+        void this.runStream(task, response.body, controller);
+      } else if (type.includes('application/json')) {
+        const text = await response.text();
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          throw new ErlmcpError('ERR_TRANSPORT', `Invalid JSON in response: ${snippet(text)}`);
+        }
+        this.deliver(value);
+      } else {
+        await response.body?.cancel().catch(() => {});
+        throw new ErlmcpError('ERR_TRANSPORT', `Unexpected content type "${type}" in response to ${method ?? 'response'}`);
+      }
+    } catch (e) {
+      throw this.asError(e, controller);
+    } finally {
+      if (!handedOff) this.controllers.delete(controller);
+    }
+    if (method === 'notifications/initialized') this.openStandaloneStream();
+  }
+
+  /** basic/transports#session-management: DELETE ends the session; 405 means "not allowed". */
+  async terminateSession(): Promise<void> {
+    const sid = this._sessionId;
+    if (sid === undefined) return;
+    this.stopTask(this.standalone);
+    const controller = this.track();
+    try {
+      const response = await this.fetchImpl(this.url, { method: 'DELETE', headers: this.headers({}), signal: controller.signal });
+      const text = await response.text().catch(() => '');
+      if (!response.ok && response.status !== 405 && response.status !== 404) {
+        throw new ErlmcpError('ERR_TRANSPORT', `HTTP ${response.status}: ${snippet(text)}`);
+      }
+      if (this._sessionId === sid) this._sessionId = undefined;
+    } catch (e) {
+      throw this.asError(e, controller);
+    } finally {
+      this.controllers.delete(controller);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.tasks) this.stopTask(t);
+    for (const c of this.controllers) c.abort();
+    this.controllers.clear();
+    this.onclose?.();
+  }
+
+  // ---------- HTTP helpers ----------
+
+  private headers(base: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = { ...this.extraHeaders, ...base };
+    if (this._sessionId !== undefined) h['mcp-session-id'] = this._sessionId;
+    if (this._protocolVersion !== undefined) h['mcp-protocol-version'] = this._protocolVersion;
+    return h;
+  }
+
+  private track(): AbortController {
+    const c = new AbortController();
+    this.controllers.add(c);
+    return c;
+  }
+
+  private asError(e: unknown, controller: AbortController): Error {
+    if (e instanceof ErlmcpError) return e;
+    if (this.closed || controller.signal.aborted) return new ErlmcpError('ERR_CONNECTION_CLOSED', 'Transport is closed', { cause: e });
+    return new ErlmcpError('ERR_TRANSPORT', `HTTP request failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+
+  /** Rejects for a non-2xx answer to a POST; always throws. */
+  private async failStatus(response: Response, sentSession: string | undefined): Promise<never> {
+    const text = await response.text().catch(() => '');
+    if (response.status === 404 && sentSession !== undefined) {
+      this.sessionExpired(sentSession);
+      throw new ErlmcpError('ERR_SESSION_EXPIRED', `Session ${sentSession} expired or was terminated by the server (HTTP 404)`);
+    }
+    // A JSON-RPC error response for our request fails it with the server's own error.
+    try {
+      const body = JSON.parse(text) as unknown;
+      for (const m of Array.isArray(body) ? body : [body]) {
+        const r = m as { id?: unknown; error?: unknown } | null;
+        if (r && typeof r === 'object' && r.error !== undefined && (typeof r.id === 'string' || typeof r.id === 'number')) this.deliver(r);
+      }
+    } catch {
+      // not JSON: the status line and text are all we have
+    }
+    throw new ErlmcpError('ERR_TRANSPORT', `HTTP ${response.status}: ${snippet(text)}`);
+  }
+
+  /** basic/transports#session-management: 404 to our session id → start over without it. */
+  private sessionExpired(sid: string): void {
+    if (this._sessionId !== sid) return; // already replaced by a newer session
+    this._sessionId = undefined;
+    for (const t of this.tasks) this.stopTask(t);
+    this.onsessionexpired?.();
+  }
+
+  // ---------- inbound messages ----------
+
+  private deliver(value: unknown): void {
+    for (const m of Array.isArray(value) ? value : [value]) {
+      const r = m as { id?: RequestId; method?: unknown; result?: unknown; error?: unknown } | null;
+      if (r && typeof r === 'object' && r.method === undefined && (r.result !== undefined || r.error !== undefined) && r.id !== undefined) this.settled(r.id);
+      try {
+        this.onmessage?.(m);
+      } catch (e) {
+        this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  /** A response (or our cancellation) arrived: streams stop owing it. */
+  private settled(id: RequestId | undefined): void {
+    if (id === undefined) return;
+    for (const t of this.tasks) {
+      if (t.owed.delete(id) && t.owed.size === 0 && !t.standalone) t.wake?.();
+    }
+  }
+
+  private onEvent(task: StreamTask, e: SseEvent): void {
+    if (e.id !== undefined) task.lastEventId = e.id;
+    if (e.event !== undefined && e.event !== 'message') return;
+    // An empty `data` is the priming event (basic/transports#sending-messages-to-the-server).
+    if (e.data.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(e.data);
+    } catch {
+      this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `Invalid JSON in SSE event: ${snippet(e.data)}`));
+      return;
+    }
+    this.deliver(value);
+  }
+
+  // ---------- resumable streams ----------
+
+  private newTask(standalone: boolean, owed: RequestId[]): StreamTask {
+    const t: StreamTask = { standalone, owed: new Set(owed), lastEventId: undefined, retryMs: undefined, stopped: false, controller: undefined, wake: undefined };
+    this.tasks.add(t);
+    return t;
+  }
+
+  private stopTask(t: StreamTask | undefined): void {
+    if (!t || t.stopped) return;
+    t.stopped = true;
+    t.controller?.abort();
+    t.wake?.();
+  }
+
+  private openStandaloneStream(): void {
+    if (this.closed) return;
+    this.stopTask(this.standalone);
+    this.standalone = this.newTask(true, []);
+    void this.runStream(this.standalone, undefined, undefined);
+  }
+
+  /** Reads a stream, then reconnects with GET + Last-Event-ID while it is still needed. */
+  private async runStream(task: StreamTask, body: ReadableStream<Uint8Array> | undefined, controller: AbortController | undefined): Promise<void> {
+    const done = (): boolean => this.closed || task.stopped || (!task.standalone && task.owed.size === 0);
+    // Consecutive attempts that brought no event; progress (even a priming event) resets it.
+    let failures = 0;
+    try {
+      for (;;) {
+        if (!body) {
+          if (done()) return;
+          const opened = await this.openGet(task);
+          if (opened === 'stop') return;
+          if (opened) ({ body, controller } = opened);
+        }
+        if (body && controller) {
+          task.controller = controller;
+          let progressed = false;
+          try {
+            await readSseStream(body, {
+              onEvent: (e) => {
+                progressed = true;
+                this.onEvent(task, e);
+              },
+              onRetry: (ms) => (task.retryMs = ms),
+            });
+          } catch (e) {
+            // A dropped connection is routine (basic/transports: "Disconnection MAY occur at any time").
+            if (e instanceof ErlmcpError) return this.onerror?.(e);
+          } finally {
+            this.controllers.delete(controller);
+            task.controller = undefined;
+          }
+          if (progressed) failures = 0;
+        }
+        body = undefined;
+        if (done()) return;
+        if (!task.standalone && task.lastEventId === undefined) {
+          return this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `SSE stream ended before the response to request ${[...task.owed].join(', ')} and cannot be resumed (no event id)`));
+        }
+        if (failures >= this.backoff.maxRetries) {
+          return this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `SSE stream reconnection failed after ${failures} attempts`));
+        }
+        // The server's `retry` MUST be respected; without one, exponential backoff.
+        const delay = task.retryMs ?? Math.min(this.backoff.initialDelayMs * this.backoff.growFactor ** failures, this.backoff.maxDelayMs);
+        failures++;
+        await this.sleep(task, delay);
+      }
+    } finally {
+      this.tasks.delete(task);
+      if (this.standalone === task) this.standalone = undefined;
+    }
+  }
+
+  /** GET for the standalone stream or a resumption; undefined = failed attempt, retry later. */
+  private async openGet(task: StreamTask): Promise<{ body: ReadableStream<Uint8Array>; controller: AbortController } | 'stop' | undefined> {
+    const headers = this.headers({ accept: 'text/event-stream' });
+    if (task.lastEventId) headers['last-event-id'] = task.lastEventId;
+    const sentSession = headers['mcp-session-id'];
+    const controller = this.track();
+    task.controller = controller;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.url, { method: 'GET', headers, signal: controller.signal });
+    } catch {
+      this.controllers.delete(controller);
+      return task.stopped || this.closed ? 'stop' : undefined;
+    }
+    const type = response.headers.get('content-type')?.toLowerCase() ?? '';
+    if (response.ok && type.startsWith('text/event-stream') && response.body) return { body: response.body, controller };
+    await response.body?.cancel().catch(() => {});
+    this.controllers.delete(controller);
+    task.controller = undefined;
+    if (response.status === 405) {
+      // The server offers no GET stream (basic/transports#listening-for-messages-from-the-server).
+      if (!task.standalone) this.onerror?.(new ErlmcpError('ERR_TRANSPORT', 'Server does not allow resuming SSE streams (HTTP 405 on GET)'));
+      return 'stop';
+    }
+    if (response.status === 404 && sentSession !== undefined) {
+      this.sessionExpired(sentSession);
+      this.onerror?.(new ErlmcpError('ERR_SESSION_EXPIRED', `Session ${sentSession} expired or was terminated by the server (HTTP 404)`));
+      return 'stop';
+    }
+    return undefined;
+  }
+
+  private sleep(task: StreamTask, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        task.wake = undefined;
+        resolve();
+      }
+      task.wake = done;
+    });
+  }
+}
+
+function snippet(text: string): string {
+  return text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text;
+}
