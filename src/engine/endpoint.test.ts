@@ -227,15 +227,15 @@ describe('Endpoint progress', () => {
     const { a, b } = await pair();
     b.handlers.tick = async (p, ctx) => {
       for (let i = 0; i < Number(p?.n) && !ctx.signal.aborted; i++) {
-        await sleep(25);
+        await sleep(30);
         await ctx.progress(i + 1);
       }
       return { done: true };
     };
-    // 8 × 25 ms = 200 ms of work against a 60 ms timeout, kept alive by progress.
-    assert.deepEqual(await a.request('tick', { n: 8 }, { timeoutMs: 60, onprogress: () => {} }), { done: true });
-    await assert.rejects(a.request('tick', { n: 8 }, { timeoutMs: 60, onprogress: () => {}, resetTimeoutOnProgress: false }), errCode('ERR_TIMEOUT'));
-    await assert.rejects(a.request('tick', { n: 8 }, { timeoutMs: 60, maxTotalTimeoutMs: 100, onprogress: () => {} }), errCode('ERR_TIMEOUT'));
+    // 8 × 30 ms = 240 ms of work against a 150 ms timeout, kept alive by progress.
+    assert.deepEqual(await a.request('tick', { n: 8 }, { timeoutMs: 150, onprogress: () => {} }), { done: true });
+    await assert.rejects(a.request('tick', { n: 8 }, { timeoutMs: 150, onprogress: () => {}, resetTimeoutOnProgress: false }), errCode('ERR_TIMEOUT'));
+    await assert.rejects(a.request('tick', { n: 8 }, { timeoutMs: 150, maxTotalTimeoutMs: 180, onprogress: () => {} }), errCode('ERR_TIMEOUT'));
   });
 });
 
@@ -284,15 +284,11 @@ describe('Endpoint inbound validation', () => {
     );
   });
 
-  it('rejects batches unless the subclass allows them, then answers each element', async () => {
+  it('rejects batches unless the subclass allows them', async () => {
     const { b, sa, sb } = await pair();
-    b.handlers.x = (p) => ({ n: p?.n });
-    const batch = [
-      { jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1 } },
-      { jsonrpc: '2.0', id: 'p2', method: 'x', params: { n: 2 } },
-    ];
+    b.handlers.x = async (p) => ({ n: p?.n });
     const bEnd = sb.inner as InMemoryTransport;
-    bEnd.deliver(batch);
+    bEnd.deliver([{ jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1 } }]);
     bEnd.deliver([]);
     await until(() => sa.received.length >= 2, 1000, 'batch errors');
     assert.deepEqual(
@@ -302,16 +298,90 @@ describe('Endpoint inbound validation', () => {
         [null, -32600],
       ],
     );
+    await sleep(10);
+    assert.equal(sa.received.length, 2, 'no element of a rejected batch is processed');
+  });
+
+  it('answers an allowed batch with one array once every request is done, including invalid elements, excluding notifications', async () => {
+    const { b, sa, sb } = await pair();
     b.batch = true;
-    bEnd.deliver(batch);
-    await until(() => sa.received.length >= 4, 1000, 'batch answers');
+    b.handlers.x = async (p) => {
+      await sleep(Number(p?.delay));
+      return { n: p?.n };
+    };
+    (sb.inner as InMemoryTransport).deliver([
+      { jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1, delay: 30 } },
+      { jsonrpc: '2.0', method: 'hello' },
+      { jsonrpc: '2.0', id: 'p2', method: 'x', params: { n: 2, delay: 0 } },
+      { jsonrpc: '2.0', id: 'bad', method: 5 },
+    ]);
+    await until(() => sa.received.length >= 1, 1000, 'batch reply');
+    await sleep(40);
+    assert.equal(sa.received.length, 1, 'exactly one reply');
+    const reply = sa.received[0] as unknown as { id: unknown; result?: unknown; error?: { code: number } }[];
+    assert.ok(Array.isArray(reply));
+    const byId = new Map(reply.map((r) => [r.id, r]));
+    assert.equal(reply.length, 3);
+    assert.deepEqual(byId.get('p1')?.result, { n: 1 });
+    assert.deepEqual(byId.get('p2')?.result, { n: 2 });
+    assert.equal(byId.get('bad')?.error?.code, -32600);
+    assert.deepEqual(b.notifications, [{ method: 'hello', params: undefined }]);
+  });
+
+  it('leaves a cancelled request out of the batch reply, and sends nothing for a batch of notifications', async () => {
+    const { b, sa, sb } = await pair();
+    b.batch = true;
+    b.handlers.hang = (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ late: true })));
+    b.handlers.quick = async () => ({ quick: true });
+    const bEnd = sb.inner as InMemoryTransport;
+    bEnd.deliver([
+      { jsonrpc: '2.0', id: 'h', method: 'hang' },
+      { jsonrpc: '2.0', id: 'q', method: 'quick' },
+    ]);
+    await sleep(10);
+    assert.equal(sa.received.length, 0, 'the batch waits for every request');
+    bEnd.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'h' } });
+    await until(() => sa.received.length >= 1, 1000, 'batch reply');
+    assert.deepEqual(sa.received[0], [{ jsonrpc: '2.0', id: 'q', result: { quick: true } }]);
+    bEnd.deliver([
+      { jsonrpc: '2.0', method: 'a' },
+      { jsonrpc: '2.0', method: 'b' },
+    ]);
+    await sleep(20);
+    assert.equal(sa.received.length, 1);
+  });
+
+  it('sends batch responses one by one over a transport without sendBatch', async () => {
+    const { b, sa, sb } = await pair();
+    sb.sendBatch = undefined;
+    b.batch = true;
+    b.handlers.x = async (p) => ({ n: p?.n });
+    (sb.inner as InMemoryTransport).deliver([
+      { jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1 } },
+      { jsonrpc: '2.0', id: 'p2', method: 'x', params: { n: 2 } },
+    ]);
+    await until(() => sa.received.length >= 2, 1000, 'responses');
+    await sleep(10);
     assert.deepEqual(
-      sa.received.slice(2).map((m) => [m.id, m.result]),
+      sa.received.map((m) => [m.id, m.result]),
       [
         ['p1', { n: 1 }],
         ['p2', { n: 2 }],
       ],
     );
+  });
+
+  it('accepts an array of responses to its own requests whatever the batch setting', async () => {
+    const { a, b, sa } = await pair();
+    b.handlers.never = () => new Promise(() => {});
+    const p1 = a.request('never');
+    const p2 = a.request('never');
+    (sa.inner as InMemoryTransport).deliver([
+      { jsonrpc: '2.0', id: 1, result: { second: true } },
+      { jsonrpc: '2.0', id: 0, error: { code: -32000, message: 'first failed' } },
+    ]);
+    assert.deepEqual(await p2, { second: true });
+    await assert.rejects(p1, (e: unknown) => e instanceof McpError && e.code === -32000);
   });
 
   it('reports responses for unknown ids to onerror', async () => {

@@ -113,25 +113,28 @@ export abstract class Endpoint {
    */
   private receiveBatch(items: unknown[], extra: MessageExtra | undefined): void {
     const reply: BatchReply = { waiting: 0, responses: [] };
-    const ids: RequestId[] = [];
+    const run: unknown[] = [];
+    const ids = new Set<RequestId>();
     for (const item of items) {
       const c = classify(item);
-      if (c.kind === 'request' && !this.inbound.has(c.message.id)) {
-        reply.waiting++;
-        ids.push(c.message.id);
-      } else if (c.kind === 'invalid') {
+      if (c.kind === 'invalid') {
         reply.responses.push(errorResponse(c.id, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${c.reason}` }));
+      } else if (c.kind === 'request' && (ids.has(c.message.id) || this.inbound.has(c.message.id))) {
+        // An id already in flight would make its response ambiguous.
+        reply.responses.push(errorResponse(c.message.id, { code: ErrorCode.InvalidRequest, message: `Duplicate request id ${String(c.message.id)}` }));
+      } else {
+        if (c.kind === 'request') ids.add(c.message.id);
+        run.push(item);
       }
     }
-    if (reply.waiting > 0) {
+    reply.waiting = ids.size;
+    if (ids.size > 0) {
       this.batches ??= new Map();
       for (const id of ids) this.batches.set(id, reply);
     }
-    for (const item of items) {
-      const c = classify(item);
-      if (c.kind !== 'invalid') this.receive(item, extra);
-    }
-    if (reply.waiting === 0 && reply.responses.length > 0) this.flushBatch(reply);
+    for (const item of run) this.receive(item, extra);
+    // With requests in the batch, the last response flushes it (possibly already, synchronously).
+    if (ids.size === 0 && reply.responses.length > 0) this.flushBatch(reply);
   }
 
   /** A cancelled request of a batch sends nothing; the rest of the batch still goes out. */
@@ -155,6 +158,12 @@ export abstract class Endpoint {
   request<R = Result>(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<R> {
     const transport = this.transport;
     if (!transport) return Promise.reject(new ErlmcpError('ERR_NOT_CONNECTED', 'Not connected'));
+    const signal = options?.signal;
+    // Already given up: don't let the peer start work it would only be told to cancel.
+    if (signal?.aborted) {
+      const r: unknown = signal.reason;
+      return Promise.reject(new ErlmcpError('ERR_CANCELLED', r instanceof Error ? r.message : typeof r === 'string' ? r : 'Request cancelled', { cause: r }));
+    }
     const id: RequestId = this.idPrefix === undefined ? this.nextId++ : `${this.idPrefix}${this.nextId++}`;
     let p = params;
     if (options?.onprogress) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { connectPair, RawPeer, sleep, until } from '../../test/helpers/pair.js';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/versions.js';
+import { InMemoryTransport } from '../transports/memory.js';
 import { McpServer } from './server.js';
 
 function makeServer(): McpServer {
@@ -180,6 +181,15 @@ describe('bad input', () => {
     await stillServes(raw);
   });
 
+  it('answers Object.prototype names used as methods with -32601', async () => {
+    const raw = await ready();
+    for (const method of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const r = await raw.request(method);
+      assert.equal(r.error?.code, -32601, method);
+    }
+    await stillServes(raw);
+  });
+
   it('ignores unknown notifications without replying', async () => {
     const raw = await ready();
     const before = raw.received.length;
@@ -227,25 +237,89 @@ describe('bad input', () => {
     });
   }
 
-  it('answers each request of a JSON-RPC batch in a 2025-03-26 session (and skips notifications)', async () => {
+  it('answers the requests of a JSON-RPC batch in a 2025-03-26 session with one array', async () => {
     const raw = await ready('2025-03-26');
     raw.inject([
       { jsonrpc: '2.0', id: 'b1', method: 'ping' },
       { jsonrpc: '2.0', method: 'notifications/whatever' },
       { jsonrpc: '2.0', id: 'b2', method: 'tools/list' },
       { jsonrpc: '2.0', id: 'b3', method: 'no/such' },
+      { jsonrpc: '2.0', id: 'b4', method: 42 },
     ]);
-    assert.deepEqual((await raw.response('b1')).result, {});
-    assert.equal(((await raw.response('b2')).result?.tools as unknown[]).length, 1);
-    assert.equal((await raw.response('b3')).error?.code, -32601);
+    const reply = (await raw.next((m) => Array.isArray(m))) as unknown as { id: unknown; result?: Record<string, unknown>; error?: { code: number } }[];
+    const byId = new Map(reply.map((r) => [r.id, r]));
+    assert.deepEqual([...byId.keys()].sort(), ['b1', 'b2', 'b3', 'b4']);
+    assert.deepEqual(byId.get('b1')?.result, {});
+    assert.equal((byId.get('b2')?.result?.tools as unknown[]).length, 1);
+    assert.equal(byId.get('b3')?.error?.code, -32601);
+    assert.equal(byId.get('b4')?.error?.code, -32600);
     raw.inject([]);
     const empty = await raw.next((m) => m.id === null && m.error !== undefined);
     assert.equal(empty.error?.code, -32600);
     await stillServes(raw);
   });
+
+  it('sends nothing back for a 2025-03-26 batch of notifications', async () => {
+    const raw = await ready('2025-03-26');
+    const before = raw.received.length;
+    raw.inject([
+      { jsonrpc: '2.0', method: 'notifications/whatever' },
+      { jsonrpc: '2.0', method: 'notifications/other' },
+    ]);
+    await sleep(20);
+    assert.equal(raw.received.length, before);
+    await stillServes(raw);
+  });
 });
 
 describe('sessions', () => {
+  it('aborts in-flight handlers when the client goes away', async () => {
+    const server = track(makeServer());
+    let started = false;
+    let aborted = false;
+    server.tool('hang', {}, (_a, ctx) => {
+      started = true;
+      return new Promise<{ content: [] }>((resolve) =>
+        ctx.signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve({ content: [] });
+        }),
+      );
+    });
+    const { client } = await connectPair(server);
+    const call = client.callTool({ name: 'hang' }).catch((e: unknown) => e);
+    await until(() => started, 1000, 'tool start');
+    await client.close();
+    await until(() => aborted, 1000, 'handler abort');
+    assert.equal(((await call) as { code?: string }).code, 'ERR_CONNECTION_CLOSED');
+  });
+
+  it('resumes a session from exported state on a new transport without a new initialize', async () => {
+    const server = track(makeServer());
+    server.resource('x://r', {}, (uri) => ({ contents: [{ uri, text: 'r' }] }));
+    const { client, serverSession } = await connectPair(server, { roots: [] });
+    await client.setLoggingLevel('warning');
+    await client.subscribeResource('x://r');
+    const state = structuredClone(serverSession.exportState());
+    assert.equal(state.protocolVersion, '2025-11-25');
+    assert.equal(state.initialized, true);
+
+    const [peer, end] = InMemoryTransport.createLinkedPair();
+    const resumed = await server.connect(end, { state });
+    assert.equal(resumed.protocolVersion, '2025-11-25');
+    assert.equal(resumed.logLevelName, 'warning');
+    assert.deepEqual(resumed.clientCapabilities, { roots: { listChanged: true } });
+    const got: unknown[] = [];
+    peer.onmessage = (m) => got.push(m);
+    await peer.start();
+    await peer.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    await until(() => got.length > 0, 1000, 'tools/list answer');
+    assert.equal(((got[0] as { result: { tools: unknown[] } }).result.tools).length, 1);
+    await server.notifyResourceUpdated('x://r');
+    await until(() => got.some((m) => (m as { method?: string }).method === 'notifications/resources/updated'), 1000, 'updated on resumed session');
+    await peer.close();
+  });
+
   it('tracks live sessions and forgets closed ones', async () => {
     const server = track(makeServer());
     const a = await connectPair(server);

@@ -58,6 +58,8 @@ export class McpServer {
   readonly taskStore: TaskStore;
   readonly pageSize: number;
   private readonly sessions = new Set<ServerSession>();
+  /** @internal task id → the controller of its detached run. */
+  readonly runningTasks = new Map<string, AbortController>();
   private readonly subscribers = new Map<string, Set<ServerSession>>();
   private readonly localIds = new WeakMap<ServerSession, number>();
   private nextLocalId = 0;
@@ -225,6 +227,8 @@ export class McpServer {
   }
 
   async close(): Promise<void> {
+    for (const c of this.runningTasks.values()) c.abort('Server closing');
+    this.runningTasks.clear();
     await Promise.all([...this.sessions].map((s) => s.close()));
     await this.taskStore.close();
   }

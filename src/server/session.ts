@@ -108,7 +108,8 @@ export class ServerSession extends Endpoint {
   protected override dispatchNotification(method: string, _params: Record<string, unknown> | undefined, _extra: MessageExtra | undefined): void {
     switch (method) {
       case 'notifications/initialized':
-        if (!this.initialized) {
+        // Only meaningful after initialize was answered (basic/lifecycle#initialization).
+        if (!this.initialized && this.protocolVersion !== undefined) {
           this.initialized = true;
           this.changed();
         }

@@ -15,8 +15,6 @@ import type { ServerSession } from './session.js';
 import { isTerminal } from './tasks.js';
 import type { RequestHandler } from './handlers.js';
 
-const running = new Map<string, AbortController>();
-
 function owner(session: ServerSession): string {
   return session.id ?? `local:${session.server.localId(session)}`;
 }
@@ -57,6 +55,7 @@ export async function callAsTask(session: ServerSession, tool: ToolEntry, p: Cal
   const ttl = Math.min(requested, o.maxTaskTtlMs ?? 24 * 3_600_000);
   const task = await server.taskStore.create(owner(session), ttl, o.taskPollIntervalMs ?? 1000);
   const controller = new AbortController();
+  const running = server.runningTasks;
   running.set(task.taskId, controller);
   const hctx = new HandlerContext(session, new DetachedContext(session, ctx.id, ctx.method, controller.signal, ctx.meta));
   hctx.taskId = task.taskId;
@@ -64,7 +63,10 @@ export async function callAsTask(session: ServerSession, tool: ToolEntry, p: Cal
     let t: Task | undefined;
     try {
       const result = await tool.call(p.arguments, hctx);
-      t = await server.taskStore.setStatus(task.taskId, result.isError ? 'failed' : 'completed', undefined, { result });
+      // A failed tool call SHOULD explain itself in statusMessage (basic/utilities/tasks#error-handling).
+      const first = result.isError ? result.content.find((c) => c.type === 'text') : undefined;
+      const why = first && first.type === 'text' ? first.text : result.isError ? 'Tool returned an error' : undefined;
+      t = await server.taskStore.setStatus(task.taskId, result.isError ? 'failed' : 'completed', why, { result });
     } catch (e) {
       const error = e instanceof McpError ? e.toJSON() : { code: ErrorCode.InternalError, message: e instanceof Error ? e.message : String(e) };
       t = await server.taskStore.setStatus(task.taskId, 'failed', error.message, { error });
@@ -116,7 +118,7 @@ export const taskHandlers: Record<string, RequestHandler> = {
     if (!t) throw notFound(id);
     if (isTerminal(t.status)) throw new McpError(ErrorCode.InvalidParams, `Task ${id} is already ${t.status}`);
     const updated = await store.setStatus(id, 'cancelled', 'Cancelled by request');
-    running.get(id)?.abort('Task cancelled');
+    session.server.runningTasks.get(id)?.abort('Task cancelled');
     if (!updated) throw new McpError(ErrorCode.InvalidParams, `Task ${id} is already terminal`);
     return updated as unknown as Result;
   },

@@ -3,7 +3,7 @@
  * peer that drives a server session by hand (bad input, batches, ordering).
  */
 import { Client, type ClientOptions } from '../../src/client/client.js';
-import type { JSONRPCMessage, JSONRPCResponse, RequestId } from '../../src/protocol/types.js';
+import type { JSONRPCMessage, RequestId } from '../../src/protocol/types.js';
 import type { McpServer } from '../../src/server/server.js';
 import type { ServerSession } from '../../src/server/session.js';
 import { InMemoryTransport } from '../../src/transports/memory.js';
@@ -107,5 +107,3 @@ export class RawPeer {
     return this.transport.close();
   }
 }
-
-export type { JSONRPCResponse };

@@ -17,7 +17,18 @@ export class SpyTransport implements Transport {
   onerror?: (error: Error) => void;
   onclose?: () => void;
 
-  constructor(readonly inner: Transport) {}
+  /** Present only when the wrapped transport has it, so the engine's choice is unchanged. */
+  sendBatch?: (messages: JSONRPCMessage[]) => Promise<void>;
+  readonly batches: AnyMessage[][] = [];
+
+  constructor(readonly inner: Transport) {
+    if (inner.sendBatch) {
+      this.sendBatch = async (messages) => {
+        this.batches.push(messages as AnyMessage[]);
+        await inner.sendBatch!(messages);
+      };
+    }
+  }
 
   get sessionId(): string | undefined {
     return this.inner.sessionId;

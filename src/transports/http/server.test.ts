@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -171,9 +172,9 @@ function messages(events: SseEvent[]): Record<string, any>[] {
 }
 
 /** node:http request: lets a test set Host freely (fetch does not). */
-function raw(url: string, method: string, headers: Headers, body?: string): Promise<{ status: number; body: string }> {
+function raw(url: string, method: string, headers: Headers, body?: string, agent?: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
+    const req = httpRequest(url, { method, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -639,19 +640,44 @@ describe('robustness', () => {
   it('serves 2000 sequential requests without leaking listeners, streams or sessions', async (t) => {
     const eventStore = new MemoryEventStore();
     t.after(() => eventStore.close());
-    const { url, server } = await start(t, { eventStore });
+    const { url, server, http } = await start(t, { eventStore });
     const warnings: Error[] = [];
     const onWarning = (w: Error): void => void warnings.push(w);
     process.on('warning', onWarning);
     t.after(() => void process.off('warning', onWarning));
     const h = await initSession(url);
+    // One keep-alive socket: a listener added per request would trip MaxListenersExceededWarning.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const headers = { 'content-type': 'application/json', accept: ACCEPT_BOTH, ...h };
     for (let i = 0; i < 2000; i++) {
-      const r = await post(url, { jsonrpc: '2.0', id: i, method: 'ping' }, h);
+      const r = await raw(url, 'POST', headers, JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' }), agent);
       assert.equal(r.status, 200);
-      await r.text();
+      assert.ok(r.body.includes(`"id":${i},"result":{}`));
     }
     assert.deepEqual(warnings, []);
     assert.equal(server.sessionCount, 1);
+    assert.equal(http.sessionCount, 1);
+    assert.equal(eventStore.streamCount, 2000, 'one stream per POST, none for initialize');
+  });
+
+  it('mounts in an existing node:http server through handle(), taking a pre-parsed body', async (t) => {
+    const http = new StreamableHttpServer({ server: makeServer(), enableJsonResponse: true });
+    const srv = createServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (text += c));
+      req.on('end', () => void http.handle(req, res, text ? JSON.parse(text) : undefined));
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    t.after(async () => {
+      await http.close();
+      await new Promise((resolve) => srv.close(resolve));
+    });
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/anything`;
+    const r = await post(url, initBody());
+    assert.equal(r.status, 200);
+    assert.equal(((await r.json()) as { result: { protocolVersion: string } }).result.protocolVersion, '2025-11-25');
   });
 
   it('ends open streams and sessions on close()', async (t) => {

@@ -58,6 +58,17 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Express-style `req.body`: a parsed value, or raw text/Buffer from a text/raw parser. */
+function bodyLeftByMiddleware(req: IncomingMessage): unknown {
+  const body = (req as IncomingMessage & { body?: unknown }).body;
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) return body;
+  try {
+    return JSON.parse(body.toString());
+  } catch {
+    return undefined;
+  }
+}
+
 /** Stateless requests other than initialize run as if the session were initialized with the header's version. */
 function statelessState(version: string): SessionState {
   return { id: '', protocolVersion: version, clientCapabilities: {}, clientInfo: undefined, initialized: true, logLevel: undefined, subscriptions: [], createdAt: Date.now() };
@@ -214,6 +225,11 @@ export class StreamableHttpServer {
     if (headerVersion === null) return;
 
     let value = parsedBody;
+    if (value === undefined && req.readableEnded) {
+      // Mounted behind a body parser that did not hand us its result: use what it left on req.body.
+      value = bodyLeftByMiddleware(req);
+      if (value === undefined) return sendError(res, 400, 'Bad Request: the request body was already consumed; pass it to handle()');
+    }
     if (value === undefined) {
       const body = await readBody(req, this.maxBodyBytes);
       if (!body.ok) return sendError(res, body.status, body.message, body.code);
@@ -260,7 +276,9 @@ export class StreamableHttpServer {
     if (batch && !versionAllowsBatch(t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION)) return this.batchRejected(res);
     this.touch(t);
     const version = t.protocolVersion ?? initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-    return t.handlePost(req, res, items, batch, version);
+    // The initialize answer is immediate: storing its events for resumption would only cost
+    // memory in every session's EventStore footprint.
+    return t.handlePost(req, res, items, batch, version, !init);
   }
 
   private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -337,9 +355,7 @@ export class StreamableHttpServer {
     const t = new HttpSessionTransport(this.host, id);
     t.storeTouchedAt = Date.now();
     this.sessions.set(id, t);
-    const session = await this.server.connect(t);
-    t.session = session;
-    session.onstatechange = this.onStateChange;
+    await this.attach(t);
     return t;
   }
 
@@ -374,10 +390,20 @@ export class StreamableHttpServer {
     t.storeTouchedAt = Date.now();
     t.protocolVersion = state.protocolVersion || undefined;
     this.sessions.set(sid, t);
-    const session = await this.server.connect(t, { state });
-    t.session = session;
-    session.onstatechange = this.onStateChange;
+    await this.attach(t, state);
     return t;
+  }
+
+  /** Connects a ServerSession to a registered transport; on failure the transport is forgotten. */
+  private async attach(t: HttpSessionTransport, state?: SessionState): Promise<void> {
+    try {
+      const session = await this.server.connect(t, state ? { state } : undefined);
+      t.session = session;
+      session.onstatechange = this.onStateChange;
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
   }
 
   /**

@@ -110,10 +110,15 @@ export class HttpSessionTransport implements Transport {
   // ---------- inbound ----------
 
   /**
-   * Serves one POST whose body is already validated. `version` decides SSE priming.
+   * Serves one POST whose body is already validated. `version` decides SSE priming;
+   * `resumable: false` (initialize: answered at once) skips event ids and the EventStore.
    * Returns once the messages are handed to the session (the response may still be streaming).
    */
-  async handlePost(req: IncomingMessage, res: ServerResponse, items: Classified[], batch: boolean, version: string): Promise<void> {
+  async handlePost(req: IncomingMessage, res: ServerResponse, items: Classified[], batch: boolean, version: string, resumable = true): Promise<void> {
+    if (this.closed) {
+      sendError(res, 404, 'Not Found: session terminated');
+      return;
+    }
     const extra: MessageExtra = { requestInfo: { headers: req.headers, url: req.url } };
     let stream: PostStream | undefined;
     let requests = 0;
@@ -130,7 +135,7 @@ export class HttpSessionTransport implements Transport {
         }
         seen?.add(c.message.id);
       }
-      const s = (stream = new PostStream(this.sessionId === undefined ? undefined : `${this.sessionId}/${this.host.nextStreamKey()}`));
+      const s = (stream = new PostStream(this.sessionId === undefined || !resumable ? undefined : `${this.sessionId}/${this.host.nextStreamKey()}`));
       s.open = requests;
       for (const c of items) if (c.kind === 'request') routes.set(c.message.id, s);
       if (this.host.enableJsonResponse) {

@@ -28,7 +28,6 @@ export class SseWriter {
       ...headers,
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
       // Reverse proxies (nginx) otherwise buffer the stream.
       'x-accel-buffering': 'no',
     });

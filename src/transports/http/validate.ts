@@ -127,6 +127,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
       resolve(r);
     };
     const onData = (chunk: Buffer): void => {
@@ -142,8 +143,11 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
     };
     const onEnd = (): void => finish({ ok: true, text: Buffer.concat(chunks, size).toString('utf8') });
     const onError = (e: Error): void => finish({ ok: false, status: 400, code: ErrorCode.ParseError, message: `Error reading body: ${e.message}` });
+    // A client that disconnects mid-body may produce 'close' without 'end' or 'error'.
+    const onClose = (): void => finish({ ok: false, status: 400, code: TRANSPORT_ERROR, message: 'Request body incomplete' });
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }

@@ -1,0 +1,66 @@
+/**
+ * (7) Long run: N tools/call on one session over HTTP (16 in flight, keep-alive), with the
+ * server's heap and RSS after a forced GC before and after — the leak check. JSON-response
+ * mode for both sides, and SSE mode too (ours keeps SSE events for resumability).
+ */
+import { closedLoop } from '../lib/load.js';
+import { childMemory, MiB } from '../lib/memory.js';
+import { keepAliveAgent, RawHttpSession } from '../lib/raw-http-client.js';
+import type { Row } from '../lib/report.js';
+import { interleave, toRows, type Sample } from '../lib/runs.js';
+import { startHttpFixture, type FixtureName } from '../lib/spawn.js';
+import type { Scenario } from './scenario.js';
+
+const INFLIGHT = 16;
+
+async function measureLong(fixture: FixtureName, args: string[], calls: number, notes: string[]): Promise<Sample> {
+  const child = await startHttpFixture(fixture, args);
+  const agent = keepAliveAgent(INFLIGHT);
+  try {
+    const s = await RawHttpSession.open(child.url, agent);
+    const op = (): Promise<unknown> => s.request('tools/call', { name: 'echo', arguments: { text: 'hello' } });
+    await closedLoop(op, { inflight: INFLIGHT, maxOps: Math.min(1000, calls), maxMs: 60_000 });
+    const before = await childMemory(child.origin);
+    const r = await closedLoop(op, { inflight: INFLIGHT, maxOps: calls, maxMs: 30 * 60_000 });
+    const after = await childMemory(child.origin);
+    if (r.errors > 0) notes.push(`long-run ${fixture} ${args.join(' ')}: ${r.errors} errors, first: ${r.firstError}`);
+    if (r.ops < calls) notes.push(`long-run ${fixture} ${args.join(' ')}: time bound hit after ${r.ops} calls`);
+    return { rate: r.opsPerSec, heapBefore: before.heapUsed / MiB, heapAfter: after.heapUsed / MiB, rssBefore: before.rss / MiB, rssAfter: after.rss / MiB };
+  } finally {
+    agent.destroy();
+    await child.stop();
+  }
+}
+
+export const longRunScenario: Scenario = {
+  name: 'long-run',
+  title: 'N tools/call on one HTTP session, heap and RSS before/after',
+  async run(cfg) {
+    const n = cfg.longRunCalls;
+    const label = n.toLocaleString('en-US');
+    const rows: Row[] = [];
+    const notes: string[] = [];
+    for (const mode of ['json', 'sse'] as const) {
+      const args = mode === 'json' ? ['--json'] : [];
+      // One run: this is a leak check, and the full mode's million calls take minutes.
+      const outcome = await interleave(1, {
+        ours: () => measureLong('ours-http', args, n, notes),
+        sdk: () => measureLong('sdk-http', args, n, notes),
+      });
+      rows.push(
+        ...toRows(
+          'long-run',
+          [
+            { key: 'rate', metric: `${mode} ${label} calls`, unit: 'calls/s', better: 'higher' },
+            { key: 'heapBefore', metric: `${mode} heap before`, unit: 'MiB', better: 'lower' },
+            { key: 'heapAfter', metric: `${mode} heap after ${label} calls`, unit: 'MiB', better: 'lower', headline: mode === 'json' },
+            { key: 'rssBefore', metric: `${mode} RSS before`, unit: 'MiB', better: 'lower' },
+            { key: 'rssAfter', metric: `${mode} RSS after ${label} calls`, unit: 'MiB', better: 'lower' },
+          ],
+          outcome,
+        ),
+      );
+    }
+    return { rows, notes };
+  },
+};
