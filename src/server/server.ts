@@ -5,6 +5,7 @@
  * initialized session, coalesced per tick.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { randomBytes } from 'node:crypto';
 import type { Transport } from '../protocol/transport.js';
 import type { Implementation, Resource, ServerCapabilities } from '../protocol/types.js';
 import type { SchemaInput } from '../schema/validator.js';
@@ -32,7 +33,10 @@ export interface ServerOptions {
   pageSize?: number;
   /** Timeout for server→client requests (sampling, elicitation, roots). Default 60 s. */
   defaultTimeoutMs?: number;
-  /** Prefix of outbound request ids; set per node in a cluster so ids never collide. */
+  /**
+   * Prefix of server→client request ids. Defaults to a random per-process value, so two nodes
+   * serving one session never mint the same id and a reply always finds its waiter.
+   */
   idPrefix?: string;
   taskStore?: TaskStore;
   defaultTaskTtlMs?: number;
@@ -57,6 +61,7 @@ export class McpServer {
   readonly prompts: Registry<string, PromptEntry, ReturnType<PromptEntry['wire']>>;
   readonly taskStore: TaskStore;
   readonly pageSize: number;
+  readonly idPrefix: string;
   private readonly sessions = new Set<ServerSession>();
   /** @internal task id → the controller of its detached run. */
   readonly runningTasks = new Map<string, AbortController>();
@@ -73,6 +78,7 @@ export class McpServer {
     readonly info: Implementation,
     readonly options: ServerOptions = {},
   ) {
+    this.idPrefix = options.idPrefix ?? `${randomBytes(4).toString('hex')}-`;
     this.pageSize = options.pageSize ?? 100;
     this.taskStore = options.taskStore ?? new MemoryTaskStore();
     this.tools = new Registry('Tool', () => this.listChanged('tools'));

@@ -33,7 +33,7 @@ export class ServerSession extends Endpoint {
   onstatechange?: (session: ServerSession) => void;
 
   constructor(readonly server: McpServer) {
-    super({ defaultTimeoutMs: server.options.defaultTimeoutMs, idPrefix: server.options.idPrefix });
+    super({ defaultTimeoutMs: server.options.defaultTimeoutMs, idPrefix: server.idPrefix });
   }
 
   override async connect(transport: Transport): Promise<void> {
