@@ -350,7 +350,7 @@ describe('elicitation', () => {
     const server = newServer();
     server.tool('connect', {}, async (_args, ctx) => {
       const r = await ctx.elicitUrl({ message: 'Authorize access', elicitationId: 'el-42', url: 'https://example.com/authorize?state=el-42' });
-      await ctx.notify('notifications/elicitation/complete', { elicitationId: 'el-42' });
+      await ctx.session.notifyElicitationComplete('el-42');
       return { content: [{ type: 'text', text: r.action }] };
     });
     let seen: ElicitRequestParams | undefined;

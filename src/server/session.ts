@@ -64,6 +64,14 @@ export class ServerSession extends Endpoint {
     this.changed();
   }
 
+  /**
+   * client/elicitation#url-mode: tells the client an out-of-band (URL) elicitation finished, so
+   * it can retry the request that needed it. Sent outside any request: the standalone stream.
+   */
+  notifyElicitationComplete(elicitationId: string): Promise<void> {
+    return this.notify('notifications/elicitation/complete', { elicitationId });
+  }
+
   changed(): void {
     this.onstatechange?.(this);
   }
