@@ -444,19 +444,28 @@ describe('responses', () => {
     assert.equal(JSON.parse(events[0]!.data!).result.content[0].text, 'x');
   });
 
-  it('answers with one JSON object in JSON mode and sends related notifications on the GET stream', async (t) => {
+  it('answers with one JSON object in JSON mode when the call sends nothing else', async (t) => {
     const { url } = await start(t, { enableJsonResponse: true });
     const h = await initSession(url);
-    const get = new SseReader(await fetch(url, { headers: { ...h, accept: 'text/event-stream' } }));
-    const r = await post(url, call(3, 'chatty', { text: 'json' }), h);
+    const r = await post(url, call(3, 'echo', { text: 'json' }), h);
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), 'application/json');
     const body = (await r.json()) as { id: number; result: { content: { text: string }[] } };
     assert.equal(body.id, 3);
     assert.equal(body.result.content[0]!.text, 'json');
-    const log = await get.message();
+  });
+
+  it('in JSON mode, upgrades a call that logs before answering to SSE, keeping the log before the result on its own stream', async (t) => {
+    const { url } = await start(t, { enableJsonResponse: true });
+    const h = await initSession(url);
+    const r = await post(url, call(4, 'chatty', { text: 'upgraded' }), h);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'text/event-stream');
+    const sse = new SseReader(r);
+    const log = await sse.message();
     assert.equal(log?.msg.method, 'notifications/message');
-    await get.cancel();
+    const result = await sse.message();
+    assert.equal(result?.msg.id, 4);
   });
 
   it('puts unrelated server messages on the GET stream, storing them while no GET is connected', async (t) => {

@@ -153,8 +153,8 @@ export class HttpSessionTransport implements Transport {
             this.host.reportError(e as Error);
           }
         }
-        extra.closeSSEStream = () => this.closeStream(s);
       }
+      extra.closeSSEStream = () => this.closeStream(s);
       if (this.sessionId !== undefined) extra.closeStandaloneSSEStream = () => this.closeStandaloneStream();
     }
     for (const c of items) {
@@ -302,11 +302,16 @@ export class HttpSessionTransport implements Transport {
       return;
     }
     if (stream.responses) {
-      // JSON mode: the body holds only answers; anything else travels on the standalone stream.
-      if (!response) return this.sendStandalone(message);
-      stream.responses.push(message);
-      if (final) this.finishStream(stream);
-      return;
+      if (response) {
+        stream.responses.push(message);
+        if (final) this.finishStream(stream);
+        return;
+      }
+      // JSON mode, but the request has something to say before its answer (progress, a log, a
+      // sampling request). Its response has not started yet, so it becomes an SSE stream: the
+      // spec lets the server pick either content type per request, and nothing is lost or
+      // reordered onto the GET stream.
+      await this.upgradeToSse(stream);
     }
     const id = stream.id === undefined ? undefined : await this.host.eventStore.append(stream.id, message);
     if (stream.writer) {
@@ -314,6 +319,20 @@ export class HttpSessionTransport implements Transport {
       if (id !== undefined) stream.resumable = true;
     }
     if (final) this.finishStream(stream);
+  }
+
+  private async upgradeToSse(stream: PostStream): Promise<void> {
+    const res = stream.res;
+    const collected = stream.responses ?? [];
+    stream.res = undefined;
+    stream.responses = undefined;
+    if (!res || res.headersSent) return;
+    const w = (stream.writer = new SseWriter(res, this.headers()));
+    if (stream.id !== undefined && (this.protocolVersion ?? '') >= PRIMING_MIN_VERSION) {
+      w.prime(await this.host.eventStore.append(stream.id, undefined), this.host.retryMs);
+      stream.resumable = true;
+    }
+    for (const m of collected) w.event(stream.id === undefined ? undefined : await this.host.eventStore.append(stream.id, m), m);
   }
 
   private async sendStandalone(message: JSONRPCMessage): Promise<void> {
