@@ -1,3 +1,4 @@
 export { Client, type ClientOptions, type SamplingHandler, type ElicitationHandler } from './client.js';
 export { applyElicitationDefaults } from './elicitation-defaults.js';
 export { McpError, ErlmcpError, ErrorCode, UrlElicitationRequiredError } from '../protocol/errors.js';
+export { connectHttp, type ConnectHttpOptions, type HttpClientTransport } from './connect-http.js';

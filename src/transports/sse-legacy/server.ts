@@ -1,0 +1,207 @@
+/**
+ * Legacy HTTP+SSE server transport (2024-11-05 basic/transports#http-with-sse), for clients
+ * that predate Streamable HTTP. Two endpoints: GET `ssePath` opens a session whose first event
+ * names the POST endpoint (`messagesPath?sessionId=…`); client messages POSTed there are
+ * answered 202 and their replies travel on the SSE stream.
+ *
+ * Backwards compatibility (2025-11-25 basic/transports#backwards-compatibility): servers keep
+ * both old endpoints beside the new MCP endpoint. `handle()` answers false for paths it does
+ * not own, so it chains with StreamableHttpServer.handle in one node:http server:
+ *
+ *   createServer(async (req, res) => {
+ *     if (await legacy.handle(req, res)) return;
+ *     if (req.url?.startsWith('/mcp')) return streamable.handle(req, res);
+ *     res.writeHead(404).end();
+ *   });
+ *
+ * Sessions live only as long as their SSE connection, in this process: there is no
+ * resumption or scale-out in this transport (route a client's POSTs to the node holding its GET).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
+import type { McpServer } from '../../server/index.js';
+import { acceptsSse, hostAllowed, isJsonContentType, isLoopbackHost, originAllowed, readBody, sendError } from '../http/validate.js';
+import { LegacySseSessionTransport } from './session-transport.js';
+
+export interface LegacySseServerOptions {
+  server: McpServer;
+  /** Path of the SSE endpoint (GET). Default '/sse'. */
+  ssePath?: string;
+  /** Path of the message endpoint (POST), announced in the `endpoint` event. Default '/messages'. */
+  messagesPath?: string;
+  /** Largest accepted POST body. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Extra Host names (or host:port) accepted besides loopback when Host checking is on. */
+  allowedHosts?: string[];
+  /** Extra origins (or hostnames) accepted besides loopback when Origin checking is on. */
+  allowedOrigins?: string[];
+  /** Reject foreign Host/Origin headers (403). Default: on when `listen()` binds a loopback host. */
+  dnsRebindingProtection?: boolean;
+  /** Interval of SSE comment pings on idle streams; 0 disables them. Default 15 s. */
+  keepAliveMs?: number;
+}
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+const DEFAULT_KEEPALIVE_MS = 15_000;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export class LegacySseServer {
+  readonly server: McpServer;
+  onerror?: (error: Error) => void;
+  private readonly options: LegacySseServerOptions;
+  private readonly ssePath: string;
+  private readonly messagesPath: string;
+  private readonly maxBodyBytes: number;
+  private readonly keepAliveMs: number;
+  private readonly sessions = new Map<string, LegacySseSessionTransport>();
+  private readonly detach = (t: LegacySseSessionTransport): void => {
+    if (this.sessions.get(t.sessionId) === t) this.sessions.delete(t.sessionId);
+  };
+  private protect: boolean;
+  private httpServer: Server | undefined;
+  private closed = false;
+
+  constructor(options: LegacySseServerOptions) {
+    this.options = options;
+    this.server = options.server;
+    this.ssePath = options.ssePath ?? '/sse';
+    this.messagesPath = options.messagesPath ?? '/messages';
+    if (!this.ssePath.startsWith('/') || !this.messagesPath.startsWith('/') || this.ssePath === this.messagesPath) {
+      throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'ssePath and messagesPath must be two different absolute paths');
+    }
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+    this.protect = options.dnsRebindingProtection ?? false;
+  }
+
+  /** Live SSE sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Serves a request to the SSE or message endpoint and resolves true; resolves false (having
+   * written nothing) for any other path. `parsedBody`: a POST body already parsed by middleware.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<boolean> {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path !== this.ssePath && path !== this.messagesPath) return false;
+    try {
+      if (this.closed) sendError(res, 503, 'Service Unavailable: server is closing');
+      else if (!this.checkHostAndOrigin(req, res)) return true;
+      else if (path === this.ssePath) {
+        if (req.method === 'GET') await this.handleGet(req, res);
+        else sendError(res, 405, 'Method Not Allowed', undefined, { allow: 'GET' });
+      } else if (req.method === 'POST') await this.handlePost(req, res, parsedBody);
+      else sendError(res, 405, 'Method Not Allowed', undefined, { allow: 'POST' });
+    } catch (e) {
+      this.reportError(e instanceof Error ? e : new Error(String(e)));
+      sendError(res, 500, 'Internal server error', ErrorCode.InternalError);
+    }
+    return true;
+  }
+
+  /** Creates and starts an http.Server for both endpoints (other paths → 404). */
+  async listen(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    if (this.httpServer) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'Already listening');
+    // 2024-11-05 basic/transports#security-warning: a local server is what DNS rebinding targets.
+    if (this.options.dnsRebindingProtection === undefined) this.protect = isLoopbackHost(host);
+    const srv = createServer((req, res) => {
+      void this.handle(req, res).then((handled) => {
+        if (!handled) sendError(res, 404, 'Not Found');
+      });
+    });
+    this.httpServer = srv;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    const actual = (srv.address() as AddressInfo).port;
+    const name = host.includes(':') ? `[${host}]` : host;
+    return { url: `http://${name}:${actual}${this.ssePath}`, port: actual };
+  }
+
+  /** Ends every SSE stream (and so every session), then stops the http server if listening. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.sessions.values()].map((t) => (t.session ? t.session.close() : t.close()).catch((e: unknown) => this.reportError(e as Error))));
+    const srv = this.httpServer;
+    if (srv) {
+      await new Promise<void>((resolve) => {
+        srv.close(() => resolve());
+        srv.closeAllConnections();
+      });
+    }
+  }
+
+  // ---------- endpoints ----------
+
+  private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const accept = header(req, 'accept');
+    if (accept !== undefined && !acceptsSse(accept)) return sendError(res, 406, 'Not Acceptable: Accept must include text/event-stream');
+    // 128 random bits: the id is the only credential a POST carries for its session.
+    const id = randomBytes(16).toString('hex');
+    const t = new LegacySseSessionTransport(id, res, `${this.messagesPath}?sessionId=${id}`, this.keepAliveMs, this.detach);
+    this.sessions.set(id, t);
+    try {
+      t.session = await this.server.connect(t);
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+  }
+
+  private async handlePost(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void> {
+    const sid = new URL(req.url ?? '/', 'http://localhost').searchParams.get('sessionId');
+    if (!sid) return sendError(res, 400, 'Bad Request: sessionId query parameter is required');
+    const t = this.sessions.get(sid);
+    if (!t) return sendError(res, 404, 'Not Found: session does not exist or its SSE connection closed');
+    let value = parsedBody;
+    if (value === undefined) {
+      if (!isJsonContentType(header(req, 'content-type'))) return sendError(res, 415, 'Unsupported Media Type: Content-Type must be application/json');
+      const body = await readBody(req, this.maxBodyBytes);
+      if (!body.ok) return sendError(res, body.status, body.message, body.code);
+      try {
+        value = JSON.parse(body.text);
+      } catch (e) {
+        return sendError(res, 400, `Parse error: ${(e as Error).message}`, ErrorCode.ParseError);
+      }
+    }
+    // The SSE connection may have closed while the body was arriving.
+    if (t.isClosed) return sendError(res, 404, 'Not Found: session does not exist or its SSE connection closed');
+    // Accepted first, then dispatched: whatever the session answers goes on the SSE stream.
+    res.writeHead(202, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('Accepted');
+    t.receive(value, { requestInfo: { headers: req.headers, url: req.url } });
+  }
+
+  // ---------- checks ----------
+
+  private checkHostAndOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+    const { allowedHosts, allowedOrigins } = this.options;
+    if ((this.protect || allowedHosts) && !hostAllowed(header(req, 'host'), true, allowedHosts)) {
+      sendError(res, 403, 'Forbidden: invalid Host header');
+      return false;
+    }
+    // 2024-11-05 basic/transports#security-warning: servers MUST validate Origin.
+    if ((this.protect || allowedOrigins) && !originAllowed(header(req, 'origin'), true, allowedOrigins)) {
+      sendError(res, 403, 'Forbidden: invalid Origin header');
+      return false;
+    }
+    return true;
+  }
+
+  private reportError(e: Error): void {
+    this.onerror?.(e);
+  }
+}
