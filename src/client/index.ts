@@ -1,4 +1,3 @@
 export { Client, type ClientOptions, type SamplingHandler, type ElicitationHandler } from './client.js';
 export { applyElicitationDefaults } from './elicitation-defaults.js';
 export { McpError, ErlmcpError, ErrorCode, UrlElicitationRequiredError } from '../protocol/errors.js';
-export { connectHttp, type ConnectHttpOptions, type HttpClientTransport } from './connect-http.js';

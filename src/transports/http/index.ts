@@ -2,3 +2,4 @@ export { StreamableHttpServer, type StreamableHttpServerOptions } from './server
 export { HttpSessionTransport, responseChannel, PRIMING_MIN_VERSION, type SessionHost } from './session-transport.js';
 export { SseWriter } from './sse-writer.js';
 export * from './client.js';
+export { connectHttp, type ConnectHttpOptions, type HttpClientTransport } from '../connect-http.js';

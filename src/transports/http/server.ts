@@ -18,7 +18,7 @@ import { MemoryBus } from '../../stores/memory-bus.js';
 import { MemoryEventStore } from '../../stores/memory-event-store.js';
 import { MemorySessionStore } from '../../stores/memory-session-store.js';
 import type { EventStore, MessageBus, SessionState, SessionStore } from '../../stores/types.js';
-import { HttpSessionTransport, type SessionHost } from './session-transport.js';
+import { HttpSessionTransport, postStreamKey, type NodeDirectory, type SessionHost, type StreamFollower } from './session-transport.js';
 import { acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, hostAllowed, originAllowed, readBody, sendError } from './validate.js';
 
 export interface StreamableHttpServerOptions {
@@ -52,6 +52,18 @@ const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const MAX_SESSION_ID_LENGTH = 256;
 /** Carries DELETEd session ids, so every node drops its live copy. */
 const DELETED_CHANNEL = 'erlmcp:sessions:deleted';
+/** Carries `{ from, state }` after a session's durable state changed, so other nodes' cached copies follow. */
+const STATE_CHANNEL = 'erlmcp:sessions:state';
+
+/** Optional store capabilities (Redis): `available` without I/O, `ping` as a readiness probe. */
+interface Probe {
+  readonly available?: boolean;
+  ping?(): Promise<void>;
+}
+
+function probeOf(x: object): Probe {
+  return x as Probe;
+}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
@@ -94,6 +106,9 @@ export class StreamableHttpServer {
   private protect: boolean;
   private httpServer: Server | undefined;
   private closed = false;
+  /** This node's id: the bus's when it has one (Redis), else random per instance. */
+  readonly nodeId: string;
+  private readonly stateSub: Promise<(() => Promise<void>) | undefined>;
   /** One shared handler for every session (no per-session closure). */
   private readonly onStateChange = (session: ServerSession): void => {
     const t = session.id === undefined ? undefined : this.sessions.get(session.id);
@@ -111,7 +126,9 @@ export class StreamableHttpServer {
     this.eventStore = options.eventStore ?? this.own(new MemoryEventStore());
     this.bus = options.bus ?? this.own(new MemoryBus());
     // Random per instance (never hostname:pid): POST stream ids minted here cannot collide with another node's.
-    const nodeId = randomBytes(6).toString('base64url');
+    const nodes = typeof (this.bus as Partial<NodeDirectory>).isNodeAlive === 'function' ? (this.bus as unknown as NodeDirectory) : undefined;
+    const nodeId = (this.nodeId = nodes?.nodeId ?? randomBytes(6).toString('hex'));
+    const follower = typeof (this.eventStore as Partial<StreamFollower>).follow === 'function' ? (this.eventStore as unknown as StreamFollower) : undefined;
     let streamSeq = 0;
     const reportError = (e: Error): void => this.reportError(e);
     this.host = {
@@ -119,7 +136,10 @@ export class StreamableHttpServer {
       bus: this.bus,
       retryMs: options.retryMs ?? 1000,
       enableJsonResponse: options.enableJsonResponse ?? false,
-      nextStreamKey: () => `${nodeId}.${(streamSeq++).toString(36)}`,
+      nodeId,
+      follower,
+      nodes,
+      nextStreamKey: (ids) => postStreamKey(nodeId, streamSeq++, ids),
       detach: (t) => {
         if (t.sessionId === undefined) this.ephemeral.delete(t);
         else if (this.sessions.get(t.sessionId) === t) this.sessions.delete(t.sessionId);
@@ -133,6 +153,14 @@ export class StreamableHttpServer {
             const t = typeof id === 'string' ? this.sessions.get(id) : undefined;
             if (t) void this.closeTransport(t);
           })
+          .catch((e: unknown) => {
+            reportError(e as Error);
+            return undefined;
+          });
+    this.stateSub = options.stateless
+      ? Promise.resolve(undefined)
+      : this.bus
+          .subscribe(STATE_CHANNEL, (m) => this.applyRemoteState(m))
           .catch((e: unknown) => {
             reportError(e as Error);
             return undefined;
@@ -158,6 +186,7 @@ export class StreamableHttpServer {
     try {
       if (this.closed) return sendError(res, 503, 'Service Unavailable: server is closing');
       if (!this.checkHostAndOrigin(req, res)) return;
+      if (!this.options.stateless && !this.storesAvailable()) return this.unavailable(res);
       switch (req.method) {
         case 'POST':
           return await this.handlePost(req, res, parsedBody);
@@ -170,8 +199,55 @@ export class StreamableHttpServer {
       }
     } catch (e) {
       this.reportError(e instanceof Error ? e : new Error(String(e)));
+      if (!this.storesAvailable()) return this.unavailable(res);
       sendError(res, 500, 'Internal server error', ErrorCode.InternalError);
     }
+  }
+
+  // ---------- health ----------
+
+  /** Stores that can say so report being reachable (no I/O): the 503 guard of every MCP request. */
+  private storesAvailable(): boolean {
+    return probeOf(this.sessionStore).available !== false && probeOf(this.eventStore).available !== false && probeOf(this.bus).available !== false;
+  }
+
+  private unavailable(res: ServerResponse): void {
+    // A clear, immediate answer instead of requests hanging on an unreachable store.
+    sendError(res, 503, 'Service Unavailable: the session store (Redis) is unreachable; retry shortly', ErrorCode.InternalError, { 'retry-after': '1' });
+  }
+
+  /** Liveness: this process serves HTTP. */
+  health(): { status: 'ok'; node: string; sessions: number } {
+    return { status: 'ok', node: this.nodeId, sessions: this.sessions.size };
+  }
+
+  /** Readiness: every store that can be probed answers within `timeoutMs`. */
+  async ready(timeoutMs = 1000): Promise<{ ready: boolean; node: string; error?: string }> {
+    if (this.closed) return { ready: false, node: this.nodeId, error: 'server is closing' };
+    const probes = [...new Set([this.sessionStore, this.eventStore, this.bus])].map((x) => probeOf(x)).filter((p) => p.ping);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.all(probes.map((p) => p.ping!())),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      return { ready: true, node: this.nodeId };
+    } catch (e) {
+      return { ready: false, node: this.nodeId, error: (e as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Serves `GET /health` (200 while the process runs) and `GET /ready` (503 while a store is unreachable). */
+  async handleHealth(req: IncomingMessage, res: ServerResponse, kind: 'health' | 'ready'): Promise<void> {
+    const body = kind === 'health' ? this.health() : await this.ready();
+    const ok = kind === 'health' || (body as { ready: boolean }).ready;
+    const text = JSON.stringify(body);
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+    res.end(req.method === 'HEAD' ? undefined : text);
   }
 
   /** Creates and starts an http.Server for this endpoint (other paths → 404). */
@@ -181,6 +257,10 @@ export class StreamableHttpServer {
     if (this.options.dnsRebindingProtection === undefined) this.protect = isLoopbackHost(host);
     const srv = createServer((req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0];
+      if ((path === '/health' || path === '/ready') && (req.method === 'GET' || req.method === 'HEAD')) {
+        void this.handleHealth(req, res, path === '/health' ? 'health' : 'ready');
+        return;
+      }
       if (path !== this.endpoint) return sendError(res, 404, 'Not Found');
       void this.handle(req, res);
     });
@@ -204,8 +284,7 @@ export class StreamableHttpServer {
     clearInterval(this.sweeper);
     const all = [...this.sessions.values(), ...this.ephemeral];
     await Promise.all(all.map((t) => this.closeTransport(t)));
-    const unsubscribe = await this.deletedSub;
-    await unsubscribe?.().catch(() => {});
+    for (const sub of [await this.deletedSub, await this.stateSub]) await sub?.().catch(() => {});
     const srv = this.httpServer;
     if (srv) {
       await new Promise<void>((resolve) => {
@@ -429,9 +508,11 @@ export class StreamableHttpServer {
     const session = t.session;
     if (!session || t.sessionId === undefined || t.isClosed) return;
     t.storeTouchedAt = Date.now();
-    const p: Promise<void> = this.sessionStore.set(session.exportState(), this.ttlMs).then(
+    const state = session.exportState();
+    const p: Promise<void> = this.sessionStore.set(state, this.ttlMs).then(
       () => {
         if (t.persisting === p) t.persisting = undefined;
+        this.bus.publish(STATE_CHANNEL, { from: this.nodeId, state }).catch((e: unknown) => this.reportError(e as Error));
       },
       (e: unknown) => {
         if (t.persisting === p) t.persisting = undefined;
@@ -439,6 +520,24 @@ export class StreamableHttpServer {
       },
     );
     t.persisting = p;
+  }
+
+  /** Another node changed a session we hold a copy of: adopt its state (without echoing it back). */
+  private applyRemoteState(m: unknown): void {
+    const msg = m as { from?: unknown; state?: SessionState } | null;
+    const state = msg?.state;
+    if (!state || msg.from === this.nodeId || typeof state.id !== 'string') return;
+    const t = this.sessions.get(state.id);
+    const session = t?.session;
+    if (!t || !session || t.isClosed) return;
+    session.onstatechange = undefined;
+    try {
+      for (const uri of session.subscriptions ?? []) if (!state.subscriptions.includes(uri)) this.server.unsubscribe(session, uri);
+      session.restoreState(state);
+      if (state.protocolVersion) t.protocolVersion = state.protocolVersion;
+    } finally {
+      session.onstatechange = this.onStateChange;
+    }
   }
 
   private sweep(): void {

@@ -11,13 +11,52 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
-import type { Classified } from '../../protocol/jsonrpc.js';
+import { errorResponse, type Classified } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, JSONRPCResponse, RequestId } from '../../protocol/types.js';
 import type { ServerSession } from '../../server/index.js';
-import type { EventStore, MessageBus } from '../../stores/types.js';
+import type { EventId, EventStore, MessageBus } from '../../stores/types.js';
 import { SseWriter } from './sse-writer.js';
 import { sendError } from './validate.js';
+
+/**
+ * Optional EventStore capability (Redis): replay a stream after an event id, then keep
+ * delivering what *any* node appends to it. With it, the node holding a client's SSE
+ * connection is not the only one that can write to it.
+ */
+export interface StreamFollower {
+  follow(streamId: string, afterEventId: EventId, onEvent: (eventId: EventId, message: JSONRPCMessage) => void): Promise<{ readonly found: boolean; stop(): void }>;
+}
+
+/** Optional MessageBus capability (Redis): this node's id and whether another node is alive. */
+export interface NodeDirectory {
+  readonly nodeId: string;
+  readonly heartbeatMs: number;
+  isNodeAlive(nodeId: string): Promise<boolean>;
+}
+
+/**
+ * POST stream keys are `<node>.<seq>` plus, for a single request, `.<base64url(JSON id)>`: any
+ * node resuming the stream knows who runs the request and which id it owes the client.
+ */
+export function postStreamKey(nodeId: string, seq: number, requestIds: readonly RequestId[]): string {
+  const base = `${nodeId}.${seq.toString(36)}`;
+  if (requestIds.length !== 1) return base;
+  const id = Buffer.from(JSON.stringify(requestIds[0])).toString('base64url');
+  return id.length <= 128 ? `${base}.${id}` : base;
+}
+
+export function parsePostStreamKey(key: string): { nodeId: string; requestId: RequestId | undefined } | undefined {
+  const parts = key.split('.');
+  if (parts.length < 2 || parts.length > 3 || !parts[0]) return undefined;
+  if (parts.length === 2) return { nodeId: parts[0], requestId: undefined };
+  try {
+    const id = JSON.parse(Buffer.from(parts[2]!, 'base64url').toString()) as unknown;
+    return typeof id === 'string' || typeof id === 'number' ? { nodeId: parts[0], requestId: id } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** What every session transport shares with the StreamableHttpServer that owns it. */
 export interface SessionHost {
@@ -25,8 +64,13 @@ export interface SessionHost {
   readonly bus: MessageBus;
   readonly retryMs: number;
   readonly enableJsonResponse: boolean;
+  readonly nodeId: string;
+  /** Set when the event store can follow streams (other nodes' appends reach this node live). */
+  readonly follower: StreamFollower | undefined;
+  /** Set when the bus knows which nodes are alive (requests of dead nodes get an error). */
+  readonly nodes: NodeDirectory | undefined;
   /** A fresh key for a POST stream, unique across nodes (it carries the node's random id). */
-  nextStreamKey(): string;
+  nextStreamKey(requestIds: readonly RequestId[]): string;
   /** The transport closed: forget it. */
   detach(transport: HttpSessionTransport): void;
   reportError(error: Error): void;
@@ -135,7 +179,9 @@ export class HttpSessionTransport implements Transport {
         }
         seen?.add(c.message.id);
       }
-      const s = (stream = new PostStream(this.sessionId === undefined || !resumable ? undefined : `${this.sessionId}/${this.host.nextStreamKey()}`));
+      const ids: RequestId[] = [];
+      for (const c of items) if (c.kind === 'request') ids.push(c.message.id);
+      const s = (stream = new PostStream(this.sessionId === undefined || !resumable ? undefined : `${this.sessionId}/${this.host.nextStreamKey(ids)}`));
       s.open = requests;
       for (const c of items) if (c.kind === 'request') routes.set(c.message.id, s);
       if (this.host.enableJsonResponse) {
@@ -213,13 +259,17 @@ export class HttpSessionTransport implements Transport {
    */
   async handleGet(res: ServerResponse, lastEventId: string | undefined, version: string): Promise<void> {
     const store = this.host.eventStore;
+    const follower = this.host.follower;
     if (lastEventId === undefined) {
       if (this.standalone && !this.standalone.closed) {
         sendError(res, 409, 'Conflict: a standalone SSE stream is already open for this session');
         return;
       }
       const w = (this.standalone = new SseWriter(res, this.headers()));
-      if (version >= PRIMING_MIN_VERSION) w.prime(await store.append(this.standaloneId, undefined), this.host.retryMs);
+      const primed = version >= PRIMING_MIN_VERSION || follower ? await store.append(this.standaloneId, undefined) : undefined;
+      if (primed !== undefined && version >= PRIMING_MIN_VERSION) w.prime(primed, this.host.retryMs);
+      // Any node may send on this stream: follow it from the cursor just taken.
+      if (follower && primed !== undefined) await this.follow(follower, res, this.standaloneId, primed, (id, m) => w.event(id, m));
       return;
     }
     const streamId = store.streamIdOf(lastEventId);
@@ -229,6 +279,7 @@ export class HttpSessionTransport implements Transport {
     }
     const standalone = streamId === this.standaloneId;
     const live = standalone ? undefined : this.findStream(streamId);
+    if (!standalone && !live && follower && (await this.followForeign(follower, res, streamId, lastEventId))) return;
     if (!standalone && !live) {
       // Finished here, or running on another node: replay what is stored and end; the client polls again.
       const events: [string, JSONRPCMessage][] = [];
@@ -257,6 +308,11 @@ export class HttpSessionTransport implements Transport {
       this.standalone = w;
     }
     if (previous && previous !== w) previous.end();
+    if (standalone && follower) {
+      w.release(new Set());
+      await this.follow(follower, res, streamId, lastEventId, (id, m) => w.event(id, m));
+      return;
+    }
     const replayed = new Set<string>();
     try {
       await store.replayAfter(lastEventId, (id, m) => {
@@ -266,6 +322,81 @@ export class HttpSessionTransport implements Transport {
     } finally {
       w.release(replayed);
     }
+  }
+
+  /** Follows a stream for as long as `res` is open; the follower replays first, then goes live. */
+  private async follow(follower: StreamFollower, res: ServerResponse, streamId: string, after: EventId, onEvent: (id: EventId, m: JSONRPCMessage) => void): Promise<boolean> {
+    const f = await follower.follow(streamId, after, onEvent);
+    if (res.writableEnded || res.destroyed || this.closed) f.stop();
+    else res.once('close', () => f.stop());
+    return f.found;
+  }
+
+  /**
+   * Resumes a POST stream whose request runs on another node: replays it, then carries the rest
+   * live until the owed response arrives. If that node dies first (its heartbeat expires), the
+   * client gets a JSON-RPC error for the request instead of waiting forever.
+   */
+  private async followForeign(follower: StreamFollower, res: ServerResponse, streamId: string, lastEventId: EventId): Promise<boolean> {
+    const key = parsePostStreamKey(streamId.slice(this.sessionId!.length + 1));
+    // Our own finished request, or a batch stream (no single owed id): replay-and-end will do.
+    if (!key || key.requestId === undefined || key.nodeId === this.host.nodeId) return false;
+    const owed = key.requestId;
+    const early: [EventId, JSONRPCMessage][] = [];
+    let w: SseWriter | undefined;
+    let done = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearInterval(watchdog);
+      w?.end();
+    };
+    const onEvent = (id: EventId, m: JSONRPCMessage): void => {
+      if (done) return;
+      if (!w) early.push([id, m]);
+      else w.event(id, m);
+      if (isResponseMessage(m) && m.id === owed) finish();
+    };
+    const f = await follower.follow(streamId, lastEventId, onEvent);
+    if (!f.found) {
+      f.stop();
+      sendError(res, 404, 'Not Found: unknown or expired Last-Event-ID');
+      return true;
+    }
+    w = new SseWriter(res, this.headers());
+    w.retry(this.host.retryMs);
+    for (const [id, m] of early) w.event(id, m);
+    res.once('close', () => {
+      f.stop();
+      finish();
+    });
+    if (done) {
+      w.end();
+      return true;
+    }
+    const nodes = this.host.nodes;
+    if (!nodes) return true;
+    const check = async (): Promise<void> => {
+      let alive: boolean;
+      try {
+        alive = await nodes.isNodeAlive(key.nodeId);
+      } catch {
+        return; // Redis unreachable: say nothing rather than declare a live node dead
+      }
+      if (alive || done) return;
+      const error = errorResponse(owed, { code: ErrorCode.InternalError, message: `node ${key.nodeId} holding this request died` });
+      // Stored first, so a client resuming again sees the same outcome.
+      const id = await this.host.eventStore.append(streamId, error).catch(() => undefined);
+      if (!done) {
+        w?.event(id, error);
+        finish();
+      }
+    };
+    watchdog = setInterval(() => void check(), nodes.heartbeatMs);
+    watchdog.unref();
+    void check();
+    return true;
   }
 
   private findStream(streamId: string): PostStream | undefined {
@@ -313,7 +444,8 @@ export class HttpSessionTransport implements Transport {
       // reordered onto the GET stream.
       await this.upgradeToSse(stream);
     }
-    const id = stream.id === undefined ? undefined : await this.host.eventStore.append(stream.id, message);
+    // A store outage costs resumability, never the message: it is still written live, without an id.
+    const id = stream.id === undefined ? undefined : await this.host.eventStore.append(stream.id, message).catch((e: unknown) => void this.host.reportError(e as Error));
     if (stream.writer) {
       stream.writer.event(id, message);
       if (id !== undefined) stream.resumable = true;
@@ -339,7 +471,8 @@ export class HttpSessionTransport implements Transport {
     if (this.sessionId === undefined) return; // stateless: there is no standalone stream
     // Stored even with no GET connected: a client resuming the standalone stream receives it.
     const id = await this.host.eventStore.append(this.standaloneId, message);
-    this.standalone?.event(id, message);
+    // With a follower, whichever node holds the GET stream (maybe this one) writes it from the store.
+    if (!this.host.follower) this.standalone?.event(id, message);
   }
 
   /** The POST's last answer is out: end its response (basic/transports: SHOULD terminate the stream). */

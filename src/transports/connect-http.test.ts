@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { ErlmcpError } from '../protocol/errors.js';
 import { McpServer } from '../server/index.js';
-import { StreamableHttpClientTransport } from '../transports/http/client.js';
-import { StreamableHttpServer } from '../transports/http/server.js';
-import { LegacySseClientTransport } from '../transports/sse-legacy/client.js';
-import { SDK_LEGACY_SERVER_NAME, startSdkLegacyServer } from '../transports/sse-legacy/fixtures/sdk-legacy-server.js';
-import { LegacySseServer } from '../transports/sse-legacy/server.js';
-import { Client } from './client.js';
+import { StreamableHttpClientTransport } from './http/client.js';
+import { StreamableHttpServer } from './http/server.js';
+import { LegacySseClientTransport } from './sse-legacy/client.js';
+import { SDK_LEGACY_SERVER_NAME, startSdkLegacyServer } from './sse-legacy/fixtures/sdk-legacy-server.js';
+import { LegacySseServer } from './sse-legacy/server.js';
+import { Client } from '../client/client.js';
 import { connectHttp } from './connect-http.js';
 
 function makeServer(): McpServer {

@@ -14,9 +14,9 @@
 import { ErlmcpError } from '../protocol/errors.js';
 import type { MessageExtra, SendOptions, Transport } from '../protocol/transport.js';
 import type { JSONRPCMessage } from '../protocol/types.js';
-import { StreamableHttpClientTransport, type ReconnectionOptions } from '../transports/http/client.js';
-import { LegacySseClientTransport } from '../transports/sse-legacy/client.js';
-import type { Client } from './client.js';
+import { StreamableHttpClientTransport, type ReconnectionOptions } from './http/client.js';
+import { LegacySseClientTransport } from './sse-legacy/client.js';
+import type { Client } from '../client/client.js';
 
 export interface ConnectHttpOptions {
   /** Extra headers on every request of either transport (e.g. authorization). */
