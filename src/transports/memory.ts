@@ -17,12 +17,16 @@ export class InMemoryTransport implements Transport {
   onclose?: () => void;
   sessionId?: string | undefined;
 
-  constructor(private readonly clone = false) {}
+  constructor(
+    private readonly clone = false,
+    /** Opt-in size check (it serialises each message, so off by default). */
+    private readonly maxMessageBytes?: number,
+  ) {}
 
   /** Creates a linked [client, server] pair. */
-  static createLinkedPair(options?: { structuredClone?: boolean }): [InMemoryTransport, InMemoryTransport] {
-    const a = new InMemoryTransport(options?.structuredClone);
-    const b = new InMemoryTransport(options?.structuredClone);
+  static createLinkedPair(options?: { structuredClone?: boolean; maxMessageBytes?: number }): [InMemoryTransport, InMemoryTransport] {
+    const a = new InMemoryTransport(options?.structuredClone, options?.maxMessageBytes);
+    const b = new InMemoryTransport(options?.structuredClone, options?.maxMessageBytes);
     a.peer = b;
     b.peer = a;
     return [a, b];
@@ -37,6 +41,12 @@ export class InMemoryTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const peer = this.peer;
     if (this.closed || !peer || peer.closed) return Promise.reject(new ErlmcpError('ERR_CONNECTION_CLOSED', 'In-memory transport is closed'));
+    if (this.maxMessageBytes !== undefined) {
+      const bytes = Buffer.byteLength(JSON.stringify(message));
+      if (bytes > this.maxMessageBytes) {
+        return Promise.reject(new ErlmcpError('ERR_MESSAGE_TOO_LARGE', `Message of ${bytes} bytes exceeds the ${this.maxMessageBytes}-byte limit`));
+      }
+    }
     const m = this.clone ? structuredClone(message) : message;
     if (!peer.started) peer.queue.push(m);
     else queueMicrotask(() => peer.deliver(m));
