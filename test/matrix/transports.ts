@@ -9,6 +9,9 @@ import { InMemoryTransport } from '../../src/transports/memory.js';
 import { StreamableHttpClientTransport, StreamableHttpServer } from '../../src/transports/http/index.js';
 import { LegacySseClientTransport, LegacySseServer } from '../../src/transports/sse-legacy/index.js';
 import { StdioClientTransport } from '../../src/transports/stdio/index.js';
+import { McpTcpServer, TcpClientTransport } from '../../src/transports/tcp/index.js';
+import { selfSignedCert, type TestCert } from '../../src/transports/tcp/fixtures/cert.js';
+import { McpWebSocketServer, WebSocketClientTransport } from '../../src/transports/ws/index.js';
 import { createMatrixServer } from './fixture-server.js';
 
 export interface Connected {
@@ -107,6 +110,46 @@ function legacySse(): MatrixEntry {
   };
 }
 
+function webSocket(tls: boolean): MatrixEntry {
+  let ws: McpWebSocketServer | undefined;
+  let url = '';
+  let cert: TestCert | undefined;
+  return {
+    name: tls ? 'websocket (wss)' : 'websocket',
+    // RFC 6455: an oversized frame closes the connection with 1009.
+    oversize: 'connection-closes',
+    async start() {
+      cert = tls ? selfSignedCert() : undefined;
+      ws = new McpWebSocketServer({ server: createMatrixServer(), tls: cert });
+      ({ url } = await ws.listen(0, '127.0.0.1'));
+    },
+    async stop() {
+      await ws?.close();
+    },
+    connect: (options) => clientOver(new WebSocketClientTransport(url, cert ? { ca: cert.cert } : {}), options),
+  };
+}
+
+function tcp(tls: boolean): MatrixEntry {
+  let server: McpTcpServer | undefined;
+  let port = 0;
+  let cert: TestCert | undefined;
+  return {
+    name: tls ? 'tcp+tls' : 'tcp',
+    oversize: 'call-fails',
+    async start() {
+      cert = tls ? selfSignedCert() : undefined;
+      server = new McpTcpServer({ server: createMatrixServer(), tls: cert });
+      ({ port } = await server.listen(0, '127.0.0.1'));
+    },
+    async stop() {
+      await server?.close();
+    },
+    connect: (options) =>
+      clientOver(new TcpClientTransport({ host: '127.0.0.1', port, tls: cert ? { ca: cert.cert, servername: 'localhost' } : undefined, reconnect: false }), options),
+  };
+}
+
 export function matrixEntries(): MatrixEntry[] {
-  return [memory(), stdio(), streamableHttp(false), streamableHttp(true), legacySse()];
+  return [memory(), stdio(), streamableHttp(false), streamableHttp(true), legacySse(), webSocket(false), webSocket(true), tcp(false), tcp(true)];
 }

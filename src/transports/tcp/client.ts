@@ -18,9 +18,8 @@
  *   resource subscriptions and the log level.
  * `start()` itself does not retry: a server that is not there fails it at once.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { isIP } from 'node:net';
 import { ErlmcpError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';

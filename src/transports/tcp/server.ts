@@ -38,6 +38,8 @@ export interface McpTcpServerOptions {
 /** JSON-RPC implementation-defined server error, for transport-level refusals. */
 const TRANSPORT_ERROR = -32000;
 const MiB = 1024 * 1024;
+/** Sockets allowed above maxConnections for TLS handshakes and refusals in progress. */
+const CONNECTION_HEADROOM = 100;
 
 export class McpTcpServer {
   readonly server: McpServer;
@@ -77,6 +79,9 @@ export class McpTcpServer {
     } else {
       srv = createNetServer(this.onConnection);
     }
+    // Hard cap at the socket level (TLS handshakes in progress, refusals being written): beyond
+    // it Node drops the socket before any work is done for it.
+    srv.maxConnections = this.maxConnections + CONNECTION_HEADROOM;
     this.listener = srv;
     await new Promise<void>((resolve, reject) => {
       const failed = (e: Error): void => {

@@ -46,7 +46,12 @@ describe('WebSocketClientTransport', () => {
   it('fails start() with the HTTP status when the upgrade is refused', async (t) => {
     const { url } = await start(t);
     const transport = new WebSocketClientTransport(url, { origin: 'https://evil.example' });
+    const reported: unknown[] = [];
+    transport.onerror = (e) => reported.push(e);
+    transport.onclose = () => reported.push('close');
     await assert.rejects(transport.start(), (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_TRANSPORT' && /HTTP 403 Forbidden.*invalid Origin/.test(e.message));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(reported, [], 'a failed start is reported by its rejection only');
   });
 
   it('reports a 1009 close as ERR_MESSAGE_TOO_LARGE when its message is over the server limit, then closes', async (t) => {

@@ -99,10 +99,11 @@ export class WebSocketClientTransport implements Transport {
     const ws = new WebSocket(this.url, o.protocols ?? [], wsOptions);
     this.ws = ws;
     return new Promise<void>((resolve, reject) => {
+      let settled = false;
       let opened = false;
       const fail = (e: ErlmcpError): void => {
-        if (opened) return;
-        opened = true; // settle once
+        if (settled) return;
+        settled = true;
         this.finished = true; // start() rejects; there is no session to close
         ws.terminate();
         reject(e);
@@ -121,7 +122,8 @@ export class WebSocketClientTransport implements Transport {
         res.once('error', done);
       });
       ws.on('error', (e: Error) => {
-        if (!opened) return fail(new ErlmcpError('ERR_TRANSPORT', `WebSocket connection to ${this.url.href} failed: ${e.message}`, { cause: e }));
+        if (!settled) return fail(new ErlmcpError('ERR_TRANSPORT', `WebSocket connection to ${this.url.href} failed: ${e.message}`, { cause: e }));
+        if (!opened) return; // the echo of our own abort after a failed start
         // After open, ws answers a protocol error by closing with its code (1009 for a frame over
         // maxPayload); it stops reading, so the 'close' event may only see 1006. Report it here.
         const tooBig = (e as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
@@ -130,7 +132,7 @@ export class WebSocketClientTransport implements Transport {
         if (!this.closing) this.onerror?.(new ErlmcpError(tooBig ? 'ERR_MESSAGE_TOO_LARGE' : 'ERR_TRANSPORT', `WebSocket error: ${e.message}`, { cause: e }));
       });
       ws.once('open', () => {
-        opened = true;
+        settled = opened = true;
         ws.on('message', this.onFrame);
         ws.once('close', this.onClose);
         resolve();

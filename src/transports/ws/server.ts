@@ -55,6 +55,8 @@ export interface McpWebSocketServerOptions {
 
 export const DEFAULT_WS_PATH = '/mcp/ws';
 const MiB = 1024 * 1024;
+/** Sockets allowed above maxConnections for requests still being checked or refused. */
+const CONNECTION_HEADROOM = 100;
 
 type AnyHttpServer = HttpServer | HttpsServer;
 
@@ -69,7 +71,8 @@ export class McpWebSocketServer {
   private readonly options: McpWebSocketServerOptions;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WebSocketServerConnection>();
-  private readonly attached = new Set<AnyHttpServer>();
+  /** Each attached server and its 'upgrade' listener. */
+  private readonly attached = new Map<AnyHttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   /** Upgrades accepted by us but not yet completed by ws (they count toward the limit). */
   private pendingUpgrades = 0;
   private owned: AnyHttpServer | undefined;
@@ -102,8 +105,9 @@ export class McpWebSocketServer {
   attach(httpServer: AnyHttpServer): void {
     if (this.closed) throw new ErlmcpError('ERR_CONNECTION_CLOSED', 'McpWebSocketServer is closed');
     if (this.attached.has(httpServer)) return;
-    this.attached.add(httpServer);
-    httpServer.on('upgrade', this.onUpgrade);
+    const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.onUpgrade(httpServer, req, socket, head);
+    this.attached.set(httpServer, listener);
+    httpServer.on('upgrade', listener);
     this.startPinger();
   }
 
@@ -117,12 +121,23 @@ export class McpWebSocketServer {
       res.writeHead(status, { 'content-type': 'application/json', ...(status === 426 ? { upgrade: 'websocket', connection: 'Upgrade' } : {}) });
       res.end(errorBody(TRANSPORT_ERROR, status === 426 ? 'Upgrade Required: connect with WebSocket' : 'Not Found'));
     });
+    // Hard cap at the socket level too (sockets still in the HTTP phase, refused upgrades):
+    // beyond it the kernel-accepted socket is dropped before any parsing.
+    srv.maxConnections = this.maxConnections + CONNECTION_HEADROOM;
     this.owned = srv;
     this.attach(srv);
     await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
+      const failed = (e: Error): void => {
+        // e.g. EADDRINUSE: undo, so listen() may be tried again.
+        const listener = this.attached.get(srv);
+        if (listener) srv.off('upgrade', listener);
+        this.attached.delete(srv);
+        this.owned = undefined;
+        reject(e);
+      };
+      srv.once('error', failed);
       srv.listen(port, host, () => {
-        srv.off('error', reject);
+        srv.off('error', failed);
         resolve();
       });
     });
@@ -136,7 +151,7 @@ export class McpWebSocketServer {
     if (this.closed) return;
     this.closed = true;
     if (this.pinger) clearInterval(this.pinger);
-    for (const srv of this.attached) srv.off('upgrade', this.onUpgrade);
+    for (const [srv, listener] of this.attached) srv.off('upgrade', listener);
     this.attached.clear();
     const gone = [...this.connections].map(
       (c) =>
@@ -157,11 +172,10 @@ export class McpWebSocketServer {
     }
   }
 
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  private onUpgrade(srv: AnyHttpServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (pathOf(req) !== this.path) {
       // Another upgrade handler on the same server may own this path; answer only if none can.
-      const srv = this.attached.size === 1 ? [...this.attached][0] : undefined;
-      if (srv && srv.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
+      if (srv.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
     if (this.closed) return rejectUpgrade(socket, 503, 'Server shutting down');
@@ -189,7 +203,7 @@ export class McpWebSocketServer {
       release();
       this.accept(ws, req);
     });
-  };
+  }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     if (this.closed) {

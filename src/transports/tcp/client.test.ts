@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { until } from '../../../test/helpers/pair.js';
+import { Client } from '../../client/client.js';
+import { ErlmcpError, McpError } from '../../protocol/errors.js';
+import type { McpServer } from '../../server/server.js';
+import { CONNECTION_LOST, TcpClientTransport, type TcpClientTransportOptions } from './client.js';
+import { testServer, text } from './fixtures/mcp-server.js';
+import { McpTcpServer } from './server.js';
+
+/** A server on `port` (0 = any) that the test can stop and restart. */
+async function serve(t: TestContext, port = 0): Promise<{ tcp: McpTcpServer; server: McpServer; port: number }> {
+  const { server } = testServer();
+  const tcp = new McpTcpServer({ server });
+  const listening = await tcp.listen(port);
+  t.after(async () => {
+    await tcp.close();
+    await server.close();
+  });
+  return { tcp, server, port: listening.port };
+}
+
+async function connect(t: TestContext, options: TcpClientTransportOptions) {
+  const transport = new TcpClientTransport(options);
+  const client = new Client({ name: 'tcp-client-test', version: '1.0.0' });
+  const errors: Error[] = [];
+  let closed = false;
+  client.onerror = (e) => errors.push(e);
+  client.onclose = () => (closed = true);
+  await client.connect(transport);
+  t.after(() => client.close());
+  return { client, transport, errors, isClosed: () => closed };
+}
+
+describe('TcpClientTransport', () => {
+  it('reconnects after the server restarts on the same port and the Client re-initializes transparently', async (t) => {
+    const first = await serve(t);
+    const { client, transport, errors } = await connect(t, { port: first.port, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+    let reconnects = 0;
+    transport.onreconnect = () => reconnects++;
+    assert.equal(text(await client.callTool({ name: 'echo', arguments: { n: 1 } })), '{"n":1}');
+
+    await first.tcp.close();
+    await until(() => !transport.isConnected, 2000, 'the drop to be noticed');
+    assert.ok(errors.some((e) => e instanceof ErlmcpError && e.code === 'ERR_CONNECTION_CLOSED' && /reconnecting/.test(e.message)));
+    // A call made during the outage waits for the new connection, then runs in a new session.
+    const during = client.callTool({ name: 'echo', arguments: { n: 2 } });
+    await new Promise((r) => setTimeout(r, 150));
+    const second = await serve(t, first.port);
+    assert.equal(text(await during), '{"n":2}');
+    assert.equal(reconnects, 1);
+    assert.equal(second.server.sessionCount, 1);
+    assert.equal(text(await client.callTool({ name: 'echo', arguments: { n: 3 } })), '{"n":3}');
+  });
+
+  it('fails a request in flight when the connection drops with a -32000 error instead of waiting for its timeout', async (t) => {
+    const { tcp, port } = await serve(t);
+    const { client } = await connect(t, { port, reconnect: { initialDelayMs: 5000 } });
+    const began = Date.now();
+    const call = client.callTool({ name: 'hang' }, { timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    const failed = assert.rejects(call, (e: unknown) => e instanceof McpError && e.code === CONNECTION_LOST && /Connection lost/.test(e.message));
+    await tcp.close();
+    await failed;
+    assert.ok(Date.now() - began < 2000);
+  });
+
+  it('gives up after maxRetries failed attempts: onclose fires and sends are refused', async (t) => {
+    const { tcp, port } = await serve(t);
+    const { transport, errors, isClosed } = await connect(t, { port, reconnect: { initialDelayMs: 20, factor: 2, maxRetries: 3 } });
+    await tcp.close();
+    await until(isClosed, 3000, 'onclose after giving up');
+    assert.ok(errors.some((e) => /Gave up reconnecting to 127\.0\.0\.1:\d+ after 3 attempts/.test(e.message)));
+    await assert.rejects(transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' }), (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CONNECTION_CLOSED');
+  });
+
+  it('with reconnect: false, a drop closes the transport at once', async (t) => {
+    const { tcp, port } = await serve(t);
+    const { isClosed } = await connect(t, { port, reconnect: false });
+    await tcp.close();
+    await until(isClosed, 2000, 'onclose');
+  });
+
+  it('fails start() at once when nothing listens, without retrying', async (t) => {
+    const { tcp, port } = await serve(t);
+    await tcp.close();
+    const transport = new TcpClientTransport({ port });
+    const began = Date.now();
+    await assert.rejects(transport.start(), (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_TRANSPORT' && /ECONNREFUSED/.test(e.message));
+    assert.ok(Date.now() - began < 1000);
+  });
+});
