@@ -8,13 +8,30 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from './lib/config.js';
+import { parseArgs, type BenchConfig } from './lib/config.js';
 import { errorText } from './lib/load.js';
 import { markdownTable, type Row } from './lib/report.js';
 import { headlineSvg } from './lib/svg.js';
 import { SCENARIOS } from './scenarios/index.js';
 
-const cfg = parseArgs(process.argv.slice(2));
+// The SDK's HTTP client adds an abort listener per request to one shared signal, so Node warns
+// about it once per request past 1,500; print each kind of warning once instead of thousands.
+process.removeAllListeners('warning');
+const warned = new Set<string>();
+process.on('warning', (w) => {
+  const key = `${w.name}: ${w.message.replace(/\d+/g, 'N')}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  process.stderr.write(`bench: warning (shown once): ${w.name}: ${w.message}\n`);
+});
+
+let cfg: BenchConfig;
+try {
+  cfg = parseArgs(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(2);
+}
 const unknown = cfg.only.filter((n) => !SCENARIOS.some((s) => s.name === n));
 if (unknown.length) {
   process.stderr.write(`Unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);

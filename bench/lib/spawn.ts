@@ -11,6 +11,9 @@ export function fixturePath(name: FixtureName): string {
   return fileURLToPath(new URL(`../fixtures/${name}.js`, import.meta.url));
 }
 
+/** Room for a server that retains memory per call or session to show it, instead of dying at V8's default heap limit. */
+export const BIG_HEAP = ['--max-old-space-size=12288'];
+
 export interface HttpChild {
   proc: ChildProcess;
   pid: number;
@@ -18,12 +21,17 @@ export interface HttpChild {
   origin: string;
   /** The MCP endpoint. */
   url: string;
+  /** Set once the child has exited, e.g. "signal SIGABRT" after running out of heap. */
+  exited(): string | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts an HTTP fixture with --expose-gc and waits for its `LISTENING <origin>` line. */
-export function startHttpFixture(name: FixtureName, args: string[] = []): Promise<HttpChild> {
-  const proc = spawn(process.execPath, ['--expose-gc', fixturePath(name), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Starts an HTTP fixture with --expose-gc (plus `nodeArgs`, e.g. a larger heap limit) and
+ * waits for its `LISTENING <origin>` line.
+ */
+export function startHttpFixture(name: FixtureName, args: string[] = [], nodeArgs: string[] = []): Promise<HttpChild> {
+  const proc = spawn(process.execPath, ['--expose-gc', ...nodeArgs, fixturePath(name), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`${name} did not start within 15 s`)), 15_000);
@@ -45,7 +53,9 @@ export function startHttpFixture(name: FixtureName, args: string[] = []): Promis
       proc.stdout?.removeAllListeners('data');
       proc.stdout?.resume();
       const origin = m[1];
-      resolve({ proc, pid: proc.pid as number, origin, url: `${origin}/mcp`, stop: () => stopChild(proc) });
+      let exit: string | undefined;
+      proc.once('exit', (code, signal) => (exit = signal ? `signal ${signal}` : `code ${code}`));
+      resolve({ proc, pid: proc.pid as number, origin, url: `${origin}/mcp`, exited: () => exit, stop: () => stopChild(proc) });
     });
   });
 }

@@ -7,7 +7,7 @@ import { errorText } from '../lib/load.js';
 import { childMemory, MiB, procMemory, type ChildMemory } from '../lib/memory.js';
 import { keepAliveAgent, RawHttpSession } from '../lib/raw-http-client.js';
 import type { Row } from '../lib/report.js';
-import { startHttpFixture, type FixtureName } from '../lib/spawn.js';
+import { BIG_HEAP, startHttpFixture, type FixtureName } from '../lib/spawn.js';
 import type { Scenario } from './scenario.js';
 
 const CONCURRENCY = 64;
@@ -34,7 +34,7 @@ async function pool(count: number, work: (i: number) => Promise<void>, shouldSto
 }
 
 async function measureIdle(fixture: FixtureName, n: number): Promise<IdleResult> {
-  const child = await startHttpFixture(fixture, ['--json']);
+  const child = await startHttpFixture(fixture, ['--json'], BIG_HEAP);
   const agent = keepAliveAgent(CONCURRENCY);
   try {
     // Warm-up (JIT, sockets, lazily created maps), so the baseline is a running server's.
@@ -46,18 +46,24 @@ async function measureIdle(fixture: FixtureName, n: number): Promise<IdleResult>
     const sessions: RawHttpSession[] = [];
     let stopped: string | undefined;
     const t0 = Date.now();
-    await pool(
-      n,
-      async () => {
-        sessions.push(await RawHttpSession.open(child.url, agent));
-        if (sessions.length % 1000 === 0) {
-          const rss = procMemory(child.pid)?.rss ?? 0;
-          if (rss > RSS_LIMIT) stopped = `stopped at ${sessions.length} sessions: server RSS ${(rss / MiB).toFixed(0)} MiB over the ${RSS_LIMIT / MiB} MiB guard`;
-          else if (Date.now() - t0 > MAX_MS) stopped = `stopped at ${sessions.length} sessions: ${MAX_MS / 60_000} min time bound`;
-        }
-      },
-      () => stopped !== undefined,
-    );
+    try {
+      await pool(
+        n,
+        async () => {
+          sessions.push(await RawHttpSession.open(child.url, agent));
+          if (sessions.length % 1000 === 0) {
+            const rss = procMemory(child.pid)?.rss ?? 0;
+            if (rss > RSS_LIMIT) stopped = `stopped at ${sessions.length} sessions: server RSS ${(rss / MiB).toFixed(0)} MiB over the ${RSS_LIMIT / MiB} MiB guard`;
+            else if (Date.now() - t0 > MAX_MS) stopped = `stopped at ${sessions.length} sessions: ${MAX_MS / 60_000} min time bound`;
+          }
+        },
+        () => stopped !== undefined,
+      );
+    } catch (e) {
+      // A server that ran out of memory shows up here as refused connections; say what happened.
+      const died = child.exited();
+      throw died ? new Error(`server child exited (${died}) after ${sessions.length} sessions`) : e;
+    }
     const openSec = (Date.now() - t0) / 1000;
     const open = await childMemory(child.origin);
     await pool(sessions.length, async (i) => sessions[i]?.delete(), () => false);

@@ -8,13 +8,13 @@ import { childMemory, MiB } from '../lib/memory.js';
 import { keepAliveAgent, RawHttpSession } from '../lib/raw-http-client.js';
 import type { Row } from '../lib/report.js';
 import { interleave, toRows, type Sample } from '../lib/runs.js';
-import { startHttpFixture, type FixtureName } from '../lib/spawn.js';
+import { BIG_HEAP, startHttpFixture, type FixtureName } from '../lib/spawn.js';
 import type { Scenario } from './scenario.js';
 
 const INFLIGHT = 16;
 
 async function measureLong(fixture: FixtureName, args: string[], calls: number, notes: string[]): Promise<Sample> {
-  const child = await startHttpFixture(fixture, args);
+  const child = await startHttpFixture(fixture, args, BIG_HEAP);
   const agent = keepAliveAgent(INFLIGHT);
   try {
     const s = await RawHttpSession.open(child.url, agent);
@@ -22,6 +22,9 @@ async function measureLong(fixture: FixtureName, args: string[], calls: number, 
     await closedLoop(op, { inflight: INFLIGHT, maxOps: Math.min(1000, calls), maxMs: 60_000 });
     const before = await childMemory(child.origin);
     const r = await closedLoop(op, { inflight: INFLIGHT, maxOps: calls, maxMs: 30 * 60_000 });
+    // A server that died mid-run (out of memory, say) makes every later request fail fast.
+    const died = child.exited();
+    if (died) throw new Error(`server child exited (${died}) after about ${r.ops} calls`);
     const after = await childMemory(child.origin);
     if (r.errors > 0) notes.push(`long-run ${fixture} ${args.join(' ')}: ${r.errors} errors, first: ${r.firstError}`);
     if (r.ops < calls) notes.push(`long-run ${fixture} ${args.join(' ')}: time bound hit after ${r.ops} calls`);
