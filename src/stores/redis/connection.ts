@@ -74,6 +74,8 @@ export class RedisConnection {
       autoResendUnfulfilledCommands: false,
       autoResubscribe: false,
       commandTimeout: options.commandTimeoutMs ?? 5000,
+      // A silent partition (no RST) must still flip `available`: drop a socket that stops answering.
+      socketTimeout: options.commandTimeoutMs ?? 5000,
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
       ...options.redis,

@@ -296,7 +296,9 @@ export class HttpSessionTransport implements Transport {
     }
     const w = new SseWriter(res, this.headers());
     w.retry(this.host.retryMs);
-    w.hold();
+    // A followed stream dedupes replay and live events itself; otherwise hold live ones during the replay.
+    const followed = standalone && follower !== undefined;
+    if (!followed) w.hold();
     // Latest wins: a stream has one live writer (basic/transports#multiple-connections).
     let previous: SseWriter | undefined;
     if (live) {
@@ -308,8 +310,7 @@ export class HttpSessionTransport implements Transport {
       this.standalone = w;
     }
     if (previous && previous !== w) previous.end();
-    if (standalone && follower) {
-      w.release(new Set());
+    if (followed) {
       await this.follow(follower, res, streamId, lastEventId, (id, m) => w.event(id, m));
       return;
     }
@@ -367,24 +368,29 @@ export class HttpSessionTransport implements Transport {
     w = new SseWriter(res, this.headers());
     w.retry(this.host.retryMs);
     for (const [id, m] of early) w.event(id, m);
-    res.once('close', () => {
+    const gone = (): void => {
       f.stop();
       finish();
-    });
+    };
+    if (res.destroyed || res.writableEnded) gone();
+    else res.once('close', gone);
     if (done) {
       w.end();
       return true;
     }
     const nodes = this.host.nodes;
     if (!nodes) return true;
+    let answering = false;
     const check = async (): Promise<void> => {
+      if (answering) return;
       let alive: boolean;
       try {
         alive = await nodes.isNodeAlive(key.nodeId);
       } catch {
         return; // Redis unreachable: say nothing rather than declare a live node dead
       }
-      if (alive || done) return;
+      if (alive || done || answering) return;
+      answering = true;
       const error = errorResponse(owed, { code: ErrorCode.InternalError, message: `node ${key.nodeId} holding this request died` });
       // Stored first, so a client resuming again sees the same outcome.
       const id = await this.host.eventStore.append(streamId, error).catch(() => undefined);
