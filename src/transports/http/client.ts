@@ -13,6 +13,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import type { MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
 import { readSseStream, type SseEvent } from './sse-reader.js';
+import { nodeFetch } from './node-fetch.js';
 
 export interface ReconnectionOptions {
   /** First backoff delay when the server sent no `retry`. Default 1000 ms. */
@@ -68,7 +69,8 @@ export class StreamableHttpClientTransport implements Transport {
 
   constructor(url: URL | string, options?: StreamableHttpClientTransportOptions) {
     this.url = new URL(url);
-    const f = options?.fetch ?? fetch;
+    // Default: node:http with keep-alive (node-fetch.ts); any WHATWG fetch can be passed instead.
+    const f = options?.fetch ?? (nodeFetch as typeof fetch);
     this.fetchImpl = (input, init) => f(input, init); // never called with `this` = the transport
     // Lower-cased so a caller's "Accept" cannot end up beside ours as a second value.
     this.extraHeaders = Object.fromEntries(Object.entries(options?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
