@@ -6,16 +6,20 @@ import { largePayloadScenario } from './large-payload.js';
 import { listVsCallScenario } from './list-vs-call.js';
 import { longRunScenario } from './long-run.js';
 import { memoryScenario } from './memory.js';
+import { scaleOutScenario } from './scale-out.js';
 import type { Scenario } from './scenario.js';
 import { stdioScenario } from './stdio.js';
+import { transportsScenario } from './transports.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   memoryScenario,
   stdioScenario,
   httpCannonScenario,
   httpClientScenario,
+  transportsScenario,
   listVsCallScenario,
   largePayloadScenario,
   idleSessionsScenario,
   longRunScenario,
+  scaleOutScenario,
 ];

@@ -10,6 +10,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
 import { readSseStream, type SseEvent } from '../http/sse-reader.js';
+import { nodeFetch } from '../http/node-fetch.js';
 
 export interface LegacySseClientTransportOptions {
   /** Extra headers on every request (e.g. authorization). */
@@ -42,7 +43,7 @@ export class LegacySseClientTransport implements Transport {
 
   constructor(url: URL | string, options?: LegacySseClientTransportOptions) {
     this.url = new URL(url);
-    const f = options?.fetch ?? fetch;
+    const f = options?.fetch ?? (nodeFetch as typeof fetch);
     this.fetchImpl = (input, init) => f(input, init); // never called with `this` = the transport
     // Lower-cased so a caller's "Accept" cannot end up beside ours as a second value.
     this.extraHeaders = Object.fromEntries(Object.entries(options?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));

@@ -162,9 +162,25 @@ export class TcpClientTransport implements Transport {
     this.finish();
   }
 
+  /**
+   * Messages written in one tick (e.g. 64 responses after one read) leave as one writev:
+   * without it each goes out as its own segment on a no-delay socket.
+   */
+  private corked: Socket | undefined;
+  private corkForTick(s: Socket): void {
+    if (this.corked === s) return;
+    this.corked = s;
+    s.cork();
+    process.nextTick(() => {
+      this.corked = undefined;
+      s.uncork();
+    });
+  }
+
   private write(data: string): Promise<void> {
     const s = this.socket!;
     let settle: ((err?: Error | null) => void) | undefined;
+    this.corkForTick(s);
     // Write callbacks are always asynchronous, so `settle` is set before this one can run.
     if (s.write(data, (err) => settle?.(err))) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
