@@ -1,0 +1,127 @@
+/**
+ * The `erlmcp` command line (commander). Exit codes: 0 help/version or a clean shutdown,
+ * 1 a runtime failure (port taken, Redis unreachable, module throwing), 2 a usage error
+ * (unknown option, bad value, options that cannot work together).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ErlmcpError } from '../protocol/errors.js';
+import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
+
+export const EXIT_USAGE = 2;
+export const EXIT_FAILURE = 1;
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** Called once `start` serves; the default installs the SIGINT/SIGTERM handlers that exit the process. */
+  onStarted?(running: RunningServer): void;
+}
+
+const stdio: CliIO = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+function version(): string {
+  try {
+    // dist/src/cli/program.js → the package root.
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('Expected an integer from 0 to 65535 (0 picks a free port).');
+  return n;
+}
+
+export function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1024) throw new InvalidArgumentError('Expected a number of workers from 1 to 1024.');
+  return n;
+}
+
+export function parseRedisUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('Expected a URL such as redis://127.0.0.1:6379.');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new InvalidArgumentError('Expected a redis:// or rediss:// URL.');
+  return value;
+}
+
+function parseHost(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('Expected a host name or address.');
+  return value;
+}
+
+/** The program; commander never exits the process itself (errors throw CommanderError, see runCli). */
+export function createProgram(io: CliIO = stdio): Command {
+  const program = new Command('erlmcp');
+  // Set before adding commands: subcommands copy these settings when created.
+  program
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)')
+    .description('Model Context Protocol (2025-11-25) runtime for Node.js')
+    .version(version(), '-v, --version');
+
+  program
+    .command('start')
+    .description('Serve an MCP server over Streamable HTTP (endpoint /mcp, probes /health and /ready)')
+    .addOption(new Option('-p, --port <number>', 'port to listen on; 0 picks a free one').env('PORT').default(3000).argParser(parsePort))
+    .addOption(new Option('--host <address>', 'address to bind').default('127.0.0.1').argParser(parseHost))
+    .option('-m, --module <path>', 'module exporting createServer(): McpServer, or a default McpServer (default: the everything example server)')
+    .option('--json', 'answer requests with one JSON body instead of an SSE stream')
+    .addOption(new Option('-c, --cluster <workers>', 'run this many worker processes on the one port (more than 1 needs --redis)').argParser(parseWorkers))
+    .addOption(new Option('--redis <url>', 'keep sessions, events and replies in Redis, shared by every process using it').argParser(parseRedisUrl))
+    .option('--redis-prefix <prefix>', 'prefix of every Redis key and channel', 'erlmcp:')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  erlmcp start                                      everything server on http://127.0.0.1:3000/mcp
+  erlmcp start --port 0 --module ./dist/server.js   your server, on a free port
+  erlmcp start --host 0.0.0.0 --redis redis://redis:6379
+                                                    one of several machines sharing sessions
+  erlmcp start --cluster 4 --redis redis://127.0.0.1:6379
+                                                    four workers on one port
+
+SIGINT/SIGTERM shut down gracefully; a second signal exits at once.`,
+    )
+    .action(async (opts: StartOptions, cmd: Command) => {
+      let running: RunningServer;
+      try {
+        running = await startServer(opts, (l) => io.err(`${l}\n`));
+      } catch (e) {
+        if (e instanceof ErlmcpError && e.code === 'ERR_INVALID_ARGUMENT') cmd.error(`error: ${e.message}`, { exitCode: EXIT_USAGE, code: 'erlmcp.usage' });
+        throw e;
+      }
+      io.out(`${banner(opts, running).join('\n')}\n`);
+      if (io.onStarted) io.onStarted(running);
+      else exitOnSignals(() => running.close(), { log: (l) => io.err(`${l}\n`), exit: (code) => process.exit(code) });
+    });
+
+  return program;
+}
+
+/**
+ * Parses and runs `argv` (without node and the script). Resolves with the exit code once
+ * the command is done, or with undefined while `start` keeps serving.
+ */
+export async function runCli(argv: string[], io: CliIO = stdio): Promise<number | undefined> {
+  try {
+    await createProgram(io).parseAsync(argv, { from: 'user' });
+    return undefined;
+  } catch (e) {
+    // Commander has printed its message; help and --version carry exit code 0.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    io.err(`erlmcp: error: ${(e as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+}

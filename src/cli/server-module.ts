@@ -1,0 +1,60 @@
+/**
+ * Where `erlmcp start` gets its McpServer: the module named by `--module`, or the everything
+ * example when there is none.
+ *
+ * This file is also the `serverModule` that runCluster's workers import: the primary passes
+ * the user's `--module` in SERVER_MODULE_ENV (workers inherit its environment), so a cluster
+ * accepts exactly the module shapes a single process does — `createServer()`, a default
+ * factory, or a default McpServer instance (each worker imports the module, so each gets its own).
+ */
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ErlmcpError } from '../protocol/errors.js';
+import type { McpServer } from '../server/index.js';
+
+export const SERVER_MODULE_ENV = 'ERLMCP_CLI_SERVER_MODULE';
+
+/** Structural check: a user module may import McpServer from another copy of erlmcp, so no instanceof. */
+function isMcpServer(x: unknown): x is McpServer {
+  const o = x as { connect?: unknown; close?: unknown; tool?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o.connect === 'function' && typeof o.close === 'function' && typeof o.tool === 'function';
+}
+
+/** `--module` as an absolute file path (relative paths are taken from `cwd`); a missing file is a usage error. */
+export function resolveModulePath(spec: string, cwd = process.cwd()): string {
+  const path = spec.startsWith('file:') ? fileURLToPath(spec) : resolve(cwd, spec);
+  if (!existsSync(path)) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `--module ${spec}: no such file (${path})`);
+  return path;
+}
+
+/** Builds the server: from the module at `modulePath` (createServer(), default factory or default instance), else the everything example. */
+export async function loadServer(modulePath?: string): Promise<McpServer> {
+  if (modulePath === undefined) {
+    // Loaded lazily: a `--module` user never needs the example (nor its zod dependency).
+    const { createEverythingServer } = await import('../../examples/everything/server.js');
+    return createEverythingServer();
+  }
+  const path = resolveModulePath(modulePath);
+  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const candidate = typeof mod.createServer === 'function' ? mod.createServer : mod.default;
+  if (isMcpServer(candidate)) return candidate;
+  if (typeof candidate !== 'function') {
+    throw new ErlmcpError('ERR_INVALID_ARGUMENT', `--module ${modulePath} exports neither createServer() nor a default McpServer (or a default function returning one)`);
+  }
+  const server: unknown = await (candidate as () => unknown)();
+  if (!isMcpServer(server)) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `--module ${modulePath}: its factory returned ${server === null ? 'null' : typeof server}, not an McpServer`);
+  return server;
+}
+
+/** runCluster's worker calls this (see start.ts). */
+export async function createServer(): Promise<McpServer> {
+  if (cluster.isWorker) {
+    // Ctrl-C signals the whole foreground process group. The primary stops the workers in
+    // order (closing sessions and Redis); a worker dying on SIGINT first would skip that and
+    // make the primary fork a replacement mid-shutdown.
+    process.on('SIGINT', () => {});
+  }
+  return loadServer(process.env[SERVER_MODULE_ENV] || undefined);
+}

@@ -1,0 +1,185 @@
+/**
+ * `erlmcp start`: serves one McpServer over Streamable HTTP (basic/transports#streamable-http),
+ * in this process or as a node:cluster of workers, on the memory stores or on Redis.
+ * Independent of the argument parser, so tests drive it directly.
+ */
+import { fileURLToPath } from 'node:url';
+import { runCluster } from '../cluster/index.js';
+import { ErlmcpError } from '../protocol/errors.js';
+import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
+import { StreamableHttpServer } from '../transports/http/index.js';
+import { loadServer, resolveModulePath, SERVER_MODULE_ENV } from './server-module.js';
+
+export interface StartOptions {
+  /** 0 = a free port (the real one is in `RunningServer.port`). */
+  port: number;
+  host: string;
+  /** Module exporting createServer() or a default McpServer. Default: the everything example. */
+  module?: string;
+  /** Answer POSTs with one JSON body instead of an SSE stream. */
+  json?: boolean;
+  /** Run this many node:cluster workers on the one port. Unset: serve in this process. */
+  cluster?: number;
+  /** Redis URL: sessions, SSE events and replies are shared with every process using it. */
+  redis?: string;
+  /** Prefix of every Redis key and channel. Default `erlmcp:`. */
+  redisPrefix?: string;
+}
+
+export interface RunningServer {
+  /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp. */
+  readonly url: string;
+  readonly port: number;
+  readonly healthUrl: string;
+  readonly readyUrl: string;
+  /** Worker pids in cluster mode; empty when serving in this process. */
+  readonly workerPids: () => number[];
+  /** Closes the HTTP server, every session and the Redis connections (or stops every worker). */
+  close(): Promise<void>;
+}
+
+/** Why these options cannot work together, or undefined. Mirrors runCluster's own rule. */
+export function checkStartOptions(o: StartOptions): string | undefined {
+  if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
+    return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
+  }
+  // The cluster worker builds its StreamableHttpServer without enableJsonResponse.
+  if (o.cluster !== undefined && o.json) return '--json cannot be combined with --cluster (cluster workers answer with SSE streams)';
+  return undefined;
+}
+
+/** Shows a Redis URL without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function base(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function endpoints(host: string, port: number): Pick<RunningServer, 'url' | 'healthUrl' | 'readyUrl'> {
+  const b = base(host, port);
+  return { url: `${b}/mcp`, healthUrl: `${b}/health`, readyUrl: `${b}/ready` };
+}
+
+/** Starts serving. Rejects with ErlmcpError ERR_INVALID_ARGUMENT for bad options (a usage error). */
+export async function startServer(o: StartOptions, log: (line: string) => void = (l) => console.error(l)): Promise<RunningServer> {
+  const problem = checkStartOptions(o);
+  if (problem) throw new ErlmcpError('ERR_INVALID_ARGUMENT', problem);
+  return o.cluster === undefined ? startInProcess(o, log) : startCluster(o, o.cluster);
+}
+
+async function startInProcess(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+  const server = await loadServer(o.module);
+  server.onerror = (e) => log(`erlmcp: ${e.message}`);
+  let stores: RedisStores | undefined;
+  if (o.redis) {
+    try {
+      stores = await connectRedisStores({ url: o.redis, prefix: o.redisPrefix });
+    } catch (e) {
+      await server.close().catch(() => {});
+      throw e;
+    }
+    stores.connection.onerror = (e) => log(`erlmcp: redis: ${e.message}`);
+  }
+  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, ...stores?.seams });
+  http.onerror = (e) => log(`erlmcp: ${e.message}`);
+  let port: number;
+  try {
+    ({ port } = await http.listen(o.port, o.host));
+  } catch (e) {
+    await http.close().catch(() => {});
+    await server.close().catch(() => {});
+    await stores?.close().catch(() => {});
+    throw e;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    ...endpoints(o.host, port),
+    port,
+    workerPids: () => [],
+    close: () =>
+      (closing ??= (async () => {
+        // Same order as a cluster worker: streams and sessions first, then what they write to.
+        await http.close().catch((e: Error) => log(`erlmcp: closing http: ${e.message}`));
+        await server.close().catch((e: Error) => log(`erlmcp: closing server: ${e.message}`));
+        await stores?.close().catch((e: Error) => log(`erlmcp: closing redis: ${e.message}`));
+      })()),
+  };
+}
+
+async function startCluster(o: StartOptions, workers: number): Promise<RunningServer> {
+  // Checked here so a typo fails as a usage error, not as N workers dying at startup.
+  if (o.module !== undefined) process.env[SERVER_MODULE_ENV] = resolveModulePath(o.module);
+  else delete process.env[SERVER_MODULE_ENV];
+  const handle = await runCluster({
+    workers,
+    port: o.port,
+    host: o.host,
+    redisUrl: o.redis,
+    redisPrefix: o.redisPrefix,
+    serverModule: fileURLToPath(new URL('./server-module.js', import.meta.url)),
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    ...endpoints(o.host, handle.port),
+    port: handle.port,
+    workerPids: () => handle.workerPids(),
+    close: () => (closing ??= handle.stop()),
+  };
+}
+
+/** What `erlmcp start` prints once it serves. */
+export function banner(o: StartOptions, running: RunningServer): string[] {
+  const what = o.module ?? 'the everything example server';
+  const mode = [
+    'MCP 2025-11-25, Streamable HTTP',
+    ...(o.json ? ['JSON responses'] : []),
+    o.redis ? `Redis stores at ${redactUrl(o.redis)}` : 'in-memory stores',
+    ...(o.cluster !== undefined ? [`${o.cluster} worker${o.cluster === 1 ? '' : 's'}`] : []),
+  ];
+  return [`erlmcp: serving ${what} (${mode.join(', ')})`, `  endpoint: ${running.url}`, `  health:   ${running.healthUrl}`, `  ready:    ${running.readyUrl}`];
+}
+
+export interface SignalIO {
+  log(line: string): void;
+  exit(code: number): void;
+  /** Default: process. */
+  target?: NodeJS.EventEmitter;
+}
+
+/**
+ * SIGINT/SIGTERM close gracefully, then exit 0 (1 if closing failed); a second signal exits 1
+ * at once. Returns the remover of the handlers.
+ */
+export function exitOnSignals(close: () => Promise<void>, io: SignalIO): () => void {
+  const target = io.target ?? process;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      io.log(`erlmcp: ${signal} again, exiting now`);
+      io.exit(1);
+      return;
+    }
+    stopping = true;
+    io.log(`erlmcp: ${signal}, shutting down (send it again to exit at once)`);
+    close().then(
+      () => io.exit(0),
+      (e: Error) => {
+        io.log(`erlmcp: shutdown failed: ${e.message}`);
+        io.exit(1);
+      },
+    );
+  };
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  for (const s of signals) target.on(s, onSignal);
+  return () => {
+    for (const s of signals) target.off(s, onSignal);
+  };
+}
