@@ -1,4 +1,4 @@
-export type { SessionState, SessionStore, EventStore, EventId, MessageBus } from './types.js';
+export type { SessionState, SessionStore, EventStore, EventId, MessageBus, AppendOptions, EventSink, StreamFollow, NodeDirectory, StoreProbe } from './types.js';
 export { MemorySessionStore } from './memory-session-store.js';
 export { MemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js';
 export { MemoryBus } from './memory-bus.js';

@@ -1,6 +1,8 @@
 /**
  * Scale-out seams. Everything a session needs to be served by *any* node lives behind these
  * three interfaces; memory implementations are the default, Redis ones plug in unchanged.
+ * Optional members are capabilities a backend may have (health probes, following a stream,
+ * a node directory); callers test for them, never for a concrete class.
  * See docs/architecture.md#scale-out.
  */
 import type { ClientCapabilities, Implementation, JSONRPCMessage, LoggingLevel } from '../protocol/types.js';
@@ -17,7 +19,15 @@ export interface SessionState {
   createdAt: number;
 }
 
-export interface SessionStore {
+/** Health of a store behind the network (Redis). A store without these is always available. */
+export interface StoreProbe {
+  /** False while the backend is unreachable; read without I/O (the HTTP server's 503 guard). */
+  readonly available?: boolean;
+  /** One round trip to the backend (readiness probes). */
+  ping?(): Promise<void>;
+}
+
+export interface SessionStore extends StoreProbe {
   get(id: string): Promise<SessionState | undefined>;
   /** Creates or replaces; refreshes the idle TTL. */
   set(state: SessionState, ttlMs: number): Promise<void>;
@@ -29,6 +39,30 @@ export interface SessionStore {
 
 export type EventId = string;
 
+export interface AppendOptions {
+  /** `JSON.stringify(message)` when the caller has it already: the store need not serialise again, and its length sizes the event. */
+  readonly json?: string;
+  /**
+   * The stream's last event (its request's final response), written to a connected client.
+   * The caller deletes the stream once that write has finished (`deleteStream`); a store
+   * without `deleteStream` may instead keep such a stream only briefly, at no extra cost.
+   */
+  readonly final?: boolean;
+}
+
+/**
+ * Receives one stored event. A returned promise is awaited before the next event: that is
+ * how a replay waits for a slow reader instead of buffering the whole backlog.
+ */
+export type EventSink = (eventId: EventId, message: JSONRPCMessage) => void | Promise<void>;
+
+/** A live subscription to one stream (`EventStore.follow`). */
+export interface StreamFollow {
+  /** The stream existed (or the cursor is a fresh stream's start); false = unknown or expired. */
+  readonly found: boolean;
+  stop(): void;
+}
+
 /**
  * The SSE event log (basic/transports#resumability-and-redelivery). Event ids encode the
  * stream, so a `Last-Event-ID` received on any node replays exactly that stream.
@@ -36,26 +70,45 @@ export type EventId = string;
  * Appends to one stream MUST resolve in call order: the transport writes events as their ids
  * come back, and SSE order is message order.
  */
-export interface EventStore {
+export interface EventStore extends StoreProbe {
   /**
-   * Appends a message to a stream and returns its event id. `undefined` appends a priming
-   * marker: it takes an id (the client's first resumption cursor) but is never replayed.
+   * Appends a message to a stream and returns its event id. `undefined` asks for a priming
+   * cursor (SEP-1699): an id the client can resume from, meaning "everything after this
+   * point". A store should answer it without I/O where it can (a fresh stream's start).
    */
-  append(streamId: string, message: JSONRPCMessage | undefined): Promise<EventId>;
+  append(streamId: string, message: JSONRPCMessage | undefined, options?: AppendOptions): Promise<EventId>;
   /** The stream an event id belongs to, or undefined when the id is malformed. No I/O. */
   streamIdOf(eventId: EventId): string | undefined;
   /** Replays the stream's messages after `lastEventId`; returns that stream's id, or undefined if unknown/expired. */
-  replayAfter(lastEventId: EventId, send: (eventId: EventId, message: JSONRPCMessage) => void | Promise<void>): Promise<string | undefined>;
+  replayAfter(lastEventId: EventId, send: EventSink): Promise<string | undefined>;
+  /** Forgets one stream at once: its final event reached the client, nobody will resume it. */
+  deleteStream?(streamId: string): Promise<void>;
   /** Forgets every stream of a session (on DELETE or expiry). */
   deleteSession?(sessionId: string): Promise<void>;
+  /**
+   * Replays the stream after `afterEventId`, then delivers, in order and exactly once, every
+   * event *any node* appends to it until `stop()`. `replayed` marks stored events read back
+   * (their sink's promise is awaited); live ones arrive as they are appended. With it, the node
+   * holding a client's SSE connection is not the only one that can write to it.
+   */
+  follow?(streamId: string, afterEventId: EventId, onEvent: (eventId: EventId, message: JSONRPCMessage, replayed: boolean) => void | Promise<void>): Promise<StreamFollow>;
   close(): Promise<void>;
+}
+
+/** Which nodes are alive: lets a node answer for requests a dead node was running. */
+export interface NodeDirectory {
+  readonly nodeId: string;
+  /** Heartbeat period; a node is dead a few periods after its last beat. */
+  readonly heartbeatMs: number;
+  isNodeAlive(nodeId: string): Promise<boolean>;
 }
 
 /**
  * Routes a message to whichever node holds the target: a stream's writer, a pending
  * server→client request's waiter. Channels are opaque strings (e.g. `s:<session>:responses`).
+ * A bus spanning nodes (Redis) is also their directory (`NodeDirectory`'s members).
  */
-export interface MessageBus {
+export interface MessageBus extends StoreProbe, Partial<NodeDirectory> {
   publish(channel: string, message: unknown): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>>;

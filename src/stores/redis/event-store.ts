@@ -14,9 +14,15 @@
  * start `<streamId>#0-0` is a valid cursor and nothing needs storing. Only streams every node
  * appends to (a session's standalone GET stream, `<session>/_`) store a real marker entry, so
  * a client resuming from it gets exactly what came after it.
+ *
+ * A finished POST stream is not deleted with a command of its own (no `deleteStream`): its
+ * final event, appended with `final`, gives the key a short TTL (`finishedTtlMs`) in the same
+ * script call, so a warm `tools/call` stays one round trip and its stream is gone seconds
+ * later instead of after the full TTL. A client that lost the connection just then can still
+ * resume within that window (its `retry` is about a second).
  */
 import type { JSONRPCMessage } from '../../protocol/types.js';
-import type { EventId, EventStore } from '../types.js';
+import type { AppendOptions, EventId, EventSink, EventStore, StreamFollow } from '../types.js';
 import { luaScript, type RedisConnection } from './connection.js';
 
 export interface RedisEventStoreOptions {
@@ -24,16 +30,13 @@ export interface RedisEventStoreOptions {
   maxEventsPerStream?: number;
   /** Idle time after which a whole stream expires, refreshed by every append. Default 5 minutes. */
   ttlMs?: number;
+  /** TTL given to a stream by its final event (`append(…, { final: true })`). Default 30 s. */
+  finishedTtlMs?: number;
   /** Streams that several nodes append to, whose priming marker must be stored. Default: `<session>/_`. */
   isShared?: (streamId: string) => boolean;
 }
 
-/** A live subscription to one stream; see `RedisEventStore.follow`. */
-export interface StreamFollow {
-  /** The stream existed (or the cursor is a fresh stream's start); false = unknown or expired. */
-  readonly found: boolean;
-  stop(): void;
-}
+export type { StreamFollow } from '../types.js';
 
 // KEYS[1] stream; ARGV: maxlen, ttl ms, field ('m' message | 'p' marker), value, channel ('' = none).
 const APPEND = luaScript(`local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[3], ARGV[4])
@@ -55,6 +58,7 @@ export function compareEntryIds(a: string, b: string): number {
 export class RedisEventStore implements EventStore {
   private readonly max: number;
   private readonly ttlMs: number;
+  private readonly finishedTtlMs: number;
   private readonly isShared: (streamId: string) => boolean;
 
   constructor(
@@ -63,6 +67,7 @@ export class RedisEventStore implements EventStore {
   ) {
     this.max = options.maxEventsPerStream ?? 1000;
     this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.finishedTtlMs = Math.min(options.finishedTtlMs ?? 30_000, this.ttlMs);
     this.isShared = options.isShared ?? ((id) => id.endsWith('/_'));
   }
 
@@ -85,10 +90,11 @@ export class RedisEventStore implements EventStore {
     return this.conn.key(`ec:${streamId}`);
   }
 
-  async append(streamId: string, message: JSONRPCMessage | undefined): Promise<EventId> {
+  async append(streamId: string, message: JSONRPCMessage | undefined, options?: AppendOptions): Promise<EventId> {
     if (message === undefined && !this.isShared(streamId)) return `${streamId}#${START}`;
-    const args = message === undefined ? ['p', '', ''] : ['m', JSON.stringify(message), this.channel(streamId)];
-    const id = await this.conn.eval(APPEND, [this.key(streamId)], [this.max, this.ttlMs, ...args]);
+    const args = message === undefined ? ['p', '', ''] : ['m', options?.json ?? JSON.stringify(message), this.channel(streamId)];
+    const ttl = options?.final ? this.finishedTtlMs : this.ttlMs;
+    const id = await this.conn.eval(APPEND, [this.key(streamId)], [this.max, ttl, ...args]);
     return `${streamId}#${String(id)}`;
   }
 
@@ -112,7 +118,7 @@ export class RedisEventStore implements EventStore {
     return { exists: existsReply?.[1] === 1, entries: (rangeReply?.[1] ?? []) as [string, string[]][] };
   }
 
-  async replayAfter(lastEventId: EventId, send: (eventId: EventId, message: JSONRPCMessage) => void | Promise<void>): Promise<string | undefined> {
+  async replayAfter(lastEventId: EventId, send: EventSink): Promise<string | undefined> {
     const streamId = this.streamIdOf(lastEventId);
     if (streamId === undefined) return undefined;
     const after = lastEventId.slice(streamId.length + 1);
@@ -120,7 +126,8 @@ export class RedisEventStore implements EventStore {
     if (!exists && after !== START) return undefined;
     for (const [id, fields] of entries) {
       if (fields[0] !== 'm' || fields[1] === undefined) continue; // priming marker
-      await send(`${streamId}#${id}`, JSON.parse(fields[1]) as JSONRPCMessage);
+      const pending = send(`${streamId}#${id}`, JSON.parse(fields[1]) as JSONRPCMessage);
+      if (pending) await pending;
     }
     return streamId;
   }
@@ -131,12 +138,12 @@ export class RedisEventStore implements EventStore {
    * stored events are read, and after a Redis reconnect the stream is read again from the last
    * delivered entry (pub/sub alone would lose what was published meanwhile).
    */
-  async follow(streamId: string, afterEventId: EventId, onEvent: (eventId: EventId, message: JSONRPCMessage) => void): Promise<StreamFollow> {
+  async follow(streamId: string, afterEventId: EventId, onEvent: (eventId: EventId, message: JSONRPCMessage, replayed: boolean) => void | Promise<void>): Promise<StreamFollow> {
     let last = this.streamIdOf(afterEventId) === streamId ? afterEventId.slice(streamId.length + 1) : START;
     let stopped = false;
     let catchingUp = 0;
     const queue: [string, string][] = [];
-    const deliver = (entry: string, json: string | undefined): void => {
+    const deliver = (entry: string, json: string | undefined, replayed: boolean): void | Promise<void> => {
       if (stopped || compareEntryIds(entry, last) <= 0) return;
       last = entry;
       if (json === undefined) return; // marker: moves the cursor only
@@ -146,13 +153,13 @@ export class RedisEventStore implements EventStore {
       } catch {
         return;
       }
-      onEvent(`${streamId}#${entry}`, message);
+      return onEvent(`${streamId}#${entry}`, message, replayed);
     };
     const onMessage = (raw: string): void => {
       const sp = raw.indexOf(' ');
       if (sp <= 0) return;
       if (catchingUp > 0) queue.push([raw.slice(0, sp), raw.slice(sp + 1)]);
-      else deliver(raw.slice(0, sp), raw.slice(sp + 1));
+      else void deliver(raw.slice(0, sp), raw.slice(sp + 1), false);
     };
     let chain: Promise<boolean> = Promise.resolve(true);
     const catchUp = (): Promise<boolean> => {
@@ -160,11 +167,16 @@ export class RedisEventStore implements EventStore {
       chain = chain
         .then(async () => {
           const { exists, entries } = await this.range(streamId, last);
-          for (const [id, fields] of entries) deliver(id, fields[0] === 'm' ? fields[1] : undefined);
+          // Stored events wait for the sink (a slow reader's backlog is not buffered whole);
+          // live ones arriving meanwhile stay queued, so order holds.
+          for (const [id, fields] of entries) {
+            const pending = deliver(id, fields[0] === 'm' ? fields[1] : undefined, true);
+            if (pending) await pending;
+          }
           return exists || last === START;
         })
         .finally(() => {
-          if (--catchingUp === 0) for (const [entry, json] of queue.splice(0)) deliver(entry, json);
+          if (--catchingUp === 0) for (const [entry, json] of queue.splice(0)) void deliver(entry, json, false);
         });
       return chain;
     };

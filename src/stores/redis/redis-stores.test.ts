@@ -143,6 +143,42 @@ describe('Redis stores', { concurrency: false }, () => {
     f.stop();
   });
 
+  it('event store: a final event gives its stream a short TTL in the same script call (no delete command)', async () => {
+    const es = a.eventStore;
+    await es.append('sess/fin', note(1));
+    assert.ok((await admin.pttl(es.key('sess/fin'))) > 30_000, 'full TTL while the request runs');
+    await es.append('sess/fin', note(2), { json: JSON.stringify(note(2)), final: true });
+    const ttl = await admin.pttl(es.key('sess/fin'));
+    assert.ok(ttl > 0 && ttl <= 30_000, `ttl after the final event: ${ttl}`);
+    const seen: unknown[] = [];
+    await b.eventStore.replayAfter('sess/fin#0-0', (_id, m) => void seen.push(dataOf(m)));
+    assert.deepEqual(seen, [1, 2], 'still resumable meanwhile');
+  });
+
+  it('event store: follow waits for the sink of each replayed event, then flags live ones', async () => {
+    for (let i = 1; i <= 3; i++) await b.eventStore.append('f4/_', note(i));
+    const got: [number, boolean][] = [];
+    let release: () => void = () => {};
+    const following = a.eventStore.follow('f4/_', 'f4/_#0-0', (_id, m, replayed) => {
+      got.push([dataOf(m) as number, replayed]);
+      if (got.length === 1) return new Promise<void>((r) => (release = r));
+      return undefined;
+    });
+    await sleep(50);
+    assert.deepEqual(got, [[1, true]], 'the next replayed event waits for the sink');
+    release();
+    const f = await following;
+    await b.eventStore.append('f4/_', note(4));
+    await waitFor('live event', () => got.length === 4);
+    assert.deepEqual(got, [
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, false],
+    ]);
+    f.stop();
+  });
+
   it('bus: a message published on one node reaches subscribers on another until they unsubscribe', async () => {
     const got: unknown[] = [];
     const unsubscribe = await a.bus.subscribe('chan', (m) => got.push(m));

@@ -17,8 +17,11 @@ import type { McpServer, ServerSession } from '../../server/index.js';
 import { MemoryBus } from '../../stores/memory-bus.js';
 import { MemoryEventStore } from '../../stores/memory-event-store.js';
 import { MemorySessionStore } from '../../stores/memory-session-store.js';
-import type { EventStore, MessageBus, SessionState, SessionStore } from '../../stores/types.js';
-import { HttpSessionTransport, postStreamKey, type NodeDirectory, type SessionHost, type StreamFollower } from './session-transport.js';
+import type { EventStore, MessageBus, SessionState, SessionStore, StoreProbe } from '../../stores/types.js';
+import type { SessionHost } from './session-host.js';
+import { HttpSessionTransport } from './session-transport.js';
+import type { SseWriterOptions } from './sse-writer.js';
+import { postStreamKey } from './stream-keys.js';
 import { acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, hostAllowed, originAllowed, readBody, sendError } from './validate.js';
 
 export interface StreamableHttpServerOptions {
@@ -44,6 +47,13 @@ export interface StreamableHttpServerOptions {
   retryMs?: number;
   /** Path served by `listen()`. Default '/mcp'. */
   endpoint?: string;
+  /**
+   * SSE backpressure: `send()` waits while more than `highWaterBytes` (1 MiB) is queued for a
+   * client. A client that reads nothing of such a backlog for `stallTimeoutMs` (5 s) is cut; live
+   * output piling past `maxBufferedBytes` (8 MiB) anyway ends its stream early. Either way the
+   * client resumes with Last-Event-ID (every event is in the EventStore).
+   */
+  sse?: SseWriterOptions;
 }
 
 const DEFAULT_TTL_MS = 30 * 60_000;
@@ -54,16 +64,6 @@ const MAX_SESSION_ID_LENGTH = 256;
 const DELETED_CHANNEL = 'erlmcp:sessions:deleted';
 /** Carries `{ from, state }` after a session's durable state changed, so other nodes' cached copies follow. */
 const STATE_CHANNEL = 'erlmcp:sessions:state';
-
-/** Optional store capabilities (Redis): `available` without I/O, `ping` as a readiness probe. */
-interface Probe {
-  readonly available?: boolean;
-  ping?(): Promise<void>;
-}
-
-function probeOf(x: object): Probe {
-  return x as Probe;
-}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
@@ -125,10 +125,9 @@ export class StreamableHttpServer {
     this.sessionStore = options.sessionStore ?? this.own(new MemorySessionStore());
     this.eventStore = options.eventStore ?? this.own(new MemoryEventStore());
     this.bus = options.bus ?? this.own(new MemoryBus());
-    // Random per instance (never hostname:pid): POST stream ids minted here cannot collide with another node's.
-    const nodes = typeof (this.bus as Partial<NodeDirectory>).isNodeAlive === 'function' ? (this.bus as unknown as NodeDirectory) : undefined;
-    const nodeId = (this.nodeId = nodes?.nodeId ?? randomBytes(6).toString('hex'));
-    const follower = typeof (this.eventStore as Partial<StreamFollower>).follow === 'function' ? (this.eventStore as unknown as StreamFollower) : undefined;
+    // The bus's id when it is a node directory (Redis); else random per instance (never
+    // hostname:pid): POST stream ids minted here cannot collide with another node's.
+    const nodeId = (this.nodeId = this.bus.nodeId ?? randomBytes(6).toString('hex'));
     let streamSeq = 0;
     const reportError = (e: Error): void => this.reportError(e);
     this.host = {
@@ -137,8 +136,7 @@ export class StreamableHttpServer {
       retryMs: options.retryMs ?? 1000,
       enableJsonResponse: options.enableJsonResponse ?? false,
       nodeId,
-      follower,
-      nodes,
+      sse: { ...options.sse },
       nextStreamKey: (ids) => postStreamKey(nodeId, streamSeq++, ids),
       detach: (t) => {
         if (t.sessionId === undefined) this.ephemeral.delete(t);
@@ -208,7 +206,7 @@ export class StreamableHttpServer {
 
   /** Stores that can say so report being reachable (no I/O): the 503 guard of every MCP request. */
   private storesAvailable(): boolean {
-    return probeOf(this.sessionStore).available !== false && probeOf(this.eventStore).available !== false && probeOf(this.bus).available !== false;
+    return this.sessionStore.available !== false && this.eventStore.available !== false && this.bus.available !== false;
   }
 
   private unavailable(res: ServerResponse): void {
@@ -224,11 +222,11 @@ export class StreamableHttpServer {
   /** Readiness: every store that can be probed answers within `timeoutMs`. */
   async ready(timeoutMs = 1000): Promise<{ ready: boolean; node: string; error?: string }> {
     if (this.closed) return { ready: false, node: this.nodeId, error: 'server is closing' };
-    const probes = [...new Set([this.sessionStore, this.eventStore, this.bus])].map((x) => probeOf(x)).filter((p) => p.ping);
+    const probes: StoreProbe[] = [...new Set<StoreProbe>([this.sessionStore, this.eventStore, this.bus])];
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        Promise.all(probes.map((p) => p.ping!())),
+        Promise.all(probes.map((p) => p.ping?.())),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),

@@ -1,0 +1,32 @@
+/**
+ * What every HTTP session transport shares with the StreamableHttpServer that owns it: the
+ * stores, the node's identity and the SSE settings. One object per server, not per session.
+ */
+import type { RequestId } from '../../protocol/types.js';
+import type { EventStore, MessageBus } from '../../stores/types.js';
+import type { HttpSessionTransport } from './session-transport.js';
+import type { SseWriterOptions } from './sse-writer.js';
+
+export interface SessionHost {
+  readonly eventStore: EventStore;
+  readonly bus: MessageBus;
+  readonly retryMs: number;
+  readonly enableJsonResponse: boolean;
+  /** This node's id (the bus's when it is a node directory): POST stream keys carry it. */
+  readonly nodeId: string;
+  /** Backpressure limits of every SSE response. */
+  readonly sse: SseWriterOptions;
+  /** A fresh key for a POST stream, unique across nodes (it carries the node's random id). */
+  nextStreamKey(requestIds: readonly RequestId[]): string;
+  /** The transport closed: forget it. */
+  detach(transport: HttpSessionTransport): void;
+  reportError(error: Error): void;
+}
+
+/** SEP-1699 priming and server-initiated close arrived in 2025-11-25; older clients choke on empty data. */
+export const PRIMING_MIN_VERSION = '2025-11-25';
+
+/** Bus channel on which a client's reply to a server→client request reaches the node waiting for it. */
+export function responseChannel(sessionId: string): string {
+  return `erlmcp:s:${sessionId}:rsp`;
+}
