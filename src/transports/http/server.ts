@@ -9,7 +9,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
 import { classify, type Classified } from '../../protocol/jsonrpc.js';
 import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, isSupportedVersion, negotiateVersion, versionAllowsBatch } from '../../protocol/versions.js';
@@ -22,7 +21,7 @@ import type { SessionHost } from './session-host.js';
 import { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
 import { postStreamKey } from './stream-keys.js';
-import { acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, hostAllowed, originAllowed, readBody, sendError } from './validate.js';
+import { acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, hostAllowed, originAllowed, listenOn, readBody, sendError } from './validate.js';
 
 export interface StreamableHttpServerOptions {
   server: McpServer;
@@ -263,16 +262,8 @@ export class StreamableHttpServer {
       void this.handle(req, res);
     });
     this.httpServer = srv;
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        srv.off('error', reject);
-        resolve();
-      });
-    });
-    const actual = (srv.address() as AddressInfo).port;
-    const name = host.includes(':') ? `[${host}]` : host;
-    return { url: `http://${name}:${actual}${this.endpoint}`, port: actual };
+    const { base, port: actual } = await listenOn(srv, port, host);
+    return { url: `${base}${this.endpoint}`, port: actual };
   }
 
   /** Ends every stream, closes every session, stops the http server and the stores it created. */

@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** Generic server-side error code for transport rejections (JSON-RPC implementation-defined range). */
 export const TRANSPORT_ERROR = -32000;
@@ -150,4 +152,17 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
     req.on('error', onError);
     req.on('close', onClose);
   });
+}
+
+/** Starts `srv` on host:port and returns the base URL (IPv6 hosts bracketed) and the real port. */
+export async function listenOn(srv: Server, port: number, host: string): Promise<{ base: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, host, () => {
+      srv.off('error', reject);
+      resolve();
+    });
+  });
+  const actual = (srv.address() as AddressInfo).port;
+  return { base: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, port: actual };
 }

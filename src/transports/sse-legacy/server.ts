@@ -19,10 +19,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/index.js';
-import { acceptsSse, hostAllowed, isJsonContentType, isLoopbackHost, originAllowed, readBody, sendError } from '../http/validate.js';
+import { acceptsSse, hostAllowed, isJsonContentType, isLoopbackHost, originAllowed, listenOn, readBody, sendError } from '../http/validate.js';
 import { LegacySseSessionTransport } from './session-transport.js';
 
 export interface LegacySseServerOptions {
@@ -118,16 +117,8 @@ export class LegacySseServer {
       });
     });
     this.httpServer = srv;
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        srv.off('error', reject);
-        resolve();
-      });
-    });
-    const actual = (srv.address() as AddressInfo).port;
-    const name = host.includes(':') ? `[${host}]` : host;
-    return { url: `http://${name}:${actual}${this.ssePath}`, port: actual };
+    const { base, port: actual } = await listenOn(srv, port, host);
+    return { url: `${base}${this.ssePath}`, port: actual };
   }
 
   /** Ends every SSE stream (and so every session), then stops the http server if listening. */

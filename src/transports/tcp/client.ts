@@ -25,6 +25,7 @@ import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
 import { NewlineFramer, serialize } from '../stdio/framing.js';
+import { writeToSocket } from './socket-write.js';
 
 export interface TcpReconnectOptions {
   /** First delay. Default 200 ms. */
@@ -162,30 +163,9 @@ export class TcpClientTransport implements Transport {
     this.finish();
   }
 
-  /**
-   * Messages written in one tick (e.g. 64 responses after one read) leave as one writev:
-   * without it each goes out as its own segment on a no-delay socket.
-   */
-  private corked: Socket | undefined;
-  private corkForTick(s: Socket): void {
-    if (this.corked === s) return;
-    this.corked = s;
-    s.cork();
-    process.nextTick(() => {
-      this.corked = undefined;
-      s.uncork();
-    });
-  }
-
   private write(data: string): Promise<void> {
     const s = this.socket!;
-    let settle: ((err?: Error | null) => void) | undefined;
-    this.corkForTick(s);
-    // Write callbacks are always asynchronous, so `settle` is set before this one can run.
-    if (s.write(data, (err) => settle?.(err))) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      settle = (err) => (err ? reject(new ErlmcpError('ERR_CONNECTION_CLOSED', `TCP write failed: ${err.message}`, { cause: err })) : resolve());
-    });
+    return writeToSocket(s, data);
   }
 
   private dial(): Promise<Socket> {

@@ -19,6 +19,7 @@ import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
 import { NewlineFramer, serialize, type OverflowInfo } from '../stdio/framing.js';
 import { tooLargeResponse } from '../stdio/server.js';
+import { writeToSocket } from './socket-write.js';
 
 export interface TcpConnectionLimits {
   maxMessageBytes: number;
@@ -105,21 +106,6 @@ export class TcpServerConnection implements Transport {
     this.finish();
   }
 
-  /**
-   * Messages written in one tick (e.g. 64 responses after one read) leave as one writev:
-   * without it each goes out as its own segment on a no-delay socket.
-   */
-  private corked: Socket | undefined;
-  private corkForTick(s: Socket): void {
-    if (this.corked === s) return;
-    this.corked = s;
-    s.cork();
-    process.nextTick(() => {
-      this.corked = undefined;
-      s.uncork();
-    });
-  }
-
   private write(data: string): Promise<void> {
     const s = this.socket;
     if (this.closed || s.destroyed || s.writableEnded) return Promise.reject(CLOSED());
@@ -129,14 +115,7 @@ export class TcpServerConnection implements Transport {
       this.destroy(reason);
       return Promise.reject(new ErlmcpError('ERR_CONNECTION_CLOSED', reason));
     }
-    let settle: ((err?: Error | null) => void) | undefined;
-    this.corkForTick(s);
-    // Write callbacks are always asynchronous, so `settle` is set before this one can run.
-    if (s.write(data, (err) => settle?.(err))) return Promise.resolve();
-    // Pushed back: this send settles when its bytes reach the kernel (or the socket dies).
-    return new Promise<void>((resolve, reject) => {
-      settle = (err) => (err ? reject(new ErlmcpError('ERR_CONNECTION_CLOSED', `TCP write failed: ${err.message}`, { cause: err })) : resolve());
-    });
+    return writeToSocket(s, data);
   }
 
   private readonly onData = (chunk: Buffer): void => {
