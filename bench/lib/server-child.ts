@@ -20,8 +20,9 @@ export function benchFixture(name: string): string {
   return fileURLToPath(new URL(`../fixtures/${name}.js`, import.meta.url));
 }
 
-export function startServerChild(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServerChild> {
-  const proc = spawn(process.execPath, ['--expose-gc', benchFixture(name), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+/** Starts a fixture with --expose-gc (plus `nodeArgs`) and waits for its `LISTENING <address>` line. */
+export function startServerChild(name: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerChild> {
+  const proc = spawn(process.execPath, ['--expose-gc', ...nodeArgs, benchFixture(name), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`${name} did not start within 15 s`)), 15_000);

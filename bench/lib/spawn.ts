@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startServerChild } from './server-child.js';
 
 export type FixtureName = 'ours-stdio' | 'sdk-stdio' | 'raw-stdio' | 'ours-http' | 'sdk-http' | 'raw-http';
 
@@ -30,37 +31,11 @@ export interface HttpChild {
  * Starts an HTTP fixture with --expose-gc (plus `nodeArgs`, e.g. a larger heap limit) and
  * waits for its `LISTENING <origin>` line.
  */
-export function startHttpFixture(name: FixtureName, args: string[] = [], nodeArgs: string[] = []): Promise<HttpChild> {
-  const proc = spawn(process.execPath, ['--expose-gc', ...nodeArgs, fixturePath(name), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within 15 s`)), 15_000);
-    const fail = (e: Error): void => {
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      reject(e);
-    };
-    proc.once('error', fail);
-    proc.once('exit', (code) => fail(new Error(`${name} exited with code ${code} before listening`)));
-    proc.stdout?.setEncoding('utf8');
-    proc.stdout?.on('data', (chunk: string) => {
-      out += chunk;
-      const m = /LISTENING (\S+)/.exec(out);
-      if (!m?.[1]) return;
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      proc.removeAllListeners('error');
-      proc.stdout?.removeAllListeners('data');
-      proc.stdout?.resume();
-      const origin = m[1];
-      let exit: string | undefined;
-      proc.once('exit', (code, signal) => (exit = signal ? `signal ${signal}` : `code ${code}`));
-      resolve({ proc, pid: proc.pid as number, origin, url: `${origin}/mcp`, exited: () => exit, stop: () => stopChild(proc) });
-    });
-  });
+export async function startHttpFixture(name: FixtureName, args: string[] = [], nodeArgs: string[] = []): Promise<HttpChild> {
+  const c = await startServerChild(name, args, {}, nodeArgs);
+  return { proc: c.proc, pid: c.proc.pid as number, origin: c.address, url: `${c.address}/mcp`, exited: c.exited, stop: c.stop };
 }
 
-/** Closes stdin (the fixture exits on EOF), then escalates to SIGKILL after 3 s. */
 export function stopChild(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
