@@ -1,0 +1,43 @@
+/**
+ * Server CPU per request: starts one HTTP fixture (ours-http, sdk-http, raw-http), opens a
+ * session, sends N tools/call with 8 in flight on keep-alive sockets, and reads the fixture's
+ * user+system CPU time from /proc/<pid>/stat before and after. Independent of how fast the
+ * load generator is, so it separates server cost from driver cost.
+ *   node dist/bench/server-cpu.js <fixture> [--json|--sse] [--calls N]
+ */
+import { readFileSync } from 'node:fs';
+import { httpRequest, keepAliveAgent, PROTOCOL_VERSION } from './lib/raw-http-client.js';
+import { startHttpFixture, type FixtureName } from './lib/spawn.js';
+
+const fixture = (process.argv[2] ?? 'ours-http') as FixtureName;
+const mode = process.argv.includes('--sse') ? '--sse' : '--json';
+const i = process.argv.indexOf('--calls');
+const N = i >= 0 ? Number(process.argv[i + 1]) : 5000;
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+const child = await startHttpFixture(fixture, [mode]);
+const agent = keepAliveAgent(8);
+const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+try {
+  const init = await httpRequest(child.url, 'POST', agent, base, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'cpu', version: '1' } } }));
+  const headers: Record<string, string> = { ...base, 'mcp-protocol-version': PROTOCOL_VERSION, ...(init.sessionId ? { 'mcp-session-id': init.sessionId } : {}) };
+  await httpRequest(child.url, 'POST', agent, headers, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  let id = 10;
+  const call = () => httpRequest(child.url, 'POST', agent, headers, JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } }));
+  for (let w = 0; w < 2000; w++) await call();
+  const c0 = cpuMs(child.pid);
+  const t0 = performance.now();
+  let sent = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => { while (sent++ < N) await call(); }));
+  const c1 = cpuMs(child.pid);
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`${fixture} ${mode}: server CPU ${(((c1 - c0) * 1000) / N).toFixed(1)} µs/request, ${Math.round(N / secs)} req/s (8 in flight, ${N} calls)`);
+} finally {
+  agent.destroy();
+  await child.stop();
+}
