@@ -22,7 +22,7 @@ const TIMEOUT_MS = 120_000;
 type SdkTransport = Parameters<SdkClient['connect']>[0];
 
 /** Starts the child, connects, and stops the child again if connecting fails. */
-async function withChild(child: ServerChild, connect: (address: string) => Promise<Driver>): Promise<Driver> {
+export async function withChild(child: Pick<ServerChild, 'address' | 'stop'>, connect: (address: string) => Promise<Driver>): Promise<Driver> {
   try {
     const d = await connect(child.address);
     return {

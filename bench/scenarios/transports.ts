@@ -12,26 +12,14 @@ import { measureCalls } from '../lib/measure-calls.js';
 import type { Row } from '../lib/report.js';
 import { interleave, toRows, type Measure } from '../lib/runs.js';
 import { startHttpFixture, type FixtureName } from '../lib/spawn.js';
-import { ourLegacySse, ourTcp, ourTls, ourWs, sdkLegacySse, sdkWsClientToOurServer } from '../lib/transport-drivers.js';
+import { ourLegacySse, ourTcp, ourTls, ourWs, sdkLegacySse, sdkWsClientToOurServer, withChild } from '../lib/transport-drivers.js';
 import { selfSignedCert, type TestCert } from '../../src/transports/tcp/fixtures/cert.js';
 import type { Scenario } from './scenario.js';
 
 /** An HTTP fixture child that lives as long as the driver connected to it. */
 async function overHttp(fixture: FixtureName, args: string[], open: (url: string) => Promise<Driver>): Promise<Driver> {
   const child = await startHttpFixture(fixture, args);
-  try {
-    const d = await open(child.url);
-    return {
-      ...d,
-      close: async () => {
-        await d.close().catch(() => {});
-        await child.stop();
-      },
-    };
-  } catch (e) {
-    await child.stop();
-    throw e;
-  }
+  return withChild({ ...child, address: child.url }, open);
 }
 
 interface Entry {

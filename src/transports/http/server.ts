@@ -21,7 +21,7 @@ import type { SessionHost } from './session-host.js';
 import { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
 import { postStreamKey } from './stream-keys.js';
-import { acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, hostAllowed, originAllowed, listenOn, readBody, sendError } from './validate.js';
+import { checkHostAndOrigin, header, acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError } from './validate.js';
 
 export interface StreamableHttpServerOptions {
   server: McpServer;
@@ -63,11 +63,6 @@ const MAX_SESSION_ID_LENGTH = 256;
 const DELETED_CHANNEL = 'erlmcp:sessions:deleted';
 /** Carries `{ from, state }` after a session's durable state changed, so other nodes' cached copies follow. */
 const STATE_CHANNEL = 'erlmcp:sessions:state';
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /** Express-style `req.body`: a parsed value, or raw text/Buffer from a text/raw parser. */
 function bodyLeftByMiddleware(req: IncomingMessage): unknown {
@@ -182,7 +177,7 @@ export class StreamableHttpServer {
   async handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
     try {
       if (this.closed) return sendError(res, 503, 'Service Unavailable: server is closing');
-      if (!this.checkHostAndOrigin(req, res)) return;
+      if (!checkHostAndOrigin(req, res, this.protect, this.options.allowedHosts, this.options.allowedOrigins)) return;
       if (!this.options.stateless && !this.storesAvailable()) return this.unavailable(res);
       switch (req.method) {
         case 'POST':
@@ -376,19 +371,6 @@ export class StreamableHttpServer {
   }
 
   // ---------- checks ----------
-
-  private checkHostAndOrigin(req: IncomingMessage, res: ServerResponse): boolean {
-    const { allowedHosts, allowedOrigins } = this.options;
-    if ((this.protect || allowedHosts) && !hostAllowed(header(req, 'host'), true, allowedHosts)) {
-      sendError(res, 403, 'Forbidden: invalid Host header');
-      return false;
-    }
-    if ((this.protect || allowedOrigins) && !originAllowed(header(req, 'origin'), true, allowedOrigins)) {
-      sendError(res, 403, 'Forbidden: invalid Origin header');
-      return false;
-    }
-    return true;
-  }
 
   /** The MCP-Protocol-Version header: undefined when absent, null after answering 400 for an unsupported one. */
   private versionHeader(req: IncomingMessage, res: ServerResponse): string | undefined | null {

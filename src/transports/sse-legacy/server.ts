@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/index.js';
-import { acceptsSse, hostAllowed, isJsonContentType, isLoopbackHost, originAllowed, listenOn, readBody, sendError } from '../http/validate.js';
+import { checkHostAndOrigin, header, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError } from '../http/validate.js';
 import { LegacySseSessionTransport } from './session-transport.js';
 
 export interface LegacySseServerOptions {
@@ -44,11 +44,6 @@ export interface LegacySseServerOptions {
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const DEFAULT_KEEPALIVE_MS = 15_000;
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 export class LegacySseServer {
   readonly server: McpServer;
@@ -93,7 +88,7 @@ export class LegacySseServer {
     if (path !== this.ssePath && path !== this.messagesPath) return false;
     try {
       if (this.closed) sendError(res, 503, 'Service Unavailable: server is closing');
-      else if (!this.checkHostAndOrigin(req, res)) return true;
+      else if (!checkHostAndOrigin(req, res, this.protect, this.options.allowedHosts, this.options.allowedOrigins)) return true;
       else if (path === this.ssePath) {
         if (req.method === 'GET') await this.handleGet(req, res);
         else sendError(res, 405, 'Method Not Allowed', undefined, { allow: 'GET' });
@@ -176,21 +171,6 @@ export class LegacySseServer {
     t.receive(value, { requestInfo: { headers: req.headers, url: req.url } });
   }
 
-  // ---------- checks ----------
-
-  private checkHostAndOrigin(req: IncomingMessage, res: ServerResponse): boolean {
-    const { allowedHosts, allowedOrigins } = this.options;
-    if ((this.protect || allowedHosts) && !hostAllowed(header(req, 'host'), true, allowedHosts)) {
-      sendError(res, 403, 'Forbidden: invalid Host header');
-      return false;
-    }
-    // 2024-11-05 basic/transports#security-warning: servers MUST validate Origin.
-    if ((this.protect || allowedOrigins) && !originAllowed(header(req, 'origin'), true, allowedOrigins)) {
-      sendError(res, 403, 'Forbidden: invalid Origin header');
-      return false;
-    }
-    return true;
-  }
 
   private reportError(e: Error): void {
     this.onerror?.(e);
