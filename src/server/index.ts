@@ -1,4 +1,4 @@
-export { McpServer, type ServerOptions, type Registered } from './server.js';
+export { McpServer, type ServerOptions, type Registered, type NotificationFanout } from './server.js';
 export { ServerSession, LOG_LEVELS } from './session.js';
 export { HandlerContext } from './context.js';
 export { MemoryTaskStore, isTerminal, type TaskStore, type TaskOutcome } from './tasks.js';

@@ -44,6 +44,18 @@ export interface ServerOptions {
   taskPollIntervalMs?: number;
 }
 
+/**
+ * Delivers server-wide notifications to sessions whose state several nodes share. A transport
+ * server whose sessions span nodes adds one and marks its sessions `fannedOut`; each call then
+ * reaches each such session once, however many nodes hold a copy of it (or none does).
+ */
+export interface NotificationFanout {
+  /** server/resources#subscriptions: every session subscribed to `uri`, on any node. */
+  resourceUpdated(uri: string): Promise<void>;
+  /** `notifications/<kind>/list_changed` for each method, to every initialized session. */
+  listChanged(methods: readonly string[]): Promise<void>;
+}
+
 /** Handle returned by registration: change or remove the primitive at runtime. */
 export interface Registered {
   readonly name: string;
@@ -59,7 +71,8 @@ export class McpServer {
   readonly resources: Registry<string, ResourceEntry, ReturnType<ResourceEntry['wire']>>;
   readonly templates: Registry<string, TemplateEntry, ReturnType<TemplateEntry['wire']>>;
   readonly prompts: Registry<string, PromptEntry, ReturnType<PromptEntry['wire']>>;
-  readonly taskStore: TaskStore;
+  /** Where tasks live; `useTaskStore` swaps it (a Redis one shares tasks across nodes). */
+  taskStore: TaskStore;
   readonly pageSize: number;
   readonly idPrefix: string;
   private readonly sessions = new Set<ServerSession>();
@@ -69,6 +82,7 @@ export class McpServer {
   private readonly localIds = new WeakMap<ServerSession, number>();
   private nextLocalId = 0;
   private pendingChanges = new Set<ListKind>();
+  private readonly fanouts = new Set<NotificationFanout>();
   private capsCache: ServerCapabilities | undefined;
   onerror?: (error: Error) => void;
   /** A client sent notifications/roots/list_changed. */
@@ -156,6 +170,17 @@ export class McpServer {
     return this.capsCache;
   }
 
+  /**
+   * Replaces the task store before serving, e.g. `erlmcp start --redis` installs a Redis one
+   * into a server a user module built. The replaced store is closed.
+   */
+  async useTaskStore(store: TaskStore): Promise<void> {
+    const old = this.taskStore;
+    if (old === store) return;
+    this.taskStore = store;
+    await old.close();
+  }
+
   // ---------- sessions ----------
 
   /**
@@ -209,11 +234,23 @@ export class McpServer {
     session.changed();
   }
 
-  /** server/resources#subscriptions: tells every subscribed session that `uri` changed. */
+  /** Adds a fan-out for sessions that span nodes; returns its remover. */
+  addFanout(fanout: NotificationFanout): () => void {
+    this.fanouts.add(fanout);
+    return () => this.fanouts.delete(fanout);
+  }
+
+  /**
+   * server/resources#subscriptions: tells every subscribed session that `uri` changed — with
+   * a shared store, every subscribed session of the deployment, once, so call it on one node.
+   */
   async notifyResourceUpdated(uri: string): Promise<void> {
+    const report = (e: Error): void => this.onerror?.(e);
+    const jobs: Promise<void>[] = [];
     const set = this.subscribers.get(uri);
-    if (!set) return;
-    await Promise.all([...set].map((s) => s.notify('notifications/resources/updated', { uri }).catch((e: Error) => this.onerror?.(e))));
+    if (set) for (const s of set) if (!s.fannedOut) jobs.push(s.notify('notifications/resources/updated', { uri }).catch(report));
+    for (const f of this.fanouts) jobs.push(f.resourceUpdated(uri).catch(report));
+    await Promise.all(jobs);
   }
 
   private listChanged(kind: ListKind): void {
@@ -223,13 +260,15 @@ export class McpServer {
   }
 
   private flushListChanged(): void {
-    const kinds = this.pendingChanges;
+    const methods = [...this.pendingChanges].map((k) => `notifications/${k}/list_changed`);
     this.pendingChanges = new Set();
+    const report = (e: Error): void => this.onerror?.(e);
     for (const s of this.sessions) {
       // Only sessions past notifications/initialized get server-initiated messages (basic/lifecycle).
-      if (!s.initialized) continue;
-      for (const k of kinds) s.notify(`notifications/${k}/list_changed`).catch((e: Error) => this.onerror?.(e));
+      if (!s.initialized || s.fannedOut) continue;
+      for (const m of methods) s.notify(m).catch(report);
     }
+    for (const f of this.fanouts) f.listChanged(methods).catch(report);
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,11 @@ export class ServerSession extends Endpoint {
   private logLevel = -1;
   subscriptions: Set<string> | undefined;
   private createdAt = Date.now();
+  /**
+   * Server-wide notifications (resources/updated, list_changed) reach this session through a
+   * NotificationFanout (its state is shared by nodes), so the server's own loops skip it.
+   */
+  fannedOut = false;
   /** Fired when the durable state changed; persist `exportState()`. */
   onstatechange?: (session: ServerSession) => void;
 

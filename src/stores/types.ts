@@ -34,6 +34,14 @@ export interface SessionStore extends StoreProbe {
   /** Refreshes the idle TTL; false when the session is unknown or expired. */
   touch(id: string, ttlMs: number): Promise<boolean>;
   delete(id: string): Promise<void>;
+  /**
+   * Ids of the live sessions subscribed to `uri` (server/resources#subscriptions), on every
+   * node. A store shared by nodes implements this and `initializedIds`: with both, a
+   * server-wide notification reaches each session once, whichever node sends it.
+   */
+  subscriberIds?(uri: string): Promise<string[]>;
+  /** Ids of every live, initialized session, on every node (list_changed notifications). */
+  initializedIds?(): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -53,6 +53,32 @@ describe('Redis stores', { concurrency: false }, () => {
     assert.equal(await b.sessionStore.get('s2'), undefined);
   });
 
+  it('session store: lists a resource\'s subscribers on every node, following subscribe, unsubscribe, delete and expiry', async () => {
+    const sub = (id: string, subscriptions: string[], initialized = true): SessionState => ({ ...state(id), subscriptions, initialized });
+    await a.sessionStore.set(sub('i1', ['test://doc', 'test://other']), 60_000);
+    await a.sessionStore.set(sub('i2', ['test://doc']), 60_000);
+    await a.sessionStore.set(sub('i3', [], false), 60_000);
+    assert.deepEqual((await b.sessionStore.subscriberIds('test://doc')).sort(), ['i1', 'i2']);
+    assert.deepEqual((await b.sessionStore.initializedIds()).filter((id) => id.startsWith('i')).sort(), ['i1', 'i2'], 'only initialized sessions get list_changed');
+    // Unsubscribed on another node: the stored state, not the caller's memory, says what to remove.
+    await b.sessionStore.set(sub('i1', ['test://other']), 60_000);
+    assert.deepEqual(await a.sessionStore.subscriberIds('test://doc'), ['i2']);
+    assert.deepEqual(await a.sessionStore.subscriberIds('test://other'), ['i1']);
+    await b.sessionStore.delete('i2');
+    assert.deepEqual(await a.sessionStore.subscriberIds('test://doc'), []);
+    // A session that expires is dropped from the index when it is next read.
+    await a.sessionStore.set(sub('i4', ['test://other'], true), 50);
+    await sleep(120);
+    assert.deepEqual(await b.sessionStore.subscriberIds('test://other'), ['i1']);
+    assert.equal(await admin.sismember(`${prefix}su:test://other`, 'i4'), 0, 'the expired id was removed from the index');
+    // touch keeps the indexes alive as long as their sessions.
+    await admin.pexpire(`${prefix}su:test://other`, 1000);
+    assert.equal(await a.sessionStore.touch('i1', 60_000), true);
+    assert.ok((await admin.pttl(`${prefix}su:test://other`)) > 50_000, 'touch extended the index TTL');
+    await a.sessionStore.delete('i1');
+    await a.sessionStore.delete('i3');
+  });
+
   it('event store: ids name their stream; replay returns only that stream after the id, skipping priming markers', async () => {
     const es = a.eventStore;
     const prime = await es.append('sess/n1.0', undefined);

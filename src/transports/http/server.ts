@@ -11,12 +11,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
 import { classify, type Classified } from '../../protocol/jsonrpc.js';
+import type { JSONRPCNotification } from '../../protocol/types.js';
 import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, isSupportedVersion, negotiateVersion, versionAllowsBatch } from '../../protocol/versions.js';
 import type { McpServer, ServerSession } from '../../server/index.js';
 import { MemoryBus } from '../../stores/memory-bus.js';
 import { MemoryEventStore } from '../../stores/memory-event-store.js';
 import { MemorySessionStore } from '../../stores/memory-session-store.js';
 import type { EventStore, MessageBus, SessionState, SessionStore, StoreProbe } from '../../stores/types.js';
+import { storeFanout } from './fanout.js';
 import type { SessionHost } from './session-host.js';
 import { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
@@ -63,6 +65,8 @@ const MAX_SESSION_ID_LENGTH = 256;
 const DELETED_CHANNEL = 'erlmcp:sessions:deleted';
 /** Carries `{ from, state }` after a session's durable state changed, so other nodes' cached copies follow. */
 const STATE_CHANNEL = 'erlmcp:sessions:state';
+/** A client's notifications/cancelled landed on a node not running that request: every node checks. */
+const CANCEL_CHANNEL = 'erlmcp:sessions:cancel';
 
 /** Express-style `req.body`: a parsed value, or raw text/Buffer from a text/raw parser. */
 function bodyLeftByMiddleware(req: IncomingMessage): unknown {
@@ -95,14 +99,16 @@ export class StreamableHttpServer {
   private readonly ephemeral = new Set<HttpSessionTransport>();
   private readonly hydrating = new Map<string, Promise<HttpSessionTransport | undefined>>();
   private readonly host: SessionHost;
-  private readonly deletedSub: Promise<(() => Promise<void>) | undefined>;
+  /** Bus subscriptions of this node (deleted sessions, remote state, cancellations). */
+  private readonly subs: Promise<(() => Promise<void>) | undefined>[] = [];
+  /** Set when the stores span nodes: server-wide notifications go through them (fanout.ts). */
+  private readonly removeFanout: (() => void) | undefined;
   private readonly sweeper: NodeJS.Timeout;
   private protect: boolean;
   private httpServer: Server | undefined;
   private closed = false;
   /** This node's id: the bus's when it has one (Redis), else random per instance. */
   readonly nodeId: string;
-  private readonly stateSub: Promise<(() => Promise<void>) | undefined>;
   /** One shared handler for every session (no per-session closure). */
   private readonly onStateChange = (session: ServerSession): void => {
     const t = session.id === undefined ? undefined : this.sessions.get(session.id);
@@ -132,33 +138,36 @@ export class StreamableHttpServer {
       nodeId,
       sse: { ...options.sse },
       nextStreamKey: (ids) => postStreamKey(nodeId, streamSeq++, ids),
+      forwardCancel: (sessionId, notification) => {
+        this.bus.publish(CANCEL_CHANNEL, { from: nodeId, sessionId, notification }).catch((e: unknown) => reportError(e as Error));
+      },
       detach: (t) => {
         if (t.sessionId === undefined) this.ephemeral.delete(t);
         else if (this.sessions.get(t.sessionId) === t) this.sessions.delete(t.sessionId);
       },
       reportError,
     };
-    this.deletedSub = options.stateless
-      ? Promise.resolve(undefined)
-      : this.bus
-          .subscribe(DELETED_CHANNEL, (id) => {
-            const t = typeof id === 'string' ? this.sessions.get(id) : undefined;
-            if (t) void this.closeTransport(t);
-          })
-          .catch((e: unknown) => {
-            reportError(e as Error);
-            return undefined;
-          });
-    this.stateSub = options.stateless
-      ? Promise.resolve(undefined)
-      : this.bus
-          .subscribe(STATE_CHANNEL, (m) => this.applyRemoteState(m))
-          .catch((e: unknown) => {
-            reportError(e as Error);
-            return undefined;
-          });
+    if (!options.stateless) {
+      this.onBus(DELETED_CHANNEL, (id) => {
+        const t = typeof id === 'string' ? this.sessions.get(id) : undefined;
+        if (t) void this.closeTransport(t);
+      });
+      this.onBus(STATE_CHANNEL, (m) => this.applyRemoteState(m));
+      this.onBus(CANCEL_CHANNEL, (m) => this.applyRemoteCancel(m));
+      const fanout = storeFanout(this.sessionStore, this.eventStore);
+      if (fanout) this.removeFanout = this.server.addFanout(fanout);
+    }
     this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.ttlMs / 2, 10), 60_000));
     this.sweeper.unref();
+  }
+
+  private onBus(channel: string, handler: (message: unknown) => void): void {
+    this.subs.push(
+      this.bus.subscribe(channel, handler).catch((e: unknown) => {
+        this.reportError(e as Error);
+        return undefined;
+      }),
+    );
   }
 
   private own<T extends { close(): Promise<void> }>(x: T): T {
@@ -268,7 +277,8 @@ export class StreamableHttpServer {
     clearInterval(this.sweeper);
     const all = [...this.sessions.values(), ...this.ephemeral];
     await Promise.all(all.map((t) => this.closeTransport(t)));
-    for (const sub of [await this.deletedSub, await this.stateSub]) await sub?.().catch(() => {});
+    this.removeFanout?.();
+    for (const sub of await Promise.all(this.subs)) await sub?.().catch(() => {});
     const srv = this.httpServer;
     if (srv) {
       await new Promise<void>((resolve) => {
@@ -449,6 +459,7 @@ export class StreamableHttpServer {
     try {
       const session = await this.server.connect(t, state ? { state } : undefined);
       t.session = session;
+      session.fannedOut = this.removeFanout !== undefined;
       session.onstatechange = this.onStateChange;
     } catch (e) {
       await t.close();
@@ -509,6 +520,13 @@ export class StreamableHttpServer {
     } finally {
       session.onstatechange = this.onStateChange;
     }
+  }
+
+  /** Another node received a client's cancellation of a request that may be running here. */
+  private applyRemoteCancel(m: unknown): void {
+    const msg = m as { from?: unknown; sessionId?: unknown; notification?: JSONRPCNotification } | null;
+    if (!msg || msg.from === this.nodeId || typeof msg.sessionId !== 'string' || msg.notification?.method !== 'notifications/cancelled') return;
+    this.sessions.get(msg.sessionId)?.cancelFromPeer(msg.notification);
   }
 
   private sweep(): void {

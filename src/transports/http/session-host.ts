@@ -2,7 +2,7 @@
  * What every HTTP session transport shares with the StreamableHttpServer that owns it: the
  * stores, the node's identity and the SSE settings. One object per server, not per session.
  */
-import type { RequestId } from '../../protocol/types.js';
+import type { JSONRPCNotification, RequestId } from '../../protocol/types.js';
 import type { EventStore, MessageBus } from '../../stores/types.js';
 import type { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
@@ -18,6 +18,8 @@ export interface SessionHost {
   readonly sse: SseWriterOptions;
   /** A fresh key for a POST stream, unique across nodes (it carries the node's random id). */
   nextStreamKey(requestIds: readonly RequestId[]): string;
+  /** Hands a client's cancellation of a request not running here to the other nodes. */
+  forwardCancel(sessionId: string, notification: JSONRPCNotification): void;
   /** The transport closed: forget it. */
   detach(transport: HttpSessionTransport): void;
   reportError(error: Error): void;

@@ -18,7 +18,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
 import { isResponse, type Classified } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
-import type { JSONRPCMessage, JSONRPCResponse, RequestId } from '../../protocol/types.js';
+import type { JSONRPCMessage, JSONRPCNotification, JSONRPCResponse, RequestId } from '../../protocol/types.js';
 import type { ServerSession } from '../../server/index.js';
 import { canFollow, followForeign, followInto } from './follow.js';
 import { PostStream } from './post-stream.js';
@@ -123,7 +123,10 @@ export class HttpSessionTransport implements Transport {
       if (c.kind === 'response') this.deliverResponse(c.message);
       else if (c.kind === 'request' || c.kind === 'notification') {
         this.onmessage?.(c.message, extra);
-        if (c.kind === 'notification' && c.message.method === 'notifications/cancelled') this.cancelled(c.message.params?.requestId as RequestId | undefined);
+        if (c.kind === 'notification' && c.message.method === 'notifications/cancelled' && !this.cancelled(c.message.params?.requestId as RequestId | undefined)) {
+          // Not running here: it may be running on another node serving this session.
+          if (this.sessionId !== undefined) this.host.forwardCancel(this.sessionId, c.message);
+        }
       }
     }
     if (!stream) {
@@ -147,13 +150,25 @@ export class HttpSessionTransport implements Transport {
     this.host.bus.publish(responseChannel(this.sessionId), message).catch((e: unknown) => this.host.reportError(e as Error));
   }
 
-  /** A cancelled request gets no response (basic/utilities/cancellation), so its stream must not wait for one. */
-  private cancelled(requestId: RequestId | undefined): void {
-    if (requestId === undefined) return;
+  /**
+   * A cancelled request gets no response (basic/utilities/cancellation), so its stream must not
+   * wait for one. Returns whether the request was in flight here.
+   */
+  private cancelled(requestId: RequestId | undefined): boolean {
+    if (requestId === undefined) return false;
     const s = this.routes?.get(requestId);
-    if (!s) return;
+    if (!s) return false;
     this.routes!.delete(requestId);
     if (--s.open === 0) s.end();
+    return true;
+  }
+
+  /** Another node received the client's cancellation of a request this node may be running. */
+  cancelFromPeer(notification: JSONRPCNotification): void {
+    const id = notification.params?.requestId as RequestId | undefined;
+    if (id === undefined || !this.routes?.has(id)) return;
+    this.onmessage?.(notification);
+    this.cancelled(id);
   }
 
   /** Subscribes (once) to replies that land on other nodes; awaited before sending a request. */
