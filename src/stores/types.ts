@@ -117,7 +117,11 @@ export interface NodeDirectory {
  * A bus spanning nodes (Redis) is also their directory (`NodeDirectory`'s members).
  */
 export interface MessageBus extends StoreProbe, Partial<NodeDirectory> {
-  publish(channel: string, message: unknown): Promise<void>;
+  /**
+   * Resolves once the bus took the message — with how many subscribers received it, where the
+   * bus can tell (Redis: PUBLISH's count). Zero tells a node that nobody was listening.
+   */
+  publish(channel: string, message: unknown): Promise<number | void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -49,6 +49,7 @@ describe('notifications and cancellations across nodes', { concurrency: false, t
   let nodes: InProcessNode[] = [];
   let proxy: RoundRobinProxy;
   let client: Client;
+  let transport: StreamableHttpClientTransport;
   const received: string[] = [];
 
   before(async () => {
@@ -68,7 +69,8 @@ describe('notifications and cancellations across nodes', { concurrency: false, t
     client = new Client({ name: 'fanout-test', version: '1' });
     client.onResourceUpdated = (uri) => received.push(`updated ${uri}`);
     client.onToolsListChanged = () => received.push('tools/list_changed');
-    await client.connect(new StreamableHttpClientTransport(`${url}/mcp`));
+    transport = new StreamableHttpClientTransport(`${url}/mcp`);
+    await client.connect(transport);
     await client.subscribeResource('test://doc');
     await client.subscribeResource('test://sentinel');
     // Warm both proxied nodes' copies of the session.
@@ -125,6 +127,23 @@ describe('notifications and cancellations across nodes', { concurrency: false, t
     await waitFor('tools/list_changed', () => received.includes('tools/list_changed'));
     await settle(nodes[2]!);
     assert.deepEqual(received, ['tools/list_changed', 'updated test://sentinel']);
+  });
+
+  it('answers 503, not 202, to a reply no node is waiting for, so an acknowledged reply is never dropped', async () => {
+    const sessionId = transport.sessionId!;
+    const post = (origin: string, body: unknown): Promise<Response> =>
+      fetch(`${origin}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify(body),
+      });
+    const r = await post(nodes[2]!.origin, { jsonrpc: '2.0', id: 'gone-1', result: {} });
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.match(((await r.json()) as { error: { message: string } }).error.message, /no server node is waiting for this response/);
+    // A notification is still acknowledged as before.
+    const n = await post(nodes[2]!.origin, { jsonrpc: '2.0', method: 'notifications/roots/list_changed' });
+    assert.equal(n.status, 202);
   });
 
   it('stops a tool call running on one node when its cancellation lands on another', async () => {

@@ -6,7 +6,8 @@
  * Trade-off (docs/deployment.md#failure-behaviour): pub/sub is at-most-once. A message
  * published while the receiving node's subscriber connection is down is lost. On this bus that
  * means a client's reply to a sampling/elicitation request that lands on another node in that
- * window is dropped, and the waiting call fails by its timeout. SSE events do not depend on it:
+ * window reaches nobody; PUBLISH's receiver count of 0 tells the receiving node so, and it
+ * answers the client's POST with 503 instead of acknowledging a reply it could not deliver. SSE events do not depend on it:
  * they are stored in Redis Streams and followers re-read them after a reconnect.
  */
 import type { MessageBus } from '../types.js';
@@ -42,8 +43,9 @@ export class RedisBus implements MessageBus {
     return this.conn.key(`b:${name}`);
   }
 
-  async publish(channel: string, message: unknown): Promise<void> {
-    await this.conn.cmd.publish(this.channel(channel), JSON.stringify(message));
+  /** Resolves with the number of subscriber connections (nodes) that received it. */
+  publish(channel: string, message: unknown): Promise<number> {
+    return this.conn.cmd.publish(this.channel(channel), JSON.stringify(message));
   }
 
   async subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>> {

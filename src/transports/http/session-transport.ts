@@ -119,9 +119,12 @@ export class HttpSessionTransport implements Transport {
       extra.closeSSEStream = () => s.closeConnection();
       if (this.sessionId !== undefined) extra.closeStandaloneSSEStream = () => this.closeStandaloneStream();
     }
+    let forwarded: Promise<boolean>[] | undefined;
     for (const c of items) {
-      if (c.kind === 'response') this.deliverResponse(c.message);
-      else if (c.kind === 'request' || c.kind === 'notification') {
+      if (c.kind === 'response') {
+        const f = this.deliverResponse(c.message);
+        if (f) (forwarded ??= []).push(f);
+      } else if (c.kind === 'request' || c.kind === 'notification') {
         this.onmessage?.(c.message, extra);
         if (c.kind === 'notification' && c.message.method === 'notifications/cancelled' && !this.cancelled(c.message.params?.requestId as RequestId | undefined)) {
           // Not running here: it may be running on another node serving this session.
@@ -130,6 +133,13 @@ export class HttpSessionTransport implements Transport {
       }
     }
     if (!stream) {
+      // 202 acknowledges the input: a reply bound for another node is acknowledged only once a
+      // node waiting for this session's replies has received it — never silently dropped.
+      if (forwarded && !(await Promise.all(forwarded)).every(Boolean)) {
+        sendError(res, 503, 'Service Unavailable: no server node is waiting for this response (the node that sent the request may have failed); retry shortly', ErrorCode.InternalError, { 'retry-after': '1' });
+        this.finishIfStateless();
+        return;
+      }
       // basic/transports#sending-messages-to-the-server: notifications/responses only → 202, no body.
       res.writeHead(202, this.headers());
       res.end();
@@ -139,15 +149,25 @@ export class HttpSessionTransport implements Transport {
 
   /**
    * A client's reply to a server→client request. The request may have been sent by this
-   * session object or by another node's copy of the session: the bus carries it there.
+   * session object or by another node's copy of the session: the bus carries it there, and
+   * the returned promise says whether a node received it (undefined: delivered here).
    */
-  private deliverResponse(message: JSONRPCResponse): void {
+  private deliverResponse(message: JSONRPCResponse): Promise<boolean> | undefined {
     const id = message.id;
     if (this.sessionId === undefined || id === null || this.session?.hasPending(id)) {
       this.onmessage?.(message);
-      return;
+      return undefined;
     }
-    this.host.bus.publish(responseChannel(this.sessionId), message).catch((e: unknown) => this.host.reportError(e as Error));
+    const bus = this.host.bus;
+    return bus.publish(responseChannel(this.sessionId), message).then(
+      // A bus spanning nodes counts receivers: none means the waiting node is gone or cut off.
+      // A one-process bus has no other node to wait: a stray reply is accepted and ignored.
+      (receivers) => bus.nodeId === undefined || typeof receivers !== 'number' || receivers > 0,
+      (e: unknown) => {
+        this.host.reportError(e as Error);
+        return false;
+      },
+    );
   }
 
   /**
