@@ -3,7 +3,8 @@
  * session, sends N tools/call with 8 in flight on keep-alive sockets, and reads the fixture's
  * user+system CPU time from /proc/<pid>/stat before and after. Independent of how fast the
  * load generator is, so it separates server cost from driver cost.
- *   node dist/bench/server-cpu.js <fixture> [--json|--sse] [--calls N]
+ *   node dist/bench/server-cpu.js <fixture> [--json|--sse] [--calls N] [--cpu-prof <dir>]
+ * `--cpu-prof` writes the fixture's V8 CPU profile (open it in Chrome DevTools or speedscope).
  */
 import { readFileSync } from 'node:fs';
 import { httpRequest, keepAliveAgent, PROTOCOL_VERSION } from './lib/raw-http-client.js';
@@ -13,6 +14,8 @@ const fixture = (process.argv[2] ?? 'ours-http') as FixtureName;
 const mode = process.argv.includes('--sse') ? '--sse' : '--json';
 const i = process.argv.indexOf('--calls');
 const N = i >= 0 ? Number(process.argv[i + 1]) : 5000;
+const p = process.argv.indexOf('--cpu-prof');
+const nodeArgs = p >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[p + 1] ?? '.'}`] : [];
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 
 function cpuMs(pid: number): number {
@@ -20,7 +23,7 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
-const child = await startHttpFixture(fixture, [mode]);
+const child = await startHttpFixture(fixture, [mode], nodeArgs);
 const agent = keepAliveAgent(8);
 const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 try {
