@@ -1,13 +1,13 @@
 /**
  * Client-side check of structuredContent against each tool's outputSchema
- * (server/tools#output-schema). Validators are compiled once per tools/list answer.
+ * (server/tools#output-schema). Validators are compiled once per tool and schema, however often the client re-lists.
  */
 import { ErlmcpError } from '../protocol/errors.js';
 import type { CallToolResult, Tool } from '../protocol/types.js';
 import { compileSchema, type CompiledSchema } from '../schema/validator.js';
 
 export class OutputValidators {
-  private readonly byTool = new Map<string, CompiledSchema>();
+  private readonly byTool = new Map<string, { schema: string; compiled: CompiledSchema }>();
 
   learn(tools: readonly Tool[]): void {
     for (const t of tools) {
@@ -15,8 +15,11 @@ export class OutputValidators {
         this.byTool.delete(t.name);
         continue;
       }
+      // Clients re-list on every list_changed: an unchanged schema keeps its compiled validator.
+      const schema = JSON.stringify(t.outputSchema);
+      if (this.byTool.get(t.name)?.schema === schema) continue;
       try {
-        this.byTool.set(t.name, compileSchema(t.outputSchema));
+        this.byTool.set(t.name, { schema, compiled: compileSchema(t.outputSchema) });
       } catch {
         // A schema Ajv cannot compile is the server's problem; don't block calls over it.
         this.byTool.delete(t.name);
@@ -29,7 +32,7 @@ export class OutputValidators {
   }
 
   check(name: string, result: CallToolResult): void {
-    const v = this.byTool.get(name);
+    const v = this.byTool.get(name)?.compiled;
     if (!v || result.isError) return;
     if (result.structuredContent === undefined) {
       throw new ErlmcpError('ERR_INVALID_RESULT', `Tool ${name} has an output schema but returned no structuredContent`);

@@ -64,9 +64,7 @@ export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
   },
 
   'tools/list'(session, params) {
-    const reg = session.server.tools;
-    const { items, nextCursor } = page(reg.list(), params.cursor, session.server.pageSize, reg.version);
-    return nextCursor === undefined ? { tools: items } : { tools: items, nextCursor };
+    return session.server.tools.listResult('tools', params.cursor, session.server.pageSize);
   },
 
   'tools/call'(session, params, ctx) {
@@ -88,9 +86,11 @@ export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
 
   'resources/list': async (session, params, ctx) => {
     const server = session.server;
-    let all = server.resources.list();
     const dynamic = server.templateListers();
-    if (dynamic.length) {
+    // Without template listers the listing is static: shared like the other lists.
+    if (dynamic.length === 0) return server.resources.listResult('resources', params.cursor, server.pageSize);
+    let all = server.resources.list();
+    {
       const hctx = new HandlerContext(session, ctx);
       const extra = await Promise.all(dynamic.map((t) => t(hctx)));
       all = all.concat(...extra);
@@ -100,9 +100,7 @@ export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
   },
 
   'resources/templates/list'(session, params) {
-    const reg = session.server.templates;
-    const { items, nextCursor } = page(reg.list(), params.cursor, session.server.pageSize, reg.version);
-    return nextCursor === undefined ? { resourceTemplates: items } : { resourceTemplates: items, nextCursor };
+    return session.server.templates.listResult('resourceTemplates', params.cursor, session.server.pageSize);
   },
 
   'resources/read'(session, params, ctx) {
@@ -129,9 +127,7 @@ export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
   },
 
   'prompts/list'(session, params) {
-    const reg = session.server.prompts;
-    const { items, nextCursor } = page(reg.list(), params.cursor, session.server.pageSize, reg.version);
-    return nextCursor === undefined ? { prompts: items } : { prompts: items, nextCursor };
+    return session.server.prompts.listResult('prompts', params.cursor, session.server.pageSize);
   },
 
   'prompts/get'(session, params, ctx) {

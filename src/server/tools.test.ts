@@ -320,6 +320,24 @@ describe('pagination', () => {
     }
   });
 
+  it('answers an invalid cursor with -32602 after the pages were listed, too', async () => {
+    const { client } = await fivePaged();
+    await client.listAllTools();
+    for (const cursor of ['garbage', '']) {
+      await assert.rejects(client.listTools({ cursor }), (e: unknown) => e instanceof McpError && e.code === -32602, cursor);
+    }
+  });
+
+  it('lists the new pages, not remembered ones, after a tool is disabled', async () => {
+    const { client, server } = await fivePaged();
+    assert.deepEqual((await client.listAllTools()).map((t) => t.name), ['t1', 't2', 't3', 't4', 't5']);
+    const t2 = server.tool('t6', {}, () => ({ content: [] }));
+    t2.disable();
+    assert.deepEqual((await client.listAllTools()).map((t) => t.name), ['t1', 't2', 't3', 't4', 't5']);
+    t2.enable();
+    assert.deepEqual((await client.listAllTools()).map((t) => t.name), ['t1', 't2', 't3', 't4', 't5', 't6']);
+  });
+
   it('answers a cursor taken before the list changed with -32602', async () => {
     const { client, server } = await fivePaged();
     const p1 = await client.listTools();

@@ -1,8 +1,13 @@
 /**
  * A named, ordered collection of registered primitives with enable/disable/remove, a cached
- * wire listing (so a list request costs one array slice, not a rebuild), and a change signal that
- * drives the list_changed notifications.
+ * wire listing, cached list *results* per page (shared, pre-serialised: a list request costs a
+ * map lookup, not a rebuild or a JSON.stringify), and a change signal that drives the
+ * list_changed notifications.
  */
+import { shareResult } from '../../protocol/encode.js';
+import type { Result } from '../../protocol/types.js';
+import { page } from '../pagination.js';
+
 export interface Listed<W> {
   enabled: boolean;
   wire(): W;
@@ -11,6 +16,8 @@ export interface Listed<W> {
 export class Registry<K, E extends Listed<W>, W> {
   private readonly map = new Map<K, E>();
   private cache: W[] | undefined;
+  /** List results by request cursor (undefined = first page); only valid cursors get here. */
+  private pages: Map<string | undefined, Readonly<Result>> | undefined;
   /** Bumped on every change; part of pagination cursors. */
   version = 0;
 
@@ -59,8 +66,23 @@ export class Registry<K, E extends Listed<W>, W> {
   /** Call after mutating an entry in place (enable/disable/update). */
   changed(): void {
     this.cache = undefined;
+    this.pages = undefined;
     this.version++;
     this.onchange();
+  }
+
+  /**
+   * The `<field>/list` result for `cursor` (server/utilities/pagination), built once per
+   * registry version and shared by every session; a stale or foreign cursor throws -32602.
+   */
+  listResult(field: string, cursor: unknown, pageSize: number): Readonly<Result> {
+    const cacheable = cursor === undefined || typeof cursor === 'string';
+    let r = cacheable ? this.pages?.get(cursor) : undefined;
+    if (r) return r;
+    const { items, nextCursor } = page(this.list(), cursor, pageSize, this.version);
+    r = shareResult(nextCursor === undefined ? { [field]: items } : { [field]: items, nextCursor });
+    if (cacheable) (this.pages ??= new Map()).set(cursor, r);
+    return r;
   }
 
   list(): readonly W[] {

@@ -14,6 +14,7 @@ import type { EventId } from '../../stores/types.js';
 import { PRIMING_MIN_VERSION, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
 import { sendError } from './validate.js';
+import { encodeBatch, encodeMessage } from '../../protocol/encode.js';
 
 export class PostStream {
   /**
@@ -92,7 +93,7 @@ export class PostStream {
       // reordered onto the GET stream.
       await this.upgradeToSse(version);
     }
-    const json = JSON.stringify(message);
+    const json = encodeMessage(message);
     let id: EventId | undefined;
     if (this.id !== undefined) {
       const out = this.writer;
@@ -124,7 +125,7 @@ export class PostStream {
     await this.answerAsSse(res, version);
     const id = this.id;
     for (const m of collected) {
-      const json = JSON.stringify(m);
+      const json = encodeMessage(m);
       this.writer?.event(id === undefined ? undefined : await this.host.eventStore.append(id, m, { json }), m, json);
     }
   }
@@ -138,7 +139,7 @@ export class PostStream {
         res.writeHead(204, this.headers());
         res.end();
       } else {
-        const body = JSON.stringify(this.batch ? this.responses : this.responses[0]);
+        const body = this.batch ? encodeBatch(this.responses) : encodeMessage(this.responses[0]!);
         res.writeHead(200, { ...this.headers(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
         res.end(body);
       }

@@ -26,6 +26,7 @@ import { replayAndEnd, replayThenRelease } from './replay.js';
 import { PRIMING_MIN_VERSION, responseChannel, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
 import { sendError } from './validate.js';
+import { encodeMessage } from '../../protocol/encode.js';
 
 export { PRIMING_MIN_VERSION, responseChannel, type SessionHost } from './session-host.js';
 export { parsePostStreamKey, postStreamKey } from './stream-keys.js';
@@ -296,7 +297,7 @@ export class HttpSessionTransport implements Transport {
   private async sendStandalone(message: JSONRPCMessage): Promise<void> {
     if (this.sessionId === undefined) return; // stateless: there is no standalone stream
     const store = this.host.eventStore;
-    const json = JSON.stringify(message);
+    const json = encodeMessage(message);
     // Stored even with no GET connected: a client resuming the standalone stream receives it.
     const id = await store.append(this.standaloneId, message, { json });
     // With a follower, whichever node holds the GET stream (maybe this one) writes it from the store.

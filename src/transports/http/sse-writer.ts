@@ -15,6 +15,7 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { JSONRPCMessage } from '../../protocol/types.js';
+import { encodeMessage } from '../../protocol/encode.js';
 
 const MiB = 1024 * 1024;
 /** Pending text past this is written at once rather than at the end of the tick. */
@@ -124,7 +125,7 @@ export class SseWriter {
   /** Writes a live message (held while a replay runs). `json`: the message already serialised. */
   event(id: string | undefined, message: JSONRPCMessage, json?: string): void {
     if (this.closed) return;
-    const text = eventText(id, json ?? JSON.stringify(message));
+    const text = eventText(id, json ?? encodeMessage(message));
     if (this.held) {
       this.held.push({ id, text });
       this.heldBytes += text.length;
@@ -137,7 +138,7 @@ export class SseWriter {
    */
   replay(id: string, message: JSONRPCMessage, json?: string): Promise<void> | undefined {
     if (this.closed) return undefined;
-    this.queue(eventText(id, json ?? JSON.stringify(message)));
+    this.queue(eventText(id, json ?? encodeMessage(message)));
     return this.congested ? this.drained() : undefined;
   }
 

@@ -10,6 +10,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
 import type { ServerSession } from '../../server/index.js';
+import { encodeMessage } from '../../protocol/encode.js';
 
 /** Unread output beyond which the connection (and with it the session) is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -63,7 +64,7 @@ export class LegacySseSessionTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new ErlmcpError('ERR_CONNECTION_CLOSED', 'SSE connection is closed');
     // JSON.stringify escapes CR and LF, so the data never spans lines.
-    this.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    this.write(`event: message\ndata: ${encodeMessage(message)}\n\n`);
   }
 
   /** The engine answers batches with one array; it travels as one event like any message. */

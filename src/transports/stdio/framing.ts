@@ -13,6 +13,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { JSONRPCMessage } from '../../protocol/types.js';
+import { encodeMessage } from '../../protocol/encode.js';
 
 /** Default per-message limit: 16 MiB, excluding the newline. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -211,5 +212,5 @@ export function recoverId(prefix: string): string | number | null {
 
 /** One stdio frame: the JSON text plus the delimiter. JSON.stringify never emits raw newlines. */
 export function serialize(message: JSONRPCMessage): string {
-  return JSON.stringify(message) + '\n';
+  return encodeMessage(message) + '\n';
 }

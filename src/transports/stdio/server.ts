@@ -14,6 +14,7 @@ import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCErrorResponse, JSONRPCMessage } from '../../protocol/types.js';
 import { NewlineFramer, serialize, type OverflowInfo } from './framing.js';
 import { BackpressureWriter } from './writer.js';
+import { encodeBatch } from '../../protocol/encode.js';
 
 export interface StdioServerTransportOptions {
   /** Defaults to process.stdin. */
@@ -76,7 +77,7 @@ export class StdioServerTransport implements Transport {
   /** A 2025-03-26 batch's responses, as one array on one line. */
   sendBatch(messages: JSONRPCMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(new ErlmcpError('ERR_CONNECTION_CLOSED', 'StdioServerTransport is closed'));
-    return this.writer.write(JSON.stringify(messages) + '\n');
+    return this.writer.write(encodeBatch(messages) + '\n');
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import type { JSONRPCMessage } from '../../protocol/types.js';
 import { NewlineFramer, serialize, type OverflowInfo } from '../stdio/framing.js';
 import { tooLargeResponse } from '../stdio/server.js';
 import { writeToSocket } from './socket-write.js';
+import { encodeBatch } from '../../protocol/encode.js';
 
 export interface TcpConnectionLimits {
   maxMessageBytes: number;
@@ -82,7 +83,7 @@ export class TcpServerConnection implements Transport {
   /** A 2025-03-26 batch's responses, as one array on one line. */
   sendBatch(messages: JSONRPCMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(CLOSED());
-    return this.write(JSON.stringify(messages) + '\n');
+    return this.write(encodeBatch(messages) + '\n');
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
+import { encodeBatch, encodeMessage } from '../../protocol/encode.js';
 
 /** RFC 6455 §7.4.1 close codes used here. */
 export const CloseCode = {
@@ -85,13 +86,13 @@ export class WebSocketServerConnection implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     // Checked before serializing: a producer still firing at a closed connection costs nothing.
     if (this.closed) return Promise.reject(CLOSED());
-    return this.write(JSON.stringify(message));
+    return this.write(encodeMessage(message));
   }
 
   /** A 2025-03-26 batch's responses, as one array in one frame. */
   sendBatch(messages: JSONRPCMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(CLOSED());
-    return this.write(JSON.stringify(messages));
+    return this.write(encodeBatch(messages));
   }
 
   /** Ends the session with a normal closure (1000). */
