@@ -150,6 +150,19 @@ describe('Endpoint timeouts and cancellation', () => {
     assert.ok(Date.now() - started < 1000);
   });
 
+  it('times out a request with a long timeout too (swept, not timed: fires after it, and not much later)', async () => {
+    const { a, b } = await pair();
+    b.handlers.hang = (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({})));
+    const answered = a.request('hang', undefined, { timeoutMs: 60_000 }).catch(() => 'failed');
+    const started = Date.now();
+    await assert.rejects(a.request('hang', undefined, { timeoutMs: 2100 }), errCode('ERR_TIMEOUT'));
+    const took = Date.now() - started;
+    assert.ok(took >= 2100 && took < 3000, `timed out after ${took} ms`);
+    assert.equal(a.hasPending(0), true, 'the request with 60 s left is still waiting');
+    a.close();
+    assert.equal(await answered, 'failed');
+  });
+
   it('cancels through an AbortSignal with ERR_CANCELLED and sends notifications/cancelled with the reason', async () => {
     const { a, b, sb } = await pair();
     let observed: unknown;

@@ -18,6 +18,7 @@ import type {
   Result,
 } from '../protocol/types.js';
 import { InboundRequest, type RequestContext } from './context.js';
+import { watchDeadlines, type DeadlineSource } from './deadlines.js';
 import { Outbound, type Progress, type RequestOptions } from './outbound.js';
 
 export type { RequestContext, RequestOptions, Progress };
@@ -34,11 +35,13 @@ interface BatchReply {
   responses: JSONRPCMessage[];
 }
 
-export abstract class Endpoint {
+export abstract class Endpoint implements DeadlineSource {
   protected transport: Transport | undefined;
   private nextId = 0;
   private readonly idPrefix: string | undefined;
   private readonly pending = new Map<RequestId, Outbound>();
+  /** Registered with the process's deadline sweep (deadlines.ts). */
+  private swept = false;
   private readonly inbound = new Map<RequestId, InboundRequest>();
   /** Request id → the batch whose array response it belongs to (2025-03-26 batches only). */
   private batches: Map<RequestId, BatchReply> | undefined;
@@ -175,6 +178,10 @@ export abstract class Endpoint {
     return new Promise<R>((resolve, reject) => {
       const out = new Outbound(id, method, resolve as (r: Result) => void, reject, options, this.defaultTimeoutMs, (reason) => this.cancelOutbound(id, reason));
       this.pending.set(id, out);
+      if (out.deadline !== Infinity && !this.swept) {
+        this.swept = true;
+        watchDeadlines(this);
+      }
       transport.send(message, options?.relatedRequestId === undefined ? undefined : { relatedRequestId: options.relatedRequestId }).catch((e: unknown) => {
         this.pending.delete(id);
         out.fail(e instanceof Error ? e : new ErlmcpError('ERR_TRANSPORT', String(e)));
@@ -209,6 +216,17 @@ export abstract class Endpoint {
     this.pending.delete(out.id);
     if ('error' in message) out.fail(McpError.fromObject(message.error));
     else out.succeed(message.result);
+  }
+
+  /** @internal deadlines.ts: expires the requests whose far deadline has passed. */
+  sweepDeadlines(now: number): boolean {
+    let left = false;
+    for (const out of this.pending.values()) {
+      if (out.deadline <= now) out.expire();
+      else if (out.deadline !== Infinity) left = true;
+    }
+    this.swept = left;
+    return left;
   }
 
   /** Hook for responses that match no pending request here (scale-out forwards them). */

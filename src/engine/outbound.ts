@@ -4,6 +4,7 @@
  */
 import { ErlmcpError } from '../protocol/errors.js';
 import type { RequestId, Result } from '../protocol/types.js';
+import { COARSE_MIN_MS } from './deadlines.js';
 
 export interface Progress {
   progress: number;
@@ -25,7 +26,10 @@ export interface RequestOptions {
 }
 
 export class Outbound {
+  /** A near deadline's own timer … */
   private timer: NodeJS.Timeout | undefined;
+  /** … or a far one, as a time (ms) the endpoint's sweep checks (deadlines.ts); Infinity when none. */
+  deadline = Infinity;
   private readonly started = Date.now();
   private readonly timeoutMs: number;
   private abortListener: (() => void) | undefined;
@@ -56,11 +60,21 @@ export class Outbound {
 
   private arm(ms: number): void {
     const max = this.options?.maxTotalTimeoutMs;
-    const left = max === undefined ? ms : Math.min(ms, max - (Date.now() - this.started));
-    this.timer = setTimeout(() => this.expire(), Math.max(0, left));
+    const left = Math.max(0, max === undefined ? ms : Math.min(ms, max - (Date.now() - this.started)));
+    if (left >= COARSE_MIN_MS) this.deadline = Date.now() + left;
+    else this.timer = setTimeout(() => this.expire(), left);
   }
 
-  private expire(): void {
+  private disarm(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.deadline = Infinity;
+  }
+
+  /** @internal the deadline passed. */
+  expire(): void {
     const msg = `Request ${this.method} timed out after ${Date.now() - this.started} ms`;
     this.cancel(msg);
     this.fail(new ErlmcpError('ERR_TIMEOUT', msg));
@@ -76,14 +90,14 @@ export class Outbound {
     const opts = this.options;
     if (!opts?.onprogress) return;
     if (opts.resetTimeoutOnProgress ?? true) {
-      clearTimeout(this.timer);
+      this.disarm();
       this.arm(this.timeoutMs);
     }
     opts.onprogress(p);
   }
 
   private settle(): void {
-    clearTimeout(this.timer);
+    this.disarm();
     if (this.abortListener) this.options?.signal?.removeEventListener('abort', this.abortListener);
     this.abortListener = undefined;
   }
