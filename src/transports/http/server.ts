@@ -343,7 +343,8 @@ export class StreamableHttpServer {
       t = await this.createSession();
       t.initRequestId = init.message.id;
     } else {
-      t = await this.lookup(sid);
+      // A warm session is found without a promise; only a cold one waits for the store.
+      t = this.local(sid) ?? (await this.lookup(sid));
       if (!t) return sendError(res, 404, 'Not Found: session does not exist or has expired');
     }
     if (batch && !versionAllowsBatch(t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION)) return this.batchRejected(res);

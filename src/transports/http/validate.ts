@@ -28,10 +28,18 @@ function accepts(types: string[], type: string): boolean {
   return types.some((t) => t === type || t === major || t === '*/*');
 }
 
+/** A client sends the same Accept header on every request: remember the last answer. */
+let lastAccept: string | undefined;
+let lastAcceptOk = false;
+
 /** basic/transports#sending-messages-to-the-server: POST must accept both JSON and SSE. */
 export function acceptsJsonAndSse(accept: string | undefined): boolean {
+  if (accept === lastAccept && accept !== undefined) return lastAcceptOk;
   const types = acceptedTypes(accept);
-  return accepts(types, 'application/json') && accepts(types, 'text/event-stream');
+  const ok = accepts(types, 'application/json') && accepts(types, 'text/event-stream');
+  lastAccept = accept;
+  lastAcceptOk = ok;
+  return ok;
 }
 
 /** basic/transports#listening-for-messages-from-the-server: GET must accept SSE. */
@@ -40,6 +48,7 @@ export function acceptsSse(accept: string | undefined): boolean {
 }
 
 export function isJsonContentType(contentType: string | undefined): boolean {
+  if (contentType === 'application/json') return true; // what nearly every client sends
   return contentType !== undefined && contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
 }
 
@@ -54,6 +63,9 @@ export function hostnameOf(host: string): string {
   return colon < 0 ? h : h.slice(0, colon);
 }
 
+/** The last Host header found to name a loopback address (clients repeat theirs on every request). */
+let lastLoopbackHost: string | undefined;
+
 /**
  * Host check against DNS rebinding (basic/transports#security-warning): a rebound name
  * resolves to 127.0.0.1 but the browser still sends the attacker's name in Host.
@@ -61,8 +73,12 @@ export function hostnameOf(host: string): string {
  */
 export function hostAllowed(host: string | undefined, loopbackOk: boolean, allowed: readonly string[] | undefined): boolean {
   if (!host) return false;
+  if (loopbackOk && host === lastLoopbackHost) return true;
   const name = hostnameOf(host);
-  if (loopbackOk && isLoopbackHost(name)) return true;
+  if (loopbackOk && isLoopbackHost(name)) {
+    lastLoopbackHost = host;
+    return true;
+  }
   if (!allowed) return false;
   const full = host.trim().toLowerCase();
   return allowed.some((a) => {
