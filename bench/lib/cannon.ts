@@ -14,7 +14,7 @@ export interface CannonOptions {
   body: (n: number) => string;
   connections: number;
   duration: number;
-  /** A request count instead of a duration (autocannon rounds durations up to whole seconds). */
+  /** A request count instead of a duration. */
   amount?: number;
 }
 
@@ -47,6 +47,7 @@ interface RawOptions {
   connections: number;
   duration: number;
   amount?: number;
+  sampleInt: number;
   timeout: number;
   requests: { setupRequest: (req: RawRequest) => RawRequest }[];
 }
@@ -89,6 +90,10 @@ export async function cannon(o: CannonOptions): Promise<CannonResult> {
     connections: o.connections,
     duration: o.duration,
     ...(o.amount === undefined ? {} : { amount: o.amount }),
+    // autocannon checks its stop flag on each sample tick (default 1 s), so a fractional
+    // duration or an `amount` would run on to the next whole second; its per-sample stats are
+    // not used here.
+    sampleInt: 100,
     timeout: 10,
     requests: [{ setupRequest: (req) => ({ ...req, method: o.method, body: o.body(n++) }) }],
   });
@@ -101,8 +106,8 @@ export async function cannon(o: CannonOptions): Promise<CannonResult> {
   });
   const r = await inst;
   const sorted = Float64Array.from(times).sort();
-  // Up to the last response: autocannon only stops on a 1 s tick, so an `amount` run would
-  // otherwise count its idle tail (and requests.average is whole-second buckets).
+  // Up to the last response: autocannon only stops on a sample tick, so an `amount` run would
+  // otherwise count its idle tail (and requests.average is per-sample buckets).
   const rps = last > t0 ? (r.requests.total * 1000) / (last - t0) : 0;
   return { requestsPerSec: rps, total: r.requests.total, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }

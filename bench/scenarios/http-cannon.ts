@@ -57,7 +57,8 @@ export const httpCannonScenario: Scenario = {
       for (const impl of ['ours', 'sdk', 'raw'] as const) {
         try {
           const t = await startTarget(impl, mode);
-          if (cfg.cannonAmount === undefined) await load(t, 16, 1); // warm-up: JIT, sockets
+          // Warm-up (JIT, sockets): half a load, at most 1 s.
+          if (cfg.cannonAmount === undefined) await load(t, 16, Math.min(1, cfg.cannonSeconds / 2));
           targets[impl] = t;
         } catch (e) {
           targets[impl] = errorText(e);
