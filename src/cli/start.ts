@@ -87,6 +87,7 @@ async function startInProcess(o: StartOptions, log: (line: string) => void): Pro
       throw e;
     }
     stores.connection.onerror = (e) => log(`erlmcp: redis: ${e.message}`);
+    await server.useTaskStore(stores.taskStore);
   }
   const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, ...stores?.seams });
   http.onerror = (e) => log(`erlmcp: ${e.message}`);

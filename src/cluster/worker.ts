@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   if (cfg.redisUrl) {
     stores = await connectRedisStores({ url: cfg.redisUrl, prefix: cfg.redisPrefix, heartbeatMs: cfg.heartbeatMs });
     stores.connection.onerror = (e) => console.error(`[erlmcp worker ${process.pid}] redis: ${e.message}`);
+    await server.useTaskStore(stores.taskStore);
   }
   const http = new StreamableHttpServer({ server, ...stores?.seams, allowedHosts: cfg.allowedHosts });
   http.onerror = (e) => console.error(`[erlmcp worker ${process.pid}] ${e.message}`);

@@ -57,6 +57,8 @@ export async function callAsTask(session: ServerSession, tool: ToolEntry, p: Cal
   const controller = new AbortController();
   const running = server.runningTasks;
   running.set(task.taskId, controller);
+  // tasks/cancel may land on another node: a shared store tells this one to stop the handler.
+  const unwatch = server.taskStore.watchCancel?.(task.taskId, () => controller.abort('Task cancelled'));
   const hctx = new HandlerContext(session, new DetachedContext(session, ctx.id, ctx.method, controller.signal, ctx.meta));
   hctx.taskId = task.taskId;
   void (async () => {
@@ -72,6 +74,7 @@ export async function callAsTask(session: ServerSession, tool: ToolEntry, p: Cal
       t = await server.taskStore.setStatus(task.taskId, 'failed', error.message, { error });
     } finally {
       running.delete(task.taskId);
+      unwatch?.();
     }
     await notifyStatus(session, t);
   })();

@@ -16,6 +16,11 @@ export interface TaskStore {
   setStatus(taskId: string, status: TaskStatus, statusMessage?: string, outcome?: TaskOutcome): Promise<Task | undefined>;
   /** Resolves once the task is terminal, with its outcome (undefined when it expired or was cancelled). */
   waitForOutcome(owner: string, taskId: string, signal?: AbortSignal): Promise<{ task: Task; outcome: TaskOutcome | undefined } | undefined>;
+  /**
+   * Calls `onCancel` when any node sets the task to `cancelled` (a store shared by nodes); the
+   * node running the task aborts its handler. Returns the function that stops watching.
+   */
+  watchCancel?(taskId: string, onCancel: () => void): () => void;
   close(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ const stores = await connectRedisStores({
 });
 stores.connection.onerror = (e) => console.error(`[node ${stores.nodeId}] redis: ${e.message}`);
 const server = createEverythingServer();
+await server.useTaskStore(stores.taskStore);
 registerFixtureTools(server, () => stores.nodeId);
 server.onerror = (e) => console.error(`[node ${stores.nodeId}] ${e.message}`);
 const http = new StreamableHttpServer({ server, ...stores.seams });

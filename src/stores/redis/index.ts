@@ -2,6 +2,7 @@
  * The three scale-out seams on Redis, sharing one node's two connections:
  *
  *   const stores = await connectRedisStores({ url: process.env.REDIS_URL });
+ *   await server.useTaskStore(stores.taskStore);
  *   const http = new StreamableHttpServer({ server, ...stores.seams });
  *   …
  *   await http.close(); await stores.close();
@@ -12,11 +13,13 @@ import { RedisBus } from './bus.js';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { RedisEventStore, type RedisEventStoreOptions } from './event-store.js';
 import { RedisSessionStore } from './session-store.js';
+import { RedisTaskStore } from './task-store.js';
 
 export { RedisBus } from './bus.js';
 export { RedisConnection, luaScript, type LuaScript, type RedisConnectionOptions } from './connection.js';
 export { RedisEventStore, compareEntryIds, type RedisEventStoreOptions, type StreamFollow } from './event-store.js';
 export { RedisSessionStore } from './session-store.js';
+export { RedisTaskStore, UNBOUNDED_TTL_MS } from './task-store.js';
 
 export interface RedisStoresOptions extends RedisConnectionOptions {
   events?: RedisEventStoreOptions;
@@ -30,6 +33,8 @@ export interface RedisStores {
   readonly sessionStore: RedisSessionStore;
   readonly eventStore: RedisEventStore;
   readonly bus: RedisBus;
+  /** Tasks shared by every node: `await server.useTaskStore(stores.taskStore)`. */
+  readonly taskStore: RedisTaskStore;
   /** The three seams, to spread into StreamableHttpServerOptions. */
   readonly seams: { sessionStore: RedisSessionStore; eventStore: RedisEventStore; bus: RedisBus };
   close(): Promise<void>;
@@ -47,14 +52,17 @@ export async function connectRedisStores(options: RedisStoresOptions = {}): Prom
   const sessionStore = new RedisSessionStore(connection);
   const eventStore = new RedisEventStore(connection, options.events);
   const bus = new RedisBus(connection);
+  const taskStore = new RedisTaskStore(connection);
   return {
     connection,
     nodeId: connection.nodeId,
     sessionStore,
     eventStore,
     bus,
+    taskStore,
     seams: { sessionStore, eventStore, bus },
     close: async () => {
+      await taskStore.close();
       await bus.close();
       await connection.close();
     },
