@@ -20,8 +20,10 @@ interface Batch {
 }
 
 export class BackpressureWriter {
-  /** Settles when the last backpressured batch drained; later batches wait behind it. */
-  private tail: Promise<void> | undefined;
+  /** Batches waiting while the stream is full, in order. */
+  private readonly queued: Batch[] = [];
+  /** The stream's buffer is full: waiting for 'drain' (one set of listeners at a time). */
+  private blocked = false;
   private batch: Batch | undefined;
 
   constructor(private readonly stream: Writable) {}
@@ -49,35 +51,34 @@ export class BackpressureWriter {
     const b = this.batch;
     if (!b) return;
     this.batch = undefined;
-    const tail = this.tail;
-    if (tail === undefined) this.writeBatch(b);
-    else tail.then(() => this.writeBatch(b), b.reject);
+    if (this.blocked) this.queued.push(b);
+    else this.writeBatch(b);
   };
 
   private writeBatch(b: Batch): void {
     const s = this.stream;
     if (s.destroyed || s.writableEnded) return b.reject(new ErlmcpError('ERR_CONNECTION_CLOSED', 'Stream is closed'));
     if (s.write(b.data)) return b.resolve();
-    const waiting = new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        s.off('drain', onDrain);
-        s.off('error', onError);
-        s.off('close', onClose);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onError = (e: Error): void => done(new ErlmcpError('ERR_TRANSPORT', `Write failed: ${e.message}`, { cause: e }));
-      const onClose = (): void => done(new ErlmcpError('ERR_CONNECTION_CLOSED', 'Stream closed before drain'));
-      s.on('drain', onDrain);
-      s.on('error', onError);
-      s.on('close', onClose);
-    });
-    this.tail = waiting;
-    const clear = (): void => {
-      if (this.tail === waiting) this.tail = undefined;
+    this.blocked = true;
+    const done = (err?: Error): void => {
+      s.off('drain', onDrain);
+      s.off('error', onError);
+      s.off('close', onClose);
+      this.blocked = false;
+      if (err) {
+        b.reject(err);
+        for (const q of this.queued.splice(0)) q.reject(err);
+        return;
+      }
+      b.resolve();
+      // Queued batches go out in order until the stream is full again.
+      while (!this.blocked && this.queued.length > 0) this.writeBatch(this.queued.shift()!);
     };
-    waiting.then(clear, clear);
-    waiting.then(b.resolve, b.reject);
+    const onDrain = (): void => done();
+    const onError = (e: Error): void => done(new ErlmcpError('ERR_TRANSPORT', `Write failed: ${e.message}`, { cause: e }));
+    const onClose = (): void => done(new ErlmcpError('ERR_CONNECTION_CLOSED', 'Stream closed before drain'));
+    s.on('drain', onDrain);
+    s.on('error', onError);
+    s.on('close', onClose);
   }
 }
