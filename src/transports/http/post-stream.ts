@@ -140,7 +140,9 @@ export class PostStream {
         res.end();
       } else {
         const body = this.batch ? encodeBatch(this.responses) : encodeMessage(this.responses[0]!);
-        res.writeHead(200, { ...this.headers(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        const list = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))];
+        if (this.sessionId !== undefined) list.push('mcp-session-id', this.sessionId);
+        res.writeHead(200, list);
         res.end(body);
       }
     }

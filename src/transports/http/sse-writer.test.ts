@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { it, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import type { JSONRPCMessage } from '../../protocol/types.js';
-import { SseWriter } from './sse-writer.js';
+import { headerList, SseWriter } from './sse-writer.js';
 
 const note = (i: number, size: number): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: `${i}:${'x'.repeat(size)}` } });
 
@@ -79,4 +79,11 @@ it('cuts a response that ended with a backlog its reader never takes, after stal
   const got = await readAll(res);
   assert.equal(got.complete, false, 'the stuck response was cut');
   assert.equal(finished, false, "a cut response never emits 'finish' (its stream stays resumable)");
+});
+
+describe('headerList', () => {
+  it('puts the fixed headers first, adds the caller\'s, expands arrays, and never lets a caller override a fixed one', () => {
+    const list = headerList({ 'mcp-session-id': 's1', 'content-type': 'text/html', 'x-many': ['a', 'b'], 'x-none': undefined }, ['content-type', 'text/event-stream']);
+    assert.deepEqual(list, ['content-type', 'text/event-stream', 'mcp-session-id', 's1', 'x-many', 'a', 'x-many', 'b']);
+  });
 });

@@ -35,6 +35,26 @@ interface Held {
   text: string;
 }
 
+const SSE_HEADERS: readonly string[] = ['content-type', 'text/event-stream', 'cache-control', 'no-cache, no-transform', 'x-accel-buffering', 'no'];
+
+/**
+ * Response headers as node:http's flat `[name, value, …]` list: writeHead takes it without
+ * walking and validating an object's keys — about 10 µs of a 70 µs SSE answer (server-cpu.ts).
+ * `base` comes first; `extra` adds the rest (a name in both is taken from `base`).
+ */
+export function headerList(extra: OutgoingHttpHeaders | undefined, base: readonly string[]): string[] {
+  const list = base.slice();
+  if (extra) {
+    for (const k in extra) {
+      const v = extra[k];
+      if (v === undefined || base.includes(k)) continue;
+      if (Array.isArray(v)) for (const x of v) list.push(k, x);
+      else list.push(k, String(v));
+    }
+  }
+  return list;
+}
+
 function flushTick(w: SseWriter): void {
   w.flushTick();
 }
@@ -65,13 +85,8 @@ export class SseWriter {
     this.highWater = options?.highWaterBytes ?? MiB;
     this.maxBuffered = options?.maxBufferedBytes ?? 8 * MiB;
     this.stallMs = options?.stallTimeoutMs ?? 5000;
-    res.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache, no-transform',
-      // Reverse proxies (nginx) otherwise buffer the stream.
-      'x-accel-buffering': 'no',
-    });
+    // Reverse proxies (nginx) otherwise buffer the stream.
+    res.writeHead(200, headerList(headers, SSE_HEADERS));
     // The headers leave with the first events, or alone at the end of this tick.
     process.nextTick(flushTick, this);
   }
