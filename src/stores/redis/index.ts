@@ -13,16 +13,17 @@ import { RedisBus } from './bus.js';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { RedisEventStore, type RedisEventStoreOptions } from './event-store.js';
 import { RedisSessionStore } from './session-store.js';
-import { RedisTaskStore } from './task-store.js';
+import { RedisTaskStore, type RedisTaskStoreOptions } from './task-store.js';
 
 export { RedisBus } from './bus.js';
 export { RedisConnection, luaScript, type LuaScript, type RedisConnectionOptions } from './connection.js';
 export { RedisEventStore, compareEntryIds, type RedisEventStoreOptions, type StreamFollow } from './event-store.js';
 export { RedisSessionStore } from './session-store.js';
-export { RedisTaskStore, UNBOUNDED_TTL_MS } from './task-store.js';
+export { RedisTaskStore, UNBOUNDED_TTL_MS, type RedisTaskStoreOptions } from './task-store.js';
 
 export interface RedisStoresOptions extends RedisConnectionOptions {
   events?: RedisEventStoreOptions;
+  tasks?: RedisTaskStoreOptions;
   /** How long to wait for the first connection before failing. Default 5000 ms. */
   connectTimeoutMs?: number;
 }
@@ -52,7 +53,7 @@ export async function connectRedisStores(options: RedisStoresOptions = {}): Prom
   const sessionStore = new RedisSessionStore(connection);
   const eventStore = new RedisEventStore(connection, options.events);
   const bus = new RedisBus(connection);
-  const taskStore = new RedisTaskStore(connection);
+  const taskStore = new RedisTaskStore(connection, options.tasks);
   return {
     connection,
     nodeId: connection.nodeId,

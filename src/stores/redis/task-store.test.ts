@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { deleteKeys, keysWithoutTtl, requireRedis, sleep, testPrefix, REDIS_URL } from '../../../test/scale-out/helpers.js';
+import { deleteKeys, keysWithoutTtl, requireRedis, testPrefix, waitFor, REDIS_URL } from '../../../test/scale-out/helpers.js';
 import type { TaskOutcome } from '../../server/tasks.js';
-import { connectRedisStores, type RedisStores } from './index.js';
+import { connectRedisStores, RedisTaskStore, type RedisStores } from './index.js';
 
 describe('RedisTaskStore', { concurrency: false, timeout: 30_000 }, () => {
   const prefix = testPrefix();
@@ -62,17 +62,35 @@ describe('RedisTaskStore', { concurrency: false, timeout: 30_000 }, () => {
     assert.equal(await a.taskStore.setStatus(t.taskId, 'working'), undefined);
   });
 
-  it('wakes a tasks/result waiting on one node when the task completes on another', async () => {
-    const t = await a.taskStore.create('s1', 60_000, undefined);
-    const waiting = a.taskStore.waitForOutcome('s1', t.taskId);
-    await sleep(50);
-    const started = Date.now();
-    await b.taskStore.setStatus(t.taskId, 'failed', 'boom', { error: { code: -32603, message: 'boom' } });
-    const r = await waiting;
-    assert.equal(r?.task.status, 'failed');
-    assert.equal(r?.task.statusMessage, 'boom');
-    assert.deepEqual(r?.outcome, { error: { code: -32603, message: 'boom' } });
-    assert.ok(Date.now() - started < 900, 'woken by the publish, not by the 1 s re-check');
+  it('wakes a tasks/result waiting on one node when the task completes on another', { timeout: 10_000 }, async () => {
+    // No re-check within the test's time: only the publish can wake this wait.
+    const listening = new RedisTaskStore(a.connection, { recheckMs: 3_600_000 });
+    try {
+      const t = await a.taskStore.create('s1', 60_000, undefined);
+      const waiting = listening.waitForOutcome('s1', t.taskId);
+      await waitFor('the wait to subscribe', async () => (await admin.pubsub('NUMSUB', `${prefix}tc:${t.taskId}`))[1] === 1);
+      await b.taskStore.setStatus(t.taskId, 'failed', 'boom', { error: { code: -32603, message: 'boom' } });
+      const r = await waiting;
+      assert.equal(r?.task.status, 'failed');
+      assert.equal(r?.task.statusMessage, 'boom');
+      assert.deepEqual(r?.outcome, { error: { code: -32603, message: 'boom' } });
+    } finally {
+      await listening.close();
+    }
+  });
+
+  it('does not miss a completion that lands while the wait is still subscribing', { timeout: 10_000 }, async () => {
+    const listening = new RedisTaskStore(a.connection, { recheckMs: 3_600_000 });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const t = await a.taskStore.create('s1', 60_000, undefined);
+        const waiting = listening.waitForOutcome('s1', t.taskId);
+        await b.taskStore.setStatus(t.taskId, 'completed', undefined, { result: { content: [] } });
+        assert.equal((await waiting)?.task.status, 'completed');
+      }
+    } finally {
+      await listening.close();
+    }
   });
 
   it('ends a wait when its signal aborts, and when the task expires', async () => {
@@ -91,11 +109,29 @@ describe('RedisTaskStore', { concurrency: false, timeout: 30_000 }, () => {
     const t = await a.taskStore.create('s1', 60_000, undefined);
     let cancelled = 0;
     const stop = a.taskStore.watchCancel(t.taskId, () => cancelled++);
-    await sleep(50);
+    await waitFor('the watch to subscribe', async () => (await admin.pubsub('NUMSUB', `${prefix}tc:${t.taskId}`))[1] === 1);
     await b.taskStore.setStatus(t.taskId, 'cancelled', 'Cancelled by request');
-    for (let i = 0; i < 40 && cancelled === 0; i++) await sleep(25);
-    assert.equal(cancelled, 1);
+    await waitFor('the cancel to reach the running node', () => cancelled > 0);
+    await a.connection.cmd.ping();
+    assert.equal(cancelled, 1, 'told once (publish and re-read do not both fire)');
     stop();
+  });
+
+  it('stops a handler whose task was cancelled before its node started listening', async () => {
+    const t = await a.taskStore.create('s1', 60_000, undefined);
+    await b.taskStore.setStatus(t.taskId, 'cancelled', 'Cancelled by request');
+    let cancelled = 0;
+    const stop = a.taskStore.watchCancel(t.taskId, () => cancelled++);
+    await waitFor('the late cancel to be noticed', () => cancelled === 1);
+    stop();
+    const other = await a.taskStore.create('s1', 60_000, undefined);
+    let wrongly = 0;
+    const stopOther = a.taskStore.watchCancel(other.taskId, () => wrongly++);
+    await b.taskStore.setStatus(other.taskId, 'completed', undefined, { result: { content: [] } });
+    await waitFor('the watch to subscribe', async () => (await admin.pubsub('NUMSUB', `${prefix}tc:${other.taskId}`))[1] === 1);
+    await a.connection.cmd.ping();
+    stopOther();
+    assert.equal(wrongly, 0, 'a completed task does not abort anything');
   });
 
   it('keeps a task without expiry for a bounded time, and leaves no key without a TTL', async () => {

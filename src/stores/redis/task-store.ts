@@ -8,7 +8,9 @@
  * Status changes are one Lua call: a terminal task never changes again, so of a completion and a
  * cancellation racing on two nodes exactly one wins. Reaching a terminal status publishes on
  * `<prefix>tc:<id>`: `tasks/result` waiting on any node wakes, and the node running the handler
- * aborts it when the status is `cancelled`.
+ * aborts it when the status is `cancelled`. Pub/sub is at-most-once, so every listener also reads
+ * the task once its SUBSCRIBE is confirmed and again after a reconnect of the subscriber
+ * connection; a waiting `tasks/result` also re-reads every `recheckMs` (missed publish, expiry).
  *
  * The outcome is stored as the caller's JSON and never passes through Lua's cjson (which would
  * turn an empty array into `{}`); only the small task object does.
@@ -20,8 +22,11 @@ import { luaScript, type RedisConnection } from './connection.js';
 
 /** How long a task created with `ttl: null` is kept (24 h, the server's default maximum TTL). */
 export const UNBOUNDED_TTL_MS = 24 * 3_600_000;
-/** `tasks/result` re-reads a task this often besides listening: covers a missed publish and expiry. */
-const RECHECK_MS = 1000;
+
+export interface RedisTaskStoreOptions {
+  /** A waiting `tasks/result` re-reads its task this often besides listening (missed publish, expiry). Default 1000 ms. */
+  recheckMs?: number;
+}
 
 /** Lua: gives a key at least `ttl` ms more (never shortens it). */
 const EXTEND = `local function extend(k, ttl)
@@ -57,8 +62,14 @@ type Snapshot = { task: Task; outcome: TaskOutcome | undefined };
 
 export class RedisTaskStore implements TaskStore {
   private readonly stops = new Set<() => void>();
+  private readonly recheckMs: number;
 
-  constructor(private readonly conn: RedisConnection) {}
+  constructor(
+    private readonly conn: RedisConnection,
+    options: RedisTaskStoreOptions = {},
+  ) {
+    this.recheckMs = options.recheckMs ?? 1000;
+  }
 
   private key(id: string): string {
     return this.conn.key(`t:${id}`);
@@ -139,11 +150,12 @@ export class RedisTaskStore implements TaskStore {
       };
       const onAbort = (): void => finish(() => reject(abortError(signal!)));
       const stop = (): void => finish(() => resolve(undefined));
-      const timer = setInterval(check, RECHECK_MS);
+      const timer = setInterval(check, this.recheckMs);
+      timer.unref();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.stops.add(stop);
       // Listen, then look again: a terminal status set in between is not missed.
-      this.conn.subscribe(this.channel(taskId), check).then(
+      this.conn.subscribe(this.channel(taskId), check, check).then(
         (r) => {
           if (done) r();
           else {
@@ -164,16 +176,40 @@ export class RedisTaskStore implements TaskStore {
       this.stops.delete(stop);
       remove?.();
     };
+    let fired = false;
+    const fire = (): void => {
+      if (stopped || fired) return;
+      fired = true;
+      onCancel();
+    };
+    // A cancel published before SUBSCRIBE was confirmed, or while the subscriber was reconnecting,
+    // is not delivered: read the status then instead.
+    const look = (): void => {
+      this.conn.cmd.hget(this.key(taskId), 'task').then(
+        (raw) => {
+          if (raw && (JSON.parse(raw) as Task).status === 'cancelled') fire();
+        },
+        () => {},
+      );
+    };
     this.stops.add(stop);
     this.conn
-      .subscribe(this.channel(taskId), (status) => {
-        if (status === 'cancelled' && !stopped) onCancel();
-      })
+      .subscribe(
+        this.channel(taskId),
+        (status) => {
+          if (status === 'cancelled') fire();
+        },
+        look,
+      )
       .then(
         (r) => {
           if (stopped) r();
-          else remove = r;
+          else {
+            remove = r;
+            look();
+          }
         },
+        // Redis unreachable: the handler runs to its end; its late outcome is dropped if the task was cancelled meanwhile.
         () => {},
       );
     return stop;
