@@ -11,42 +11,35 @@ import type { Redis } from 'ioredis';
 import { Client } from '../../src/client/index.js';
 import { RoundRobinProxy } from '../../src/cluster/proxy.js';
 import type { CallToolResult } from '../../src/protocol/types.js';
-import { McpServer } from '../../src/server/index.js';
-import { connectRedisStores, type RedisStores } from '../../src/stores/redis/index.js';
-import { StreamableHttpClientTransport, StreamableHttpServer } from '../../src/transports/http/index.js';
+import { StreamableHttpClientTransport } from '../../src/transports/http/index.js';
 import { deleteKeys, requireRedis, testPrefix, waitFor } from './helpers.js';
+import { startInProcessNode, type InProcessNode } from './in-process.js';
 
-interface InProcessNode {
+interface Node extends InProcessNode {
   name: string;
-  server: McpServer;
-  http: StreamableHttpServer;
-  stores: RedisStores;
-  origin: string;
   aborted: string[];
 }
 
-async function startNode(name: string, prefix: string): Promise<InProcessNode> {
-  const stores = await connectRedisStores({ prefix, heartbeatMs: 500 });
-  const server = new McpServer({ name: `node-${name}`, version: '1' });
+async function startNode(name: string, prefix: string): Promise<Node> {
   const aborted: string[] = [];
-  for (const uri of ['test://doc', 'test://sentinel']) server.resource(uri, { name: uri }, () => ({ contents: [{ uri, text: 'x' }] }));
-  server.tool('wait_for_cancel', { description: 'Runs until cancelled' }, (_args, ctx) => {
-    return new Promise<CallToolResult>((resolve) => {
-      ctx.signal.addEventListener('abort', () => {
-        aborted.push(name);
-        resolve({ content: [{ type: 'text', text: 'cancelled' }] });
+  const node = await startInProcessNode(prefix, (server) => {
+    for (const uri of ['test://doc', 'test://sentinel']) server.resource(uri, { name: uri }, () => ({ contents: [{ uri, text: 'x' }] }));
+    server.tool('wait_for_cancel', { description: 'Runs until cancelled' }, (_args, ctx) => {
+      return new Promise<CallToolResult>((resolve) => {
+        ctx.signal.addEventListener('abort', () => {
+          aborted.push(name);
+          resolve({ content: [{ type: 'text', text: 'cancelled' }] });
+        });
       });
     });
   });
-  const http = new StreamableHttpServer({ server, ...stores.seams });
-  const { url } = await http.listen(0, '127.0.0.1');
-  return { name, server, http, stores, origin: new URL(url).origin, aborted };
+  return { ...node, name, aborted };
 }
 
 describe('notifications and cancellations across nodes', { concurrency: false, timeout: 60_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis;
-  let nodes: InProcessNode[] = [];
+  let nodes: Node[] = [];
   let proxy: RoundRobinProxy;
   let client: Client;
   let transport: StreamableHttpClientTransport;
@@ -81,11 +74,7 @@ describe('notifications and cancellations across nodes', { concurrency: false, t
   after(async () => {
     await client?.close();
     await proxy?.close();
-    for (const n of nodes) {
-      await n.http.close();
-      await n.server.close();
-      await n.stores.close();
-    }
+    for (const n of nodes) await n.close();
     if (admin) {
       await deleteKeys(admin, prefix);
       admin.disconnect();
@@ -93,7 +82,7 @@ describe('notifications and cancellations across nodes', { concurrency: false, t
   });
 
   /** Notifies, then sends a sentinel from the same node and waits for it: the stream is ordered, so anything owed has arrived. */
-  async function settle(node: InProcessNode): Promise<void> {
+  async function settle(node: Node): Promise<void> {
     const before = received.filter((r) => r === 'updated test://sentinel').length;
     await node.server.notifyResourceUpdated('test://sentinel');
     await waitFor('the sentinel notification', () => received.filter((r) => r === 'updated test://sentinel').length > before);

@@ -9,33 +9,27 @@ import type { Redis } from 'ioredis';
 import { Client } from '../../src/client/index.js';
 import { RoundRobinProxy } from '../../src/cluster/proxy.js';
 import type { CallToolResult } from '../../src/protocol/types.js';
-import { McpServer } from '../../src/server/index.js';
-import { connectRedisStores, type RedisStores } from '../../src/stores/redis/index.js';
-import { StreamableHttpClientTransport, StreamableHttpServer } from '../../src/transports/http/index.js';
+import { StreamableHttpClientTransport } from '../../src/transports/http/index.js';
 import { deleteKeys, requireRedis, testPrefix, waitFor } from './helpers.js';
+import { startInProcessNode, type InProcessNode } from './in-process.js';
 
-interface TaskNode {
-  server: McpServer;
-  http: StreamableHttpServer;
-  stores: RedisStores;
-  origin: string;
+interface TaskNode extends InProcessNode {
   ran: string[];
   aborted: string[];
 }
 
 async function startNode(name: string, prefix: string, release: Promise<void>): Promise<TaskNode> {
-  const stores = await connectRedisStores({ prefix });
-  const server = new McpServer({ name: `tasks-${name}`, version: '1' }, { taskPollIntervalMs: 100 });
-  await server.useTaskStore(stores.taskStore);
-  const node: TaskNode = { server, http: undefined!, stores, origin: '', ran: [], aborted: [] };
-  server.tool('work', { execution: { taskSupport: 'optional' } }, async (args, ctx) => {
-    node.ran.push(name);
-    await Promise.race([release, new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => (node.aborted.push(name), resolve())))]);
-    return { content: [{ type: 'text', text: `done on ${name}` }], structuredContent: { items: [], node: name } };
+  const ran: string[] = [];
+  const aborted: string[] = [];
+  const node = await startInProcessNode(prefix, async (server, stores) => {
+    await server.useTaskStore(stores.taskStore);
+    server.tool('work', { execution: { taskSupport: 'optional' } }, async (_args, ctx) => {
+      ran.push(name);
+      await Promise.race([release, new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => (aborted.push(name), resolve())))]);
+      return { content: [{ type: 'text', text: `done on ${name}` }], structuredContent: { items: [], node: name } };
+    });
   });
-  node.http = new StreamableHttpServer({ server, ...stores.seams });
-  node.origin = new URL((await node.http.listen(0, '127.0.0.1')).url).origin;
-  return node;
+  return { ...node, ran, aborted };
 }
 
 describe('tasks across nodes', { concurrency: false, timeout: 60_000 }, () => {
@@ -69,11 +63,7 @@ describe('tasks across nodes', { concurrency: false, timeout: 60_000 }, () => {
     release?.();
     await client?.close();
     await proxy?.close();
-    for (const n of nodes) {
-      await n.http.close();
-      await n.server.close();
-      await n.stores.close();
-    }
+    for (const n of nodes) await n.close();
     if (admin) {
       await deleteKeys(admin, prefix);
       admin.disconnect();
