@@ -21,6 +21,11 @@ export interface RequestContext {
   request<R = Result>(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<R>;
   /** Reports progress when the caller asked for it (it sent a progressToken); no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * Aborts `signal` without cancelling the request: a time limit fired, the handler should stop,
+   * and the request is still answered (with the error the limit chose).
+   */
+  abort(reason: unknown): void;
 }
 
 interface Sender {
@@ -60,6 +65,13 @@ export class InboundRequest implements RequestContext {
       if (this.cancelled) this.controller.abort(this.cancelReason);
     }
     return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+    }
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
   cancel(reason: string): void {

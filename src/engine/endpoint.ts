@@ -5,7 +5,7 @@
  * (basic/utilities/cancellation, basic/utilities/progress). It knows no MCP method semantics:
  * ServerSession and Client extend it and supply `dispatchRequest` / `dispatchNotification`.
  */
-import { ErlmcpError, ErrorCode, McpError } from '../protocol/errors.js';
+import { ErlmcpError, ErrorCode, McpError, limitError, toError } from '../protocol/errors.js';
 import { classify, errorResponse } from '../protocol/jsonrpc.js';
 import type { MessageExtra, SendOptions, Transport } from '../protocol/transport.js';
 import type {
@@ -28,7 +28,18 @@ export interface EndpointOptions {
   defaultTimeoutMs?: number;
   /** Prefix for outbound request ids, so ids stay unique across the nodes of a cluster. */
   idPrefix?: string;
+  /** Inbound requests running at once; past it a request is answered -32000 at once. Default unlimited. */
+  maxInFlight?: number;
+  /** Outbound requests awaiting an answer; past it `request()` rejects with ERR_LIMIT. Default unlimited. */
+  maxPending?: number;
 }
+
+/**
+ * Sees (and may replace) every message this endpoint sends: responses, notifications and
+ * requests. Telemetry uses it to observe traffic and to put trace context into `_meta`.
+ * Returning undefined keeps the message as it is.
+ */
+export type OutboundHook = (message: JSONRPCMessage, relatedRequestId: RequestId | undefined) => JSONRPCMessage | undefined;
 
 interface BatchReply {
   waiting: number;
@@ -46,12 +57,28 @@ export abstract class Endpoint implements DeadlineSource {
   /** Request id → the batch whose array response it belongs to (2025-03-26 batches only). */
   private batches: Map<RequestId, BatchReply> | undefined;
   readonly defaultTimeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly maxPending: number;
   onerror?: (error: Error) => void;
   onclose?: () => void;
 
   constructor(options?: EndpointOptions) {
     this.defaultTimeoutMs = options?.defaultTimeoutMs ?? 60_000;
     this.idPrefix = options?.idPrefix;
+    this.maxInFlight = options?.maxInFlight ?? Infinity;
+    this.maxPending = options?.maxPending ?? Infinity;
+  }
+
+  /** The hook every outgoing message passes through; subclasses supply it (none by default). */
+  protected get outboundHook(): OutboundHook | undefined {
+    return undefined;
+  }
+
+  /** Sends through the transport, after the outbound hook when there is one. */
+  private transmit(t: Transport, message: JSONRPCMessage, relatedRequestId: RequestId | undefined): Promise<void> {
+    const hook = this.outboundHook;
+    const m = hook === undefined ? message : (hook(message, relatedRequestId) ?? message);
+    return t.send(m, relatedRequestId === undefined ? undefined : { relatedRequestId });
   }
 
   /** Handles one inbound request; throw McpError for a wire error. */
@@ -152,7 +179,7 @@ export abstract class Endpoint implements DeadlineSource {
     const t = this.transport;
     if (!t) return;
     const sent = t.sendBatch ? t.sendBatch(reply.responses) : Promise.all(reply.responses.map((r) => t.send(r))).then(() => {});
-    sent.catch((e: unknown) => this.onerror?.(e instanceof Error ? e : new Error(String(e))));
+    sent.catch((e: unknown) => this.onerror?.(toError(e)));
   }
 
   // ---------- outbound ----------
@@ -166,6 +193,9 @@ export abstract class Endpoint implements DeadlineSource {
     if (signal?.aborted) {
       const r: unknown = signal.reason;
       return Promise.reject(new ErlmcpError('ERR_CANCELLED', r instanceof Error ? r.message : typeof r === 'string' ? r : 'Request cancelled', { cause: r }));
+    }
+    if (this.pending.size >= this.maxPending) {
+      return Promise.reject(new ErlmcpError('ERR_LIMIT', `Too many requests awaiting an answer from the peer (limit ${this.maxPending}); ${method} was not sent`));
     }
     const id: RequestId = this.idPrefix === undefined ? this.nextId++ : `${this.idPrefix}${this.nextId++}`;
     let p = params;
@@ -182,7 +212,7 @@ export abstract class Endpoint implements DeadlineSource {
         this.swept = true;
         watchDeadlines(this);
       }
-      transport.send(message, options?.relatedRequestId === undefined ? undefined : { relatedRequestId: options.relatedRequestId }).catch((e: unknown) => {
+      this.transmit(transport, message, options?.relatedRequestId).catch((e: unknown) => {
         this.pending.delete(id);
         out.fail(e instanceof Error ? e : new ErlmcpError('ERR_TRANSPORT', String(e)));
       });
@@ -193,7 +223,8 @@ export abstract class Endpoint implements DeadlineSource {
     const transport = this.transport;
     if (!transport) return Promise.reject(new ErlmcpError('ERR_NOT_CONNECTED', 'Not connected'));
     const message: JSONRPCNotification = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
-    return transport.send(message, options);
+    if (this.outboundHook === undefined) return transport.send(message, options);
+    return this.transmit(transport, message, options?.relatedRequestId);
   }
 
   private cancelOutbound(id: RequestId, reason: string): void {
@@ -243,6 +274,11 @@ export abstract class Endpoint implements DeadlineSource {
 
   private handleRequest(message: JSONRPCRequest, extra: MessageExtra | undefined): void {
     const id = message.id;
+    if (this.inbound.size >= this.maxInFlight) {
+      const e = limitError('max_in_flight', `Too many requests in flight on this session (limit ${this.maxInFlight}); retry when one has finished`, { limit: this.maxInFlight });
+      this.sendRaw(errorResponse(id, e.toJSON()), id);
+      return;
+    }
     const req = new InboundRequest(this, message, extra);
     this.inbound.set(id, req);
     let result: Result | Promise<Result>;
@@ -263,6 +299,12 @@ export abstract class Endpoint implements DeadlineSource {
   }
 
   private finishOk(req: InboundRequest, result: Result): void {
+    // JSON-RPC 2.0 §5: a result is a value; MCP results are objects. Anything else (42,
+    // undefined, an array) would make an invalid message: answer -32603 naming the problem.
+    if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+      const got = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result;
+      return this.finishError(req, new McpError(ErrorCode.InternalError, `Handler for ${req.method} returned ${got}, not a result object`));
+    }
     this.inbound.delete(req.id);
     // A request the peer cancelled gets no response (basic/utilities/cancellation).
     if (req.cancelled) return this.skipInBatch(req.id);
@@ -276,7 +318,7 @@ export abstract class Endpoint implements DeadlineSource {
       e instanceof McpError
         ? e.toJSON()
         : { code: ErrorCode.InternalError, message: e instanceof Error ? e.message : String(e) };
-    if (!(e instanceof McpError)) this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+    if (!(e instanceof McpError)) this.onerror?.(toError(e));
     this.sendRaw(errorResponse(req.id, error), req.id);
   }
 
@@ -302,7 +344,7 @@ export abstract class Endpoint implements DeadlineSource {
         try {
           this.dispatchNotification(message.method, params, extra);
         } catch (e) {
-          this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+          this.onerror?.(toError(e));
         }
     }
   }
@@ -321,7 +363,7 @@ export abstract class Endpoint implements DeadlineSource {
         return;
       }
     }
-    t.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((e: unknown) => this.onerror?.(e instanceof Error ? e : new Error(String(e))));
+    this.transmit(t, message, relatedRequestId).catch((e: unknown) => this.onerror?.(toError(e)));
   }
 
   protected handleClose(): void {

@@ -4,6 +4,7 @@
  * concatenation instead of a JSON.stringify of every tool's schema per request
  * (bench list-vs-call: 17 kB for 50 tools). Everything else is plain JSON.stringify.
  */
+import { ErlmcpError, ErrorCode } from './errors.js';
 import type { JSONRPCMessage, RequestId } from './types.js';
 
 const ENCODED = Symbol('erlmcp.encodedResult');
@@ -21,7 +22,12 @@ export function shareResult<T extends object>(result: T): Readonly<T> {
   return Object.freeze(result);
 }
 
-/** One message as JSON text. */
+/**
+ * One message as JSON text. A response whose result cannot be serialised (a cycle, a BigInt)
+ * becomes a -32603 error response for the same id naming the problem: the caller gets an answer,
+ * never silence or a malformed message. Any other message that cannot be serialised throws
+ * ErlmcpError('ERR_ENCODE'), so the send that carried it fails.
+ */
 export function encodeMessage(message: JSONRPCMessage): string {
   const result = (message as { result?: unknown }).result;
   if (typeof result === 'object' && result !== null) {
@@ -29,7 +35,17 @@ export function encodeMessage(message: JSONRPCMessage): string {
     // Same key order as JSON.stringify of the response object the engine builds.
     if (json !== undefined) return `{"jsonrpc":"2.0","id":${JSON.stringify((message as { id: RequestId }).id)},"result":${json}}`;
   }
-  return JSON.stringify(message);
+  try {
+    return JSON.stringify(message);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    if (result === undefined || !('id' in message)) throw new ErlmcpError('ERR_ENCODE', `Message cannot be encoded as JSON: ${reason}`, { cause: e });
+    return JSON.stringify({
+      jsonrpc: '2.0',
+      id: message.id,
+      error: { code: ErrorCode.InternalError, message: `Result cannot be encoded as JSON: ${reason}` },
+    });
+  }
 }
 
 /** A JSON-RPC batch (2025-03-26) as JSON text. */

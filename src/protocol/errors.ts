@@ -12,6 +12,14 @@ export const ErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
+  /**
+   * Implementation-defined server error (JSON-RPC reserves -32000..-32099 for these; 2026-07-28
+   * keeps -32000..-32019 for implementations). Every transport rejection and every limit uses it;
+   * `data.reason` says which (see docs/limits.md).
+   */
+  ServerError: -32000,
+  /** A request ran past its time limit (the same code the official SDK uses). */
+  RequestTimeout: -32001,
   /** server/resources#error-handling */
   ResourceNotFound: -32002,
   /** client/elicitation#url-elicitation-required-error */
@@ -66,7 +74,11 @@ export type LocalErrorCode =
   | 'ERR_SESSION_EXPIRED'
   | 'ERR_INVALID_RESULT'
   | 'ERR_ALREADY_REGISTERED'
-  | 'ERR_INVALID_ARGUMENT';
+  | 'ERR_INVALID_ARGUMENT'
+  /** A configured limit refused the operation (docs/limits.md). */
+  | 'ERR_LIMIT'
+  /** A message could not be serialised as JSON (a cycle, a BigInt). */
+  | 'ERR_ENCODE';
 
 export class ErlmcpError extends Error {
   override readonly name = 'ErlmcpError';
@@ -77,4 +89,19 @@ export class ErlmcpError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** Any thrown value as an Error (non-Errors are wrapped with their string form). */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * A wire error for a refused request: -32000 with `data.reason` (and `data.retryAfterMs` when
+ * retrying later can succeed). Limits, rate limits and drains all answer with it.
+ *
+ * @example throw limitError('rate_limited', 'Too many requests', { retryAfterMs: 1200 });
+ */
+export function limitError(reason: string, message: string, data?: Record<string, unknown>): McpError {
+  return new McpError(ErrorCode.ServerError, message, { reason, ...data });
 }

@@ -11,12 +11,33 @@ export interface RequestInfo {
   /** Carrier headers (HTTP) — lower-case names. */
   headers?: Record<string, string | string[] | undefined>;
   url?: string;
+  /** The peer's address (network transports). */
+  remoteAddress?: string;
+}
+
+/**
+ * Who is calling, as an admission hook established it (a verified token, an API key…).
+ * It reaches every handler as `ctx.authInfo` and every middleware as `call.auth`.
+ */
+export interface AuthInfo {
+  /** The authenticated principal (JWT `sub`, an API key's name). */
+  subject?: string;
+  /** The OAuth client the token was issued to (`client_id` / `azp`). */
+  clientId?: string;
+  /** Granted scopes (OAuth `scope`, an API key's scopes). */
+  scopes?: readonly string[];
+  /** How it was established: 'jwt', 'introspection', 'api-key', or a name of yours. */
+  method?: string;
+  /** Token expiry, seconds since the epoch. */
+  expiresAt?: number;
+  /** Every verified claim, for policies that need more. */
+  claims?: Readonly<Record<string, unknown>>;
 }
 
 export interface MessageExtra {
   requestInfo?: RequestInfo;
-  /** Verified credentials attached by an auth middleware, if any. */
-  authInfo?: unknown;
+  /** Verified credentials attached by an admission hook, if any. */
+  authInfo?: AuthInfo;
   /**
    * Streamable HTTP only: ends the SSE stream carrying this request's response without ending
    * the request; the client resumes with Last-Event-ID (SEP-1699 polling).
@@ -45,6 +66,8 @@ export interface Transport {
   onerror?: (error: Error) => void;
   onclose?: () => void;
   readonly sessionId?: string | undefined;
+  /** What carries the messages ('stdio', 'http', 'ws', 'tcp', 'sse', 'memory'): telemetry and limits name it. */
+  readonly kind?: string;
   /** Told by the engine once a version is negotiated (HTTP clients send it as a header). */
   setProtocolVersion?(version: string): void;
 }

@@ -8,7 +8,7 @@ import type { RequestContext } from '../engine/context.js';
 import type { RequestOptions } from '../engine/outbound.js';
 import { ErlmcpError } from '../protocol/errors.js';
 import { RELATED_TASK_META_KEY } from '../protocol/methods.js';
-import type { RequestInfo } from '../protocol/transport.js';
+import type { AuthInfo, RequestInfo } from '../protocol/transport.js';
 import type {
   CreateMessageRequestParams,
   CreateMessageResult,
@@ -43,8 +43,14 @@ export class HandlerContext {
   get requestInfo(): RequestInfo | undefined {
     return this.req.extra?.requestInfo;
   }
-  get authInfo(): unknown {
+  /** The identity an admission hook established for this request (a verified token, an API key). */
+  get authInfo(): AuthInfo | undefined {
     return this.req.extra?.authInfo;
+  }
+
+  /** @internal A time limit fired: abort `signal`; the request is still answered. */
+  abort(reason: unknown): void {
+    this.req.abort(reason);
   }
   get sessionId(): string | undefined {
     return this.session.id;

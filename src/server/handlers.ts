@@ -36,6 +36,13 @@ function obj(params: Record<string, unknown>, key: string, optional = false): Re
   return v as Record<string, unknown>;
 }
 
+/** UTF-8 size of what initialize keeps, as JSON (exact only when it could matter). */
+function stateBytes(caps: unknown, info: unknown, max: number): number {
+  const json = JSON.stringify([caps, info]) ?? '';
+  // UTF-16 length ≤ UTF-8 bytes ≤ 3× it: only measure exactly near the limit.
+  return json.length * 3 <= max ? json.length : Buffer.byteLength(json);
+}
+
 const MAX_COMPLETIONS = 100; // server/utilities/completion: at most 100 values per response
 
 export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
@@ -48,6 +55,13 @@ export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
     const requested = str(params, 'protocolVersion');
     const caps = (obj(params, 'capabilities', true) ?? {}) as ClientCapabilities;
     const info = obj(params, 'clientInfo', true) as Implementation | undefined;
+    // The session keeps clientInfo and capabilities for its whole life (and in the SessionStore):
+    // bound them, or a few oversized initializes exhaust the heap (docs/limits.md).
+    const max = session.server.limits.maxClientStateBytes;
+    if (max !== Infinity) {
+      const size = stateBytes(caps, info, max);
+      if (size > max) throw invalid(`clientInfo and capabilities take ${size} bytes as JSON; this server accepts at most ${max}`);
+    }
     const version = negotiateVersion(requested);
     session.accept(version, caps, info ?? { name: 'unknown', version: '0' });
     const server = session.server;

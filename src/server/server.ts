@@ -6,8 +6,12 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { randomBytes } from 'node:crypto';
+import type { OutboundHook } from '../engine/endpoint.js';
 import type { Transport } from '../protocol/transport.js';
-import type { Implementation, Resource, ServerCapabilities } from '../protocol/types.js';
+import type { Implementation, Resource, Result, ServerCapabilities } from '../protocol/types.js';
+import { runAdmission, type Admission, type AdmissionHook, type AdmissionRequest } from './admission.js';
+import { resolveLimits, type ServerLimits } from './limits.js';
+import { compose, type Call, type Middleware, type RunnableCall } from './middleware.js';
 import type { SchemaInput } from '../schema/validator.js';
 import type { SessionState } from '../stores/types.js';
 import type { HandlerContext } from './context.js';
@@ -42,6 +46,8 @@ export interface ServerOptions {
   defaultTaskTtlMs?: number;
   maxTaskTtlMs?: number;
   taskPollIntervalMs?: number;
+  /** Limits enforced for every session of this server (docs/limits.md); each has a safe default. */
+  limits?: ServerLimits;
 }
 
 /**
@@ -84,6 +90,15 @@ export class McpServer {
   private pendingChanges = new Set<ListKind>();
   private readonly fanouts = new Set<NotificationFanout>();
   private capsCache: ServerCapabilities | undefined;
+  private readonly middlewares: Middleware[] = [];
+  private readonly admissionHooks: AdmissionHook[] = [];
+  private readonly outboundHooks: OutboundHook[] = [];
+  /** The composed middleware chain; undefined while none is installed (sessions then call handlers directly). */
+  private chain: ((call: Call) => Promise<Result>) | undefined;
+  /** @internal the composed outbound hook every session sends through; undefined when none. */
+  outboundHook: OutboundHook | undefined;
+  /** The limits in force: `options.limits` over the defaults. */
+  readonly limits: ReturnType<typeof resolveLimits>;
   onerror?: (error: Error) => void;
   /** A client sent notifications/roots/list_changed. */
   onrootschanged?: (session: ServerSession) => void;
@@ -94,6 +109,7 @@ export class McpServer {
   ) {
     this.idPrefix = options.idPrefix ?? `${randomBytes(4).toString('hex')}-`;
     this.pageSize = options.pageSize ?? 100;
+    this.limits = resolveLimits(options.limits);
     this.taskStore = options.taskStore ?? new MemoryTaskStore();
     this.tools = new Registry('Tool', () => this.listChanged('tools'));
     this.resources = new Registry('Resource', () => this.listChanged('resources'));
@@ -179,6 +195,78 @@ export class McpServer {
     if (old === store) return;
     this.taskStore = store;
     await old.close();
+  }
+
+  // ---------- the seam ----------
+
+  /**
+   * Adds a request middleware (outermost first). The chain is composed here, once; every
+   * session of this server runs every request through it.
+   *
+   * @example
+   * server.use(async (call, next) => {
+   *   if (call.method === 'tools/call' && call.target === 'admin' && !call.auth?.scopes?.includes('admin')) {
+   *     throw new McpError(ErrorCode.InvalidParams, 'Unknown tool: admin');
+   *   }
+   *   return next();
+   * });
+   */
+  use(middleware: Middleware): this {
+    this.middlewares.push(middleware);
+    this.chain = compose(this.middlewares, (call) => (call as RunnableCall).run());
+    return this;
+  }
+
+  /** @internal the composed chain, or undefined when no middleware is installed. */
+  get middlewareChain(): ((call: Call) => Promise<Result>) | undefined {
+    return this.chain;
+  }
+
+  /**
+   * Adds an admission hook, run by every network transport serving this server before any
+   * session lookup (see admission.ts).
+   *
+   * @example
+   * server.admit((req) => (req.remoteAddress?.startsWith('10.') ? undefined : { refuse: { status: 403, message: 'Forbidden' } }));
+   */
+  admit(hook: AdmissionHook): this {
+    this.admissionHooks.push(hook);
+    return this;
+  }
+
+  /** Whether any admission hook is installed (transports skip the seam when none is). */
+  get hasAdmission(): boolean {
+    return this.admissionHooks.length > 0;
+  }
+
+  /** Runs the admission hooks for one carrier request (synchronously when they all are). */
+  admission(req: AdmissionRequest): Admission | Promise<Admission> {
+    return runAdmission(this.admissionHooks, req);
+  }
+
+  /**
+   * Adds a hook that sees (and may replace) every message any session of this server sends.
+   *
+   * @example
+   * server.onOutbound((message) => void sent.inc({ kind: 'method' in message ? 'request' : 'response' }));
+   */
+  onOutbound(hook: OutboundHook): this {
+    this.outboundHooks.push(hook);
+    const hooks = [...this.outboundHooks];
+    this.outboundHook =
+      hooks.length === 1
+        ? hooks[0]
+        : (message, related) => {
+            let m = message;
+            for (const h of hooks) m = h(m, related) ?? m;
+            return m;
+          };
+    return this;
+  }
+
+  /** Whether a new session may open now (`limits.maxSessions`). */
+  get acceptsSessions(): boolean {
+    return this.sessions.size < this.limits.maxSessions;
   }
 
   // ---------- sessions ----------

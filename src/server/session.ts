@@ -4,7 +4,7 @@
  * session can be stored (SessionStore) and rebuilt on any node. Everything else (tools,
  * schemas, cached listings, the handler table) is shared through the McpServer.
  */
-import { Endpoint } from '../engine/endpoint.js';
+import { Endpoint, type OutboundHook } from '../engine/endpoint.js';
 import type { RequestContext } from '../engine/context.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
 import type { MessageExtra, Transport } from '../protocol/transport.js';
@@ -13,6 +13,7 @@ import { versionAllowsBatch } from '../protocol/versions.js';
 import type { SessionState } from '../stores/types.js';
 import { REQUEST_HANDLERS } from './handlers.js';
 import type { McpServer } from './server.js';
+import { SessionCall } from './session-call.js';
 
 export const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 const EMPTY_CAPS: ClientCapabilities = Object.freeze({}) as ClientCapabilities;
@@ -37,12 +38,25 @@ export class ServerSession extends Endpoint {
   /** Fired when the durable state changed; persist `exportState()`. */
   onstatechange?: (session: ServerSession) => void;
 
+  /** What carries this session ('stdio', 'http', …), from the transport. */
+  transportKind: string | undefined;
+
   constructor(readonly server: McpServer) {
-    super({ defaultTimeoutMs: server.options.defaultTimeoutMs, idPrefix: server.idPrefix });
+    super({
+      defaultTimeoutMs: server.options.defaultTimeoutMs,
+      idPrefix: server.idPrefix,
+      maxInFlight: server.limits.maxInFlightPerSession,
+      maxPending: server.limits.maxPendingClientRequests,
+    });
+  }
+
+  protected override get outboundHook(): OutboundHook | undefined {
+    return this.server.outboundHook;
   }
 
   override async connect(transport: Transport): Promise<void> {
     this.id = transport.sessionId;
+    this.transportKind = transport.kind;
     await super.connect(transport);
     if (this.protocolVersion) transport.setProtocolVersion?.(this.protocolVersion);
   }
@@ -115,7 +129,9 @@ export class ServerSession extends Endpoint {
     if (this.protocolVersion === undefined && method !== 'initialize' && method !== 'ping') {
       throw new McpError(ErrorCode.InvalidRequest, `Session not initialized: send initialize before ${method}`);
     }
-    return handler(this, params ?? EMPTY_PARAMS, ctx);
+    const chain = this.server.middlewareChain;
+    if (chain === undefined) return handler(this, params ?? EMPTY_PARAMS, ctx);
+    return chain(new SessionCall(this, method, params ?? EMPTY_PARAMS, ctx, handler));
   }
 
   protected override dispatchNotification(method: string, _params: Record<string, unknown> | undefined, _extra: MessageExtra | undefined): void {

@@ -41,6 +41,8 @@ class DetachedContext implements RequestContext {
   progress(): Promise<void> {
     return Promise.resolve();
   }
+  /** Tasks are bounded by their TTL and tasks/cancel, not by the tool time limit: nothing to abort here. */
+  abort(): void {}
 }
 
 async function notifyStatus(session: ServerSession, task: Task | undefined): Promise<void> {

@@ -4,6 +4,8 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ErrorCode, McpError, UrlElicitationRequiredError } from '../../protocol/errors.js';
+import { Gate } from '../limits.js';
+import { afterDeadline } from '../tool-deadlines.js';
 import type { CallToolResult, Icon, Meta, ObjectJsonSchema, Tool, ToolAnnotations, ToolExecution } from '../../protocol/types.js';
 import { compileSchema, type CompiledSchema, type InferInput, type SchemaInput } from '../../schema/validator.js';
 import type { HandlerContext } from '../context.js';
@@ -19,6 +21,12 @@ export interface ToolConfig<I extends SchemaInput | undefined = undefined, O ext
   icons?: Icon[];
   execution?: ToolExecution;
   _meta?: Meta;
+  /** Time limit of one call in ms: past it the handler's signal aborts and the call is answered -32001. Default: the server's `limits.toolTimeoutMs` (5 min). */
+  timeoutMs?: number;
+  /** Calls of this tool running at once in this process. Default: the server's `limits.toolConcurrency` (256). */
+  concurrency?: number;
+  /** Calls waiting for a slot; past it -32000 `tool_busy`. Default: the server's `limits.toolQueue` (1024). */
+  queue?: number;
 }
 
 export type ToolResultFor<O> = O extends StandardSchemaV1
@@ -33,6 +41,8 @@ export class ToolEntry implements Listed<Tool> {
   enabled = true;
   input: CompiledSchema | undefined;
   output: CompiledSchema | undefined;
+  /** Concurrency gate, made on the first call from the tool's or the server's limits. */
+  private gate: Gate | undefined;
 
   constructor(
     public name: string,
@@ -77,13 +87,48 @@ export class ToolEntry implements Listed<Tool> {
       if (!r.ok) return errorResult(`Invalid arguments for tool ${this.name}: ${r.message}`);
       value = r.value;
     }
-    let result: CallToolResult;
+    const limits = ctx.session.server.limits;
+    const gate = (this.gate ??= new Gate(this.name, this.config.concurrency ?? limits.toolConcurrency, this.config.queue ?? limits.toolQueue));
+    const wait = gate.enter(ctx.signal);
+    if (wait) await wait;
     try {
-      result = await this.handler(value as Record<string, unknown>, ctx);
+      return await this.run(value as Record<string, unknown>, ctx, ctx.taskId === undefined ? (this.config.timeoutMs ?? limits.toolTimeoutMs) : Infinity);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  private async run(value: Record<string, unknown>, ctx: HandlerContext, timeoutMs: number): Promise<CallToolResult> {
+    let result: CallToolResult;
+    let timedOut = false;
+    try {
+      const pending = this.handler(value, ctx);
+      if (timeoutMs === Infinity || !(pending instanceof Promise)) {
+        result = await pending;
+      } else {
+        // The handler's signal aborts at the deadline; the caller is answered then even if the
+        // handler ignores its signal (its eventual result is dropped).
+        result = await new Promise<CallToolResult>((resolve, reject) => {
+          const cancel = afterDeadline(timeoutMs, () => {
+            timedOut = true;
+            const e = new McpError(ErrorCode.RequestTimeout, `Tool ${this.name} timed out after ${timeoutMs} ms`, { reason: 'tool_timeout', timeoutMs });
+            ctx.abort(e);
+            reject(e);
+          });
+          pending.then(
+            (r) => (cancel(), resolve(r)),
+            (e: unknown) => (cancel(), reject(e)),
+          );
+        });
+      }
     } catch (e) {
-      if (e instanceof UrlElicitationRequiredError) throw e;
+      if (timedOut || e instanceof UrlElicitationRequiredError) throw e;
       if (ctx.signal.aborted) throw e;
       return errorResult(e instanceof Error ? e.message : String(e));
+    }
+    // server/tools#tool-result: content is required; anything else is not a CallToolResult.
+    if (typeof result !== 'object' || result === null || !Array.isArray(result.content)) {
+      throw new McpError(ErrorCode.InternalError, `Tool ${this.name} returned an invalid result: ${describeBadResult(result)}`);
     }
     if (this.output && !result.isError) {
       if (result.structuredContent === undefined) {
@@ -95,6 +140,12 @@ export class ToolEntry implements Listed<Tool> {
     }
     return result;
   }
+}
+
+function describeBadResult(result: unknown): string {
+  if (result === null || typeof result !== 'object') return `expected an object with a content array, got ${result === null ? 'null' : typeof result}`;
+  if (Array.isArray(result)) return 'expected an object with a content array, got an array';
+  return 'content must be an array of content blocks';
 }
 
 export function errorResult(text: string): CallToolResult {

@@ -1,0 +1,50 @@
+/**
+ * The Call a session hands to the middleware chain: a thin view over what already exists (the
+ * engine's request context, the session), read lazily, plus the handler the chain ends in.
+ */
+import type { RequestContext } from '../engine/context.js';
+import type { AuthInfo, MessageExtra } from '../protocol/transport.js';
+import type { Meta, RequestId, Result } from '../protocol/types.js';
+import type { RequestHandler } from './handlers.js';
+import { targetOf, type CallSession, type RunnableCall } from './middleware.js';
+import type { ServerSession } from './session.js';
+
+export class SessionCall implements RunnableCall {
+  constructor(
+    private readonly owner: ServerSession,
+    readonly method: string,
+    readonly params: Record<string, unknown>,
+    private readonly ctx: RequestContext,
+    private readonly handler: RequestHandler,
+  ) {}
+  get session(): CallSession {
+    return this.owner;
+  }
+  get id(): RequestId {
+    return this.ctx.id;
+  }
+  get target(): string | undefined {
+    return targetOf(this.method, this.params);
+  }
+  get signal(): AbortSignal {
+    return this.ctx.signal;
+  }
+  get meta(): Meta | undefined {
+    return this.ctx.meta;
+  }
+  get transport(): string | undefined {
+    return this.owner.transportKind;
+  }
+  get remoteAddress(): string | undefined {
+    return this.ctx.extra?.requestInfo?.remoteAddress;
+  }
+  get auth(): AuthInfo | undefined {
+    return this.ctx.extra?.authInfo;
+  }
+  get extra(): MessageExtra | undefined {
+    return this.ctx.extra;
+  }
+  run(): Result | Promise<Result> {
+    return this.handler(this.owner, this.params, this.ctx);
+  }
+}
