@@ -6,7 +6,7 @@
  * ServerSession and Client extend it and supply `dispatchRequest` / `dispatchNotification`.
  */
 import { ErlmcpError, ErrorCode, McpError, limitError, toError } from '../protocol/errors.js';
-import { classify, errorResponse } from '../protocol/jsonrpc.js';
+import { classify, errorResponse, type Classified } from '../protocol/jsonrpc.js';
 import type { MessageExtra, SendOptions, Transport } from '../protocol/transport.js';
 import type {
   JSONRPCMessage,
@@ -96,7 +96,7 @@ export abstract class Endpoint implements DeadlineSource {
 
   async connect(transport: Transport): Promise<void> {
     this.transport = transport;
-    transport.onmessage = (m, extra) => this.receive(m, extra);
+    transport.onmessage = (m, extra, classified) => this.receive(m, extra, classified);
     transport.onerror = (e) => this.onerror?.(e);
     transport.onclose = () => this.handleClose();
     await transport.start();
@@ -106,8 +106,8 @@ export abstract class Endpoint implements DeadlineSource {
     await this.transport?.close();
   }
 
-  /** Entry point for every inbound parsed value. Never throws. */
-  receive(value: unknown, extra?: MessageExtra): void {
+  /** Entry point for every inbound parsed value (with its classification when the transport made one). Never throws. */
+  receive(value: unknown, extra?: MessageExtra, classified?: Classified): void {
     if (Array.isArray(value)) {
       // An array of responses answers a batch we sent: always accepted.
       if (value.length > 0 && value.every((v) => v !== null && typeof v === 'object' && !('method' in v))) {
@@ -121,7 +121,7 @@ export abstract class Endpoint implements DeadlineSource {
       this.receiveBatch(value, extra);
       return;
     }
-    const c = classify(value);
+    const c = classified ?? classify(value);
     switch (c.kind) {
       case 'request':
         this.handleRequest(c.message, extra);

@@ -5,6 +5,7 @@
  * `relatedRequestId` tells a multiplexed transport (Streamable HTTP) which inbound request an
  * outbound message belongs to, so it lands on that request's response stream.
  */
+import type { Classified } from './jsonrpc.js';
 import type { JSONRPCMessage, RequestId } from './types.js';
 
 export interface RequestInfo {
@@ -61,8 +62,11 @@ export interface Transport {
    */
   sendBatch?(messages: JSONRPCMessage[]): Promise<void>;
   close(): Promise<void>;
-  /** Parsed JSON value: a message object, or an array for a JSON-RPC batch. */
-  onmessage?: (message: unknown, extra?: MessageExtra) => void;
+  /**
+   * Parsed JSON value: a message object, or an array for a JSON-RPC batch. A transport that
+   * already classified the message (to route it) passes that too, so the engine does not redo it.
+   */
+  onmessage?: (message: unknown, extra?: MessageExtra, classified?: Classified) => void;
   onerror?: (error: Error) => void;
   onclose?: () => void;
   readonly sessionId?: string | undefined;

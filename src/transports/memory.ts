@@ -8,6 +8,7 @@ import type { MessageExtra, Transport } from '../protocol/transport.js';
 import type { JSONRPCMessage } from '../protocol/types.js';
 
 export class InMemoryTransport implements Transport {
+  readonly kind = 'memory';
   private peer: InMemoryTransport | undefined;
   private closed = false;
   private readonly queue: unknown[] = [];

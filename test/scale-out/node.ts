@@ -19,7 +19,8 @@ const server = createEverythingServer();
 await server.useTaskStore(stores.taskStore);
 registerFixtureTools(server, () => stores.nodeId);
 server.onerror = (e) => console.error(`[node ${stores.nodeId}] ${e.message}`);
-const http = new StreamableHttpServer({ server, ...stores.seams });
+// The conformance suite run through these nodes sends stale MCP-Protocol-Version headers (see test/conformance).
+const http = new StreamableHttpServer({ server, ...stores.seams, protocolVersionHeader: 'supported' });
 http.onerror = (e) => console.error(`[node ${stores.nodeId}] ${e.message}`);
 const { url } = await http.listen(0, '127.0.0.1');
 console.log(JSON.stringify({ url, nodeId: http.nodeId, pid: process.pid }));

@@ -17,7 +17,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
 import { isResponse, type Classified } from '../../protocol/jsonrpc.js';
-import type { MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
+import type { AuthInfo, MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCResponse, RequestId } from '../../protocol/types.js';
 import type { ServerSession } from '../../server/index.js';
 import { canFollow, followForeign, followInto } from './follow.js';
@@ -32,8 +32,9 @@ export { PRIMING_MIN_VERSION, responseChannel, type SessionHost } from './sessio
 export { parsePostStreamKey, postStreamKey } from './stream-keys.js';
 
 export class HttpSessionTransport implements Transport {
-  session: ServerSession | undefined;
-  protocolVersion: string | undefined;
+  readonly kind = 'http';
+  private served: ServerSession | undefined;
+  private version: string | undefined;
   /** Last request time (ms); the owner expires idle sessions from it. */
   lastSeen = Date.now();
   /** Last time the SessionStore TTL was refreshed. */
@@ -46,7 +47,7 @@ export class HttpSessionTransport implements Transport {
   private standalone: SseWriter | undefined;
   private replySub: Promise<() => Promise<void>> | undefined;
   private closed = false;
-  onmessage?: (message: unknown, extra?: MessageExtra) => void;
+  onmessage?: (message: unknown, extra?: MessageExtra, classified?: Classified) => void;
   onerror?: (error: Error) => void;
   onclose?: () => void;
 
@@ -58,8 +59,23 @@ export class HttpSessionTransport implements Transport {
 
   async start(): Promise<void> {}
 
-  setProtocolVersion(version: string): void {
-    this.protocolVersion = version;
+  /** The ServerSession this transport carries (set once connected). */
+  get session(): ServerSession | undefined {
+    return this.served;
+  }
+
+  /** Binds the session once `McpServer.connect` made it. */
+  bind(session: ServerSession): void {
+    this.served = session;
+  }
+
+  /** The negotiated version (or the stored one, for a session rebuilt on this node). */
+  get protocolVersion(): string | undefined {
+    return this.version;
+  }
+
+  setProtocolVersion(version: string | undefined): void {
+    this.version = version;
   }
 
   get isClosed(): boolean {
@@ -93,12 +109,13 @@ export class HttpSessionTransport implements Transport {
    * `resumable: false` (initialize: answered at once) skips event ids and the EventStore.
    * Returns once the messages are handed to the session (the response may still be streaming).
    */
-  async handlePost(req: IncomingMessage, res: ServerResponse, items: Classified[], batch: boolean, version: string, resumable = true): Promise<void> {
+  async handlePost(req: IncomingMessage, res: ServerResponse, items: Classified[], batch: boolean, version: string, resumable = true, authInfo?: AuthInfo): Promise<void> {
     if (this.closed) {
       sendError(res, 404, 'Not Found: session terminated');
       return;
     }
-    const extra: MessageExtra = { requestInfo: { headers: req.headers, url: req.url } };
+    const extra: MessageExtra = { requestInfo: { headers: req.headers, url: req.url, remoteAddress: req.socket.remoteAddress } };
+    if (authInfo !== undefined) extra.authInfo = authInfo;
     let stream: PostStream | undefined;
     const ids: RequestId[] = [];
     for (const c of items) if (c.kind === 'request') ids.push(c.message.id);
@@ -126,7 +143,8 @@ export class HttpSessionTransport implements Transport {
         const f = this.deliverResponse(c.message);
         if (f) (forwarded ??= []).push(f);
       } else if (c.kind === 'request' || c.kind === 'notification') {
-        this.onmessage?.(c.message, extra);
+        // Already classified by the router: the engine need not look at it again.
+        this.onmessage?.(c.message, extra, c);
         if (c.kind === 'notification' && c.message.method === 'notifications/cancelled' && !this.cancelled(c.message.params?.requestId as RequestId | undefined)) {
           // Not running here: it may be running on another node serving this session.
           if (this.sessionId !== undefined) this.host.forwardCancel(this.sessionId, c.message);

@@ -188,21 +188,3 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
-
-/**
- * DNS-rebinding protection (basic/transports#security-warning: servers MUST validate Origin),
- * shared by the Streamable HTTP and legacy SSE servers. Explicit allow-lists are enforced even
- * when `protect` (on by default for loopback binds) is off. Answers 403 and returns false on a
- * foreign Host or Origin.
- */
-export function checkHostAndOrigin(req: IncomingMessage, res: ServerResponse, protect: boolean, allowedHosts?: string[], allowedOrigins?: string[]): boolean {
-  if ((protect || allowedHosts) && !hostAllowed(header(req, 'host'), true, allowedHosts)) {
-    sendError(res, 403, 'Forbidden: invalid Host header');
-    return false;
-  }
-  if ((protect || allowedOrigins) && !originAllowed(header(req, 'origin'), true, allowedOrigins)) {
-    sendError(res, 403, 'Forbidden: invalid Origin header');
-    return false;
-  }
-  return true;
-}

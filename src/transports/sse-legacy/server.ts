@@ -19,9 +19,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
+import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/index.js';
-import { checkHostAndOrigin, header, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError } from '../http/validate.js';
+import { header, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError } from '../http/validate.js';
+import { admit } from '../shared/admission-http.js';
+import { limitConnections } from '../shared/connections.js';
+import { OriginPolicy } from '../shared/origin-policy.js';
+import type { AuthInfo, MessageExtra } from '../../protocol/transport.js';
 import { LegacySseSessionTransport } from './session-transport.js';
 
 export interface LegacySseServerOptions {
@@ -36,7 +40,9 @@ export interface LegacySseServerOptions {
   allowedHosts?: string[];
   /** Extra origins (or hostnames) accepted besides loopback when Origin checking is on. */
   allowedOrigins?: string[];
-  /** Reject foreign Host/Origin headers (403). Default: on when `listen()` binds a loopback host. */
+  /** Open connections `listen()` accepts (the longest-idle is closed at the cap). Default 8192. */
+  maxConnections?: number;
+  /** Check Host against loopback names (403 otherwise). Default: on when `listen()` binds a loopback host. Origin is checked on every bind (see StreamableHttpServerOptions.allowedOrigins). */
   dnsRebindingProtection?: boolean;
   /** Interval of SSE comment pings on idle streams; 0 disables them. Default 15 s. */
   keepAliveMs?: number;
@@ -57,7 +63,7 @@ export class LegacySseServer {
   private readonly detach = (t: LegacySseSessionTransport): void => {
     if (this.sessions.get(t.sessionId) === t) this.sessions.delete(t.sessionId);
   };
-  private protect: boolean;
+  private origins: OriginPolicy;
   private httpServer: Server | undefined;
   private closed = false;
 
@@ -71,7 +77,7 @@ export class LegacySseServer {
     }
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     this.keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
-    this.protect = options.dnsRebindingProtection ?? false;
+    this.origins = new OriginPolicy(options.dnsRebindingProtection ?? false, true, options.allowedHosts, options.allowedOrigins);
   }
 
   /** Live SSE sessions. */
@@ -87,15 +93,21 @@ export class LegacySseServer {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== this.ssePath && path !== this.messagesPath) return false;
     try {
-      if (this.closed) sendError(res, 503, 'Service Unavailable: server is closing');
-      else if (!checkHostAndOrigin(req, res, this.protect, this.options.allowedHosts, this.options.allowedOrigins)) return true;
-      else if (path === this.ssePath) {
+      if (this.closed) return (sendError(res, 503, 'Service Unavailable: server is closing'), true);
+      if (!this.origins.check(req, res)) return true;
+      let authInfo: AuthInfo | undefined;
+      if (this.server.hasAdmission) {
+        const a = await admit(this.server, 'sse', req, res);
+        if (a === false) return true;
+        authInfo = a;
+      }
+      if (path === this.ssePath) {
         if (req.method === 'GET') await this.handleGet(req, res);
         else sendError(res, 405, 'Method Not Allowed', undefined, { allow: 'GET' });
-      } else if (req.method === 'POST') await this.handlePost(req, res, parsedBody);
+      } else if (req.method === 'POST') await this.handlePost(req, res, parsedBody, authInfo);
       else sendError(res, 405, 'Method Not Allowed', undefined, { allow: 'POST' });
     } catch (e) {
-      this.reportError(e instanceof Error ? e : new Error(String(e)));
+      this.reportError(toError(e));
       sendError(res, 500, 'Internal server error', ErrorCode.InternalError);
     }
     return true;
@@ -105,12 +117,14 @@ export class LegacySseServer {
   async listen(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
     if (this.httpServer) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'Already listening');
     // 2024-11-05 basic/transports#security-warning: a local server is what DNS rebinding targets.
-    if (this.options.dnsRebindingProtection === undefined) this.protect = isLoopbackHost(host);
+    const loopback = isLoopbackHost(host);
+    this.origins = new OriginPolicy(this.options.dnsRebindingProtection ?? loopback, loopback, this.options.allowedHosts, this.options.allowedOrigins);
     const srv = createServer((req, res) => {
       void this.handle(req, res).then((handled) => {
         if (!handled) sendError(res, 404, 'Not Found');
       });
     });
+    limitConnections(srv, this.options.maxConnections ?? 8192);
     this.httpServer = srv;
     const { base, port: actual } = await listenOn(srv, port, host);
     return { url: `${base}${this.ssePath}`, port: actual };
@@ -120,7 +134,7 @@ export class LegacySseServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.sessions.values()].map((t) => (t.session ? t.session.close() : t.close()).catch((e: unknown) => this.reportError(e as Error))));
+    await Promise.all([...this.sessions.values()].map((t) => (t.session ? t.session.close() : t.close()).catch((e: unknown) => this.reportError(toError(e)))));
     const srv = this.httpServer;
     if (srv) {
       await new Promise<void>((resolve) => {
@@ -135,6 +149,9 @@ export class LegacySseServer {
   private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const accept = header(req, 'accept');
     if (accept !== undefined && !acceptsSse(accept)) return sendError(res, 406, 'Not Acceptable: Accept must include text/event-stream');
+    if (!this.server.acceptsSessions) {
+      return sendError(res, 503, `Service Unavailable: this server holds its maximum of ${this.server.limits.maxSessions} sessions; retry later`, ErrorCode.ServerError, { 'retry-after': '5' });
+    }
     // 128 random bits: the id is the only credential a POST carries for its session.
     const id = randomBytes(16).toString('hex');
     const t = new LegacySseSessionTransport(id, res, `${this.messagesPath}?sessionId=${id}`, this.keepAliveMs, this.detach);
@@ -147,7 +164,7 @@ export class LegacySseServer {
     }
   }
 
-  private async handlePost(req: IncomingMessage, res: ServerResponse, parsedBody: unknown): Promise<void> {
+  private async handlePost(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<void> {
     const sid = new URL(req.url ?? '/', 'http://localhost').searchParams.get('sessionId');
     if (!sid) return sendError(res, 400, 'Bad Request: sessionId query parameter is required');
     const t = this.sessions.get(sid);
@@ -168,7 +185,9 @@ export class LegacySseServer {
     // Accepted first, then dispatched: whatever the session answers goes on the SSE stream.
     res.writeHead(202, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('Accepted');
-    t.receive(value, { requestInfo: { headers: req.headers, url: req.url } });
+    const extra: MessageExtra = { requestInfo: { headers: req.headers, url: req.url, remoteAddress: req.socket.remoteAddress } };
+    if (authInfo !== undefined) extra.authInfo = authInfo;
+    t.receive(value, extra);
   }
 
 

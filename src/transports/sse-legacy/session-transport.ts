@@ -16,6 +16,7 @@ import { encodeMessage } from '../../protocol/encode.js';
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export class LegacySseSessionTransport implements Transport {
+  readonly kind = 'sse';
   session: ServerSession | undefined;
   onmessage?: (message: unknown, extra?: MessageExtra) => void;
   onerror?: (error: Error) => void;

@@ -35,6 +35,7 @@ export function tooLargeResponse(info: OverflowInfo, limit: number): JSONRPCErro
 }
 
 export class StdioServerTransport implements Transport {
+  readonly kind = 'stdio';
   onmessage?: (message: unknown, extra?: MessageExtra) => void;
   onerror?: (error: Error) => void;
   onclose?: () => void;

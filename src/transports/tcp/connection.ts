@@ -15,7 +15,7 @@
 import type { Socket } from 'node:net';
 import { ErlmcpError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
-import type { MessageExtra, Transport } from '../../protocol/transport.js';
+import type { AuthInfo, MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
 import { NewlineFramer, serialize, type OverflowInfo } from '../stdio/framing.js';
 import { tooLargeResponse } from '../stdio/server.js';
@@ -45,11 +45,16 @@ export class TcpServerConnection implements Transport {
   private closed = false;
   private killTimer: NodeJS.Timeout | undefined;
 
+  readonly kind = 'tcp';
+
   constructor(
     readonly socket: Socket,
     private readonly limits: TcpConnectionLimits,
+    /** The identity admission established at accept: it holds for the connection's life. */
+    authInfo?: AuthInfo,
   ) {
-    this.extra = { requestInfo: { url: `tcp://${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}` } };
+    this.extra = { requestInfo: { url: `tcp://${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`, remoteAddress: socket.remoteAddress } };
+    if (authInfo !== undefined) this.extra.authInfo = authInfo;
     this.framer = new NewlineFramer({
       maxMessageBytes: limits.maxMessageBytes,
       onframe: (line) => this.handleLine(line),

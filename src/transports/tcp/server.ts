@@ -11,9 +11,10 @@
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import { errorResponse } from '../../protocol/jsonrpc.js';
-import type { McpServer } from '../../server/server.js';
+import type { AdmissionRequest, McpServer } from '../../server/index.js';
+import type { AuthInfo } from '../../protocol/transport.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, serialize } from '../stdio/framing.js';
 import { TcpServerConnection } from './connection.js';
 
@@ -124,6 +125,28 @@ export class McpTcpServer {
       this.refuse(socket, this.closed ? 'Server shutting down' : `Too many connections (limit ${this.maxConnections}); try again later`);
       return;
     }
+    if (!this.server.acceptsSessions) {
+      this.refuse(socket, `This server holds its maximum of ${this.server.limits.maxSessions} sessions; try again later`);
+      return;
+    }
+    if (!this.server.hasAdmission) return this.serve(socket, undefined);
+    // A TCP accept has no headers: hooks judge the remote address (and may attach an identity).
+    const req: AdmissionRequest = { transport: 'tcp', method: undefined, path: undefined, headers: {}, remoteAddress: socket.remoteAddress, sessionId: undefined };
+    socket.pause();
+    Promise.resolve(this.server.admission(req)).then(
+      (a) => {
+        if (a.ok) return this.serve(socket, a.identity);
+        this.refuse(socket, a.refusal.message);
+      },
+      (e: unknown) => {
+        this.onerror?.(toError(e));
+        this.refuse(socket, 'Internal server error');
+      },
+    );
+  };
+
+  private serve(socket: Socket, authInfo: AuthInfo | undefined): void {
+    if (socket.destroyed) return;
     socket.setNoDelay(true);
     const keepAlive = this.options.keepAliveMs ?? 30_000;
     if (keepAlive > 0) socket.setKeepAlive(true, keepAlive);
@@ -132,14 +155,14 @@ export class McpTcpServer {
       maxQueuedBytes: this.options.maxQueuedBytes ?? 64 * MiB,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 5 * 60_000,
       closeGraceMs: this.options.closeGraceMs ?? 2000,
-    });
+    }, authInfo);
     this.connections.add(conn);
     socket.once('close', () => this.connections.delete(conn));
     this.server.connect(conn).catch((e: unknown) => {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
       conn.destroy('Could not start the session');
     });
-  };
+  }
 
   private refuse(socket: Socket, message: string): void {
     this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `Refused TCP connection from ${socket.remoteAddress ?? '?'}: ${message}`));

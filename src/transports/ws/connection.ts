@@ -17,7 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import { ErlmcpError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
-import type { MessageExtra, Transport } from '../../protocol/transport.js';
+import type { AuthInfo, MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
 import { encodeBatch, encodeMessage } from '../../protocol/encode.js';
 
@@ -60,13 +60,18 @@ export class WebSocketServerConnection implements Transport {
   private idleTimer: NodeJS.Timeout | undefined;
   private killTimer: NodeJS.Timeout | undefined;
 
+  readonly kind = 'ws';
+
   constructor(
     readonly ws: WebSocket,
     req: IncomingMessage,
     private readonly limits: ConnectionLimits,
+    /** The identity admission established at the upgrade: it holds for the connection's life. */
+    authInfo?: AuthInfo,
   ) {
     // One extra object per connection, shared by every message (no per-message allocation).
-    this.extra = { requestInfo: { headers: req.headers, url: req.url } };
+    this.extra = { requestInfo: { headers: req.headers, url: req.url, remoteAddress: req.socket.remoteAddress } };
+    if (authInfo !== undefined) this.extra.authInfo = authInfo;
     // Hold frames until the session is listening; resumed in start().
     ws.pause();
     ws.on('message', this.onFrame);

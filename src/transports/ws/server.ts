@@ -23,9 +23,11 @@ import { createServer as createHttpsServer, type Server as HttpsServer, type Ser
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/server.js';
 import { errorBody, originAllowed, TRANSPORT_ERROR } from '../http/validate.js';
+import { admissionRequest, refusalBody } from '../shared/admission-http.js';
+import type { AuthInfo } from '../../protocol/transport.js';
 import { CloseCode, WebSocketServerConnection } from './connection.js';
 
 export interface McpWebSocketServerOptions {
@@ -188,6 +190,29 @@ export class McpWebSocketServer {
       this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `Rejected WebSocket upgrade: ${this.maxConnections} connections open (503)`));
       return rejectUpgrade(socket, 503, `Service Unavailable: connection limit (${this.maxConnections}) reached`, { 'retry-after': '1' });
     }
+    if (!this.server.acceptsSessions) {
+      return rejectUpgrade(socket, 503, `Service Unavailable: this server holds its maximum of ${this.server.limits.maxSessions} sessions; retry later`, { 'retry-after': '5' });
+    }
+    if (!this.server.hasAdmission) return this.upgrade(req, socket, head, undefined);
+    this.pendingUpgrades++;
+    // Held as pending while the hooks run, so a flood of slow admissions still counts against the cap.
+    Promise.resolve(this.server.admission(admissionRequest('ws', req))).then(
+      (a) => {
+        this.pendingUpgrades--;
+        if (a.ok) return this.upgrade(req, socket, head, a.identity);
+        const r = a.refusal;
+        rejectUpgrade(socket, r.status, r.message, r.headers as Record<string, string> | undefined, refusalBody(r));
+      },
+      (e: unknown) => {
+        this.pendingUpgrades--;
+        this.onerror?.(toError(e));
+        rejectUpgrade(socket, 500, 'Internal server error');
+      },
+    );
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, authInfo: AuthInfo | undefined): void {
+    if (!socket.writable) return void socket.destroy();
     this.pendingUpgrades++;
     // A socket that dies mid-handshake never reaches the callback; release its slot anyway.
     let counted = true;
@@ -201,24 +226,29 @@ export class McpWebSocketServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', release);
       release();
-      this.accept(ws, req);
+      this.accept(ws, req, authInfo);
     });
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(ws: WebSocket, req: IncomingMessage, authInfo: AuthInfo | undefined): void {
     if (this.closed) {
       ws.close(CloseCode.GoingAway, 'Server shutting down');
       return;
     }
-    const conn = new WebSocketServerConnection(ws, req, {
-      maxQueuedBytes: this.options.maxQueuedBytes ?? 64 * MiB,
-      idleTimeoutMs: this.options.idleTimeoutMs ?? 5 * 60_000,
-      closeGraceMs: this.options.closeGraceMs ?? 2000,
-    });
+    const conn = new WebSocketServerConnection(
+      ws,
+      req,
+      {
+        maxQueuedBytes: this.options.maxQueuedBytes ?? 64 * MiB,
+        idleTimeoutMs: this.options.idleTimeoutMs ?? 5 * 60_000,
+        closeGraceMs: this.options.closeGraceMs ?? 2000,
+      },
+      authInfo,
+    );
     this.connections.add(conn);
     ws.once('close', () => this.connections.delete(conn));
     this.server.connect(conn).catch((e: unknown) => {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
       conn.shutdown(CloseCode.TryAgainLater, 'Could not start the session');
     });
   }
@@ -257,12 +287,12 @@ function pathOf(req: IncomingMessage): string {
 }
 
 /** Answers an upgrade request with a plain HTTP error (JSON-RPC error body, like Streamable HTTP) and closes the socket. */
-function rejectUpgrade(socket: Duplex, status: number, message: string, headers?: Record<string, string>): void {
+function rejectUpgrade(socket: Duplex, status: number, message: string, headers?: Record<string, string>, jsonBody?: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = errorBody(TRANSPORT_ERROR, message);
+  const body = jsonBody ?? errorBody(TRANSPORT_ERROR, message);
   const extra = headers ? Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') : '';
   socket.once('finish', () => socket.destroy());
   socket.end(

@@ -1,0 +1,288 @@
+/**
+ * The Streamable HTTP session directory: which sessions this node holds, and how a session it
+ * has never seen is rebuilt from the SessionStore (scale-out: any node serves any request).
+ * It creates, hydrates, persists, expires and closes sessions, and follows what other nodes
+ * say about them on the bus (deleted sessions, state changes, cancellations). The HTTP router
+ * (server.ts) asks it for a session and hands the exchange to that session's transport.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { toError } from '../../protocol/errors.js';
+import type { JSONRPCNotification } from '../../protocol/types.js';
+import type { McpServer, ServerSession } from '../../server/index.js';
+import type { EventStore, MessageBus, SessionState, SessionStore } from '../../stores/types.js';
+import { storeFanout } from './fanout.js';
+import type { SessionHost } from './session-host.js';
+import { HttpSessionTransport } from './session-transport.js';
+import type { SseWriterOptions } from './sse-writer.js';
+import { postStreamKey } from './stream-keys.js';
+
+/** Session ids are UUIDs; anything much longer is not ours and never reaches the store. */
+export const MAX_SESSION_ID_LENGTH = 256;
+/** Carries DELETEd session ids, so every node drops its live copy. */
+const DELETED_CHANNEL = 'erlmcp:sessions:deleted';
+/** Carries `{ from, state }` after a session's durable state changed, so other nodes' cached copies follow. */
+const STATE_CHANNEL = 'erlmcp:sessions:state';
+/** A client's notifications/cancelled landed on a node not running that request: every node checks. */
+const CANCEL_CHANNEL = 'erlmcp:sessions:cancel';
+
+export interface DirectoryOptions {
+  server: McpServer;
+  sessionStore: SessionStore;
+  eventStore: EventStore;
+  bus: MessageBus;
+  ttlMs: number;
+  stateless: boolean;
+  retryMs: number;
+  enableJsonResponse: boolean;
+  sse: SseWriterOptions;
+  reportError(error: Error): void;
+}
+
+/** Stateless requests other than initialize run as if the session were initialized with the header's version. */
+function statelessState(version: string): SessionState {
+  return { id: '', protocolVersion: version, clientCapabilities: {}, clientInfo: undefined, initialized: true, logLevel: undefined, subscriptions: [], createdAt: Date.now() };
+}
+
+export class SessionDirectory {
+  readonly nodeId: string;
+  private readonly server: McpServer;
+  private readonly store: SessionStore;
+  private readonly bus: MessageBus;
+  private readonly ttlMs: number;
+  private readonly sessions = new Map<string, HttpSessionTransport>();
+  private readonly ephemeral = new Set<HttpSessionTransport>();
+  private readonly hydrating = new Map<string, Promise<HttpSessionTransport | undefined>>();
+  private readonly host: SessionHost;
+  /** Bus subscriptions of this node (deleted sessions, remote state, cancellations). */
+  private readonly subs: Promise<(() => Promise<void>) | undefined>[] = [];
+  /** Set when the stores span nodes: server-wide notifications go through them (fanout.ts). */
+  private readonly removeFanout: (() => void) | undefined;
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+  private readonly reportError: (e: Error) => void;
+  /** One shared handler for every session (no per-session closure). */
+  private readonly onStateChange = (session: ServerSession): void => {
+    const t = session.id === undefined ? undefined : this.sessions.get(session.id);
+    if (t) this.persist(t);
+  };
+
+  constructor(o: DirectoryOptions) {
+    this.server = o.server;
+    this.store = o.sessionStore;
+    this.bus = o.bus;
+    this.ttlMs = o.ttlMs;
+    this.reportError = o.reportError;
+    // The bus's id when it is a node directory (Redis); else random per instance (never
+    // hostname:pid): POST stream ids minted here cannot collide with another node's.
+    const nodeId = (this.nodeId = o.bus.nodeId ?? randomBytes(6).toString('hex'));
+    let streamSeq = 0;
+    this.host = {
+      eventStore: o.eventStore,
+      bus: o.bus,
+      retryMs: o.retryMs,
+      enableJsonResponse: o.enableJsonResponse,
+      nodeId,
+      sse: { ...o.sse },
+      nextStreamKey: (ids) => postStreamKey(nodeId, streamSeq++, ids),
+      forwardCancel: (sessionId, notification) => {
+        this.bus.publish(CANCEL_CHANNEL, { from: nodeId, sessionId, notification }).catch((e: unknown) => this.reportError(toError(e)));
+      },
+      detach: (t) => {
+        if (t.sessionId === undefined) this.ephemeral.delete(t);
+        else if (this.sessions.get(t.sessionId) === t) this.sessions.delete(t.sessionId);
+      },
+      reportError: this.reportError,
+    };
+    if (!o.stateless) {
+      this.onBus(DELETED_CHANNEL, (id) => {
+        const t = typeof id === 'string' ? this.sessions.get(id) : undefined;
+        if (t) void this.closeTransport(t);
+      });
+      this.onBus(STATE_CHANNEL, (m) => this.applyRemoteState(m));
+      this.onBus(CANCEL_CHANNEL, (m) => this.applyRemoteCancel(m));
+      const fanout = storeFanout(o.sessionStore, o.eventStore);
+      if (fanout) this.removeFanout = this.server.addFanout(fanout);
+    }
+    this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.ttlMs / 2, 10), 60_000));
+    this.sweeper.unref();
+  }
+
+  private onBus(channel: string, handler: (message: unknown) => void): void {
+    this.subs.push(
+      this.bus.subscribe(channel, handler).catch((e: unknown) => {
+        this.reportError(toError(e));
+        return undefined;
+      }),
+    );
+  }
+
+  /** Live sessions held by this process. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** A one-request session (stateless mode), closed after its response. */
+  async ephemeralSession(initialize: boolean, version: string): Promise<HttpSessionTransport> {
+    const t = new HttpSessionTransport(this.host, undefined);
+    this.ephemeral.add(t);
+    t.bind(await this.server.connect(t, initialize ? undefined : { state: statelessState(version) }));
+    return t;
+  }
+
+  /** A new session for an initialize request (basic/transports#session-management). */
+  async create(): Promise<HttpSessionTransport> {
+    // Cryptographically secure, visible ASCII (122 random bits).
+    const id = randomUUID();
+    const t = new HttpSessionTransport(this.host, id);
+    t.storeTouchedAt = Date.now();
+    this.sessions.set(id, t);
+    await this.attach(t);
+    return t;
+  }
+
+  /** This process's live copy, unless it has been idle past the TTL (then it is dropped here only). */
+  local(sid: string): HttpSessionTransport | undefined {
+    const t = this.sessions.get(sid);
+    if (!t) return undefined;
+    if (Date.now() - t.lastSeen <= this.ttlMs || t.active) return t;
+    void this.closeTransport(t);
+    return undefined;
+  }
+
+  /** Finds a session here, or rebuilds it from the SessionStore (it was created on another node). */
+  lookup(sid: string): Promise<HttpSessionTransport | undefined> {
+    const t = this.local(sid);
+    if (t) return Promise.resolve(t);
+    if (sid.length > MAX_SESSION_ID_LENGTH) return Promise.resolve(undefined);
+    let p = this.hydrating.get(sid);
+    if (!p) {
+      p = this.hydrate(sid).finally(() => this.hydrating.delete(sid));
+      this.hydrating.set(sid, p);
+    }
+    return p;
+  }
+
+  /** Whether the store knows `sid` (a session some node created and nobody deleted). */
+  async known(sid: string): Promise<boolean> {
+    return sid.length <= MAX_SESSION_ID_LENGTH && (await this.store.get(sid)) !== undefined;
+  }
+
+  private async hydrate(sid: string): Promise<HttpSessionTransport | undefined> {
+    const state = await this.store.get(sid);
+    if (!state || this.closed) return undefined;
+    const existing = this.sessions.get(sid);
+    if (existing) return existing;
+    const t = new HttpSessionTransport(this.host, sid);
+    t.storeTouchedAt = Date.now();
+    t.setProtocolVersion(state.protocolVersion || undefined);
+    this.sessions.set(sid, t);
+    await this.attach(t, state);
+    return t;
+  }
+
+  /** Connects a ServerSession to a registered transport; on failure the transport is forgotten. */
+  private async attach(t: HttpSessionTransport, state?: SessionState): Promise<void> {
+    try {
+      const session = await this.server.connect(t, state ? { state } : undefined);
+      t.bind(session);
+      session.fannedOut = this.removeFanout !== undefined;
+      session.onstatechange = this.onStateChange;
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Marks activity. The store's TTL is refreshed at most every TTL/10 and never awaited, so a
+   * warm session's request costs no store round trip.
+   */
+  touch(t: HttpSessionTransport): void {
+    const now = Date.now();
+    t.lastSeen = now;
+    const sid = t.sessionId;
+    if (sid === undefined || now - t.storeTouchedAt < this.ttlMs / 10 || t.persisting) return;
+    t.storeTouchedAt = now;
+    this.store.touch(sid, this.ttlMs).then(
+      (alive) => {
+        // Expired in the store while live here (e.g. its TTL lapsed between touches): write it back.
+        if (!alive && !t.isClosed && t.session?.protocolVersion !== undefined) this.persist(t);
+      },
+      (e: unknown) => this.reportError(toError(e)),
+    );
+  }
+
+  private persist(t: HttpSessionTransport): void {
+    const session = t.session;
+    if (!session || t.sessionId === undefined || t.isClosed) return;
+    t.storeTouchedAt = Date.now();
+    const state = session.exportState();
+    const p: Promise<void> = this.store.set(state, this.ttlMs).then(
+      () => {
+        if (t.persisting === p) t.persisting = undefined;
+        this.bus.publish(STATE_CHANNEL, { from: this.nodeId, state }).catch((e: unknown) => this.reportError(toError(e)));
+      },
+      (e: unknown) => {
+        if (t.persisting === p) t.persisting = undefined;
+        this.reportError(toError(e));
+      },
+    );
+    t.persisting = p;
+  }
+
+  /** DELETE: ends the session everywhere (basic/transports#session-management: then 404 on every node). */
+  async delete(sid: string): Promise<void> {
+    const t = this.local(sid);
+    if (t) await this.closeTransport(t);
+    await Promise.all([this.store.delete(sid), this.host.eventStore.deleteSession?.(sid)]);
+    this.bus.publish(DELETED_CHANNEL, sid).catch((e: unknown) => this.reportError(toError(e)));
+  }
+
+  /** Another node changed a session we hold a copy of: adopt its state (without echoing it back). */
+  private applyRemoteState(m: unknown): void {
+    const msg = m as { from?: unknown; state?: SessionState } | null;
+    const state = msg?.state;
+    if (!state || msg.from === this.nodeId || typeof state.id !== 'string') return;
+    const t = this.sessions.get(state.id);
+    const session = t?.session;
+    if (!t || !session || t.isClosed) return;
+    session.onstatechange = undefined;
+    try {
+      for (const uri of session.subscriptions ?? []) if (!state.subscriptions.includes(uri)) this.server.unsubscribe(session, uri);
+      session.restoreState(state);
+      if (state.protocolVersion) t.setProtocolVersion(state.protocolVersion);
+    } finally {
+      session.onstatechange = this.onStateChange;
+    }
+  }
+
+  /** Another node received a client's cancellation of a request that may be running here. */
+  private applyRemoteCancel(m: unknown): void {
+    const msg = m as { from?: unknown; sessionId?: unknown; notification?: JSONRPCNotification } | null;
+    if (!msg || msg.from === this.nodeId || typeof msg.sessionId !== 'string' || msg.notification?.method !== 'notifications/cancelled') return;
+    this.sessions.get(msg.sessionId)?.cancelFromPeer(msg.notification);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const t of this.sessions.values()) {
+      if (t.active) this.touch(t);
+      else if (now - t.lastSeen > this.ttlMs) void this.closeTransport(t);
+    }
+  }
+
+  private closeTransport(t: HttpSessionTransport): Promise<void> {
+    return (t.session ? t.session.close() : t.close()).catch((e: unknown) => this.reportError(toError(e)));
+  }
+
+  /** Closes every session held here and leaves the bus. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const all = [...this.sessions.values(), ...this.ephemeral];
+    await Promise.all(all.map((t) => this.closeTransport(t)));
+    this.removeFanout?.();
+    for (const sub of await Promise.all(this.subs)) await sub?.().catch(() => {});
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Runs a server's admission hooks (server/admission.ts) for one HTTP request, before any
+ * session lookup, and answers a refusal itself: status, the hook's headers (WWW-Authenticate,
+ * Retry-After) and a JSON-RPC error body. Shared by Streamable HTTP, legacy SSE and the
+ * WebSocket upgrade.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { AuthInfo } from '../../protocol/transport.js';
+import type { AdmissionRefusal, AdmissionRequest, McpServer } from '../../server/index.js';
+import { header } from '../http/validate.js';
+
+export function admissionRequest(transport: AdmissionRequest['transport'], req: IncomingMessage): AdmissionRequest {
+  return {
+    transport,
+    method: req.method,
+    path: (req.url ?? '/').split('?', 1)[0],
+    headers: req.headers,
+    remoteAddress: req.socket.remoteAddress,
+    sessionId: header(req, 'mcp-session-id'),
+  };
+}
+
+/** The JSON-RPC error body of a refusal. */
+export function refusalBody(r: AdmissionRefusal): string {
+  const error: Record<string, unknown> = { code: r.code ?? ErrorCode.ServerError, message: r.message };
+  if (r.data !== undefined) error.data = r.data;
+  return JSON.stringify({ jsonrpc: '2.0', id: null, error });
+}
+
+/** Admits `req` (returning its identity, possibly undefined) or answers the refusal and returns false. */
+export async function admit(server: McpServer, transport: AdmissionRequest['transport'], req: IncomingMessage, res: ServerResponse): Promise<AuthInfo | undefined | false> {
+  let a = server.admission(admissionRequest(transport, req));
+  if (a instanceof Promise) a = await a;
+  if (a.ok) return a.identity;
+  const r = a.refusal;
+  if (!res.headersSent) {
+    const body = refusalBody(r);
+    res.writeHead(r.status, { ...r.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+  return false;
+}
