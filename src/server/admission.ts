@@ -5,7 +5,8 @@
  * headers of its own (401 + WWW-Authenticate, 403, 429 + Retry-After) or admit it with an
  * identity, which then reaches every handler (`ctx.authInfo`) and middleware (`call.auth`).
  * Hooks run in the order they were added; the first refusal wins; a later identity replaces an
- * earlier one. With no hook installed a transport skips the seam entirely.
+ * earlier one, and each hook sees the identity established so far (a rate limit keys on the
+ * subject an auth hook verified). With no hook installed a transport skips the seam entirely.
  */
 import type { AuthInfo } from '../protocol/transport.js';
 
@@ -49,7 +50,7 @@ export type AdmissionVerdict = void | undefined | { readonly identity: AuthInfo 
  *   return { identity: { subject: lookUp(key), method: 'api-key' } };
  * });
  */
-export type AdmissionHook = (req: AdmissionRequest) => AdmissionVerdict | Promise<AdmissionVerdict>;
+export type AdmissionHook = (req: AdmissionRequest, identity: AuthInfo | undefined) => AdmissionVerdict | Promise<AdmissionVerdict>;
 
 /** The outcome a transport acts on. */
 export type Admission = { readonly ok: true; readonly identity: AuthInfo | undefined } | { readonly ok: false; readonly refusal: AdmissionRefusal };
@@ -60,7 +61,7 @@ const ADMITTED: Admission = Object.freeze({ ok: true, identity: undefined });
 export function runAdmission(hooks: readonly AdmissionHook[], req: AdmissionRequest): Admission | Promise<Admission> {
   let identity: AuthInfo | undefined;
   for (let i = 0; i < hooks.length; i++) {
-    const v = hooks[i]!(req);
+    const v = hooks[i]!(req, identity);
     if (v instanceof Promise) return finishAsync(hooks, req, i, v, identity);
     if (v && 'refuse' in v) return { ok: false, refusal: v.refuse };
     if (v && 'identity' in v) identity = v.identity;
@@ -74,7 +75,7 @@ async function finishAsync(hooks: readonly AdmissionHook[], req: AdmissionReques
     if (v && 'refuse' in v) return { ok: false, refusal: v.refuse };
     if (v && 'identity' in v) identity = v.identity;
     if (++i >= hooks.length) break;
-    v = await hooks[i]!(req);
+    v = await hooks[i]!(req, identity);
   }
   return identity === undefined ? ADMITTED : { ok: true, identity };
 }
