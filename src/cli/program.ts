@@ -55,6 +55,25 @@ export function parseRedisUrl(value: string): string {
   return value;
 }
 
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('Expected a positive integer.');
+  return n;
+}
+
+function parseList(value: string): string[] {
+  const items = value.split(',').map((x) => x.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError('Expected a comma-separated list.');
+  return items;
+}
+
+/** `100/1` = 100 requests per 1 second per caller. */
+export function parseRate(value: string): { points: number; duration: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError('Expected <requests>/<seconds>, e.g. 100/1.');
+  return { points: Number(m[1]), duration: Number(m[2]) };
+}
+
 function parseHost(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('Expected a host name or address.');
   return value;
@@ -81,6 +100,13 @@ export function createProgram(io: CliIO = stdio): Command {
     .addOption(new Option('-c, --cluster <workers>', 'run this many worker processes on the one port (more than 1 needs --redis)').argParser(parseWorkers))
     .addOption(new Option('--redis <url>', 'keep sessions, events and replies in Redis, shared by every process using it').argParser(parseRedisUrl))
     .option('--redis-prefix <prefix>', 'prefix of every Redis key and channel', 'erlmcp:')
+    .addOption(new Option('--allowed-origins <list>', "browser origins allowed to call (comma-separated; '*' for any); default: loopback origins on a loopback bind, none elsewhere").argParser(parseList))
+    .addOption(new Option('--allowed-hosts <list>', 'Host header values accepted (comma-separated); default: loopback names on a loopback bind, any elsewhere').argParser(parseList))
+    .addOption(new Option('--max-sessions <n>', 'live sessions per process (default 10000); past it 503 + Retry-After').argParser(parseCount))
+    .addOption(new Option('--max-connections <n>', 'open HTTP connections (default 8192); the longest-idle is closed at the cap').argParser(parseCount))
+    .addOption(new Option('--max-in-flight <n>', 'requests running at once per session (default 256)').argParser(parseCount))
+    .addOption(new Option('--tool-timeout <ms>', 'default time limit of a tool call (default 300000)').argParser(parseCount))
+    .addOption(new Option('--rate-limit <requests/seconds>', 'per caller (subject, else session, else address), e.g. 100/1; in Redis with --redis').argParser(parseRate))
     .addHelpText(
       'after',
       `

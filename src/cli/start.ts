@@ -8,6 +8,8 @@ import { runCluster } from '../cluster/index.js';
 import { ErlmcpError } from '../protocol/errors.js';
 import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
+import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
+import type { ServerLimits } from '../server/index.js';
 import { loadServer, resolveModulePath, SERVER_MODULE_ENV } from './server-module.js';
 
 export interface StartOptions {
@@ -24,6 +26,27 @@ export interface StartOptions {
   redis?: string;
   /** Prefix of every Redis key and channel. Default `erlmcp:`. */
   redisPrefix?: string;
+  allowedOrigins?: string[];
+  allowedHosts?: string[];
+  maxSessions?: number;
+  maxConnections?: number;
+  maxInFlight?: number;
+  toolTimeout?: number;
+  rateLimit?: { points: number; duration: number };
+}
+
+/** The protection settings the flags give (docs/limits.md). */
+export function protectionOf(o: StartOptions): ProtectionConfig {
+  const limits: ServerLimits = {};
+  if (o.maxSessions !== undefined) limits.maxSessions = o.maxSessions;
+  if (o.maxInFlight !== undefined) limits.maxInFlightPerSession = o.maxInFlight;
+  if (o.toolTimeout !== undefined) limits.toolTimeoutMs = o.toolTimeout;
+  const c: ProtectionConfig = { limits };
+  if (o.rateLimit) c.rateLimit = o.rateLimit;
+  if (o.allowedOrigins) c.allowedOrigins = o.allowedOrigins;
+  if (o.allowedHosts) c.allowedHosts = o.allowedHosts;
+  if (o.maxConnections !== undefined) c.maxConnections = o.maxConnections;
+  return c;
 }
 
 export interface RunningServer {
@@ -89,7 +112,9 @@ async function startInProcess(o: StartOptions, log: (line: string) => void): Pro
     stores.connection.onerror = (e) => log(`erlmcp: redis: ${e.message}`);
     await server.useTaskStore(stores.taskStore);
   }
-  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, ...stores?.seams });
+  const protection = protectionOf(o);
+  applyProtection(server, protection, stores?.connection.cmd);
+  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, ...stores?.seams, ...httpProtection(protection) });
   http.onerror = (e) => log(`erlmcp: ${e.message}`);
   let port: number;
   try {
@@ -125,6 +150,7 @@ async function startCluster(o: StartOptions, workers: number): Promise<RunningSe
     host: o.host,
     redisUrl: o.redis,
     redisPrefix: o.redisPrefix,
+    protection: protectionOf(o),
     serverModule: fileURLToPath(new URL('./server-module.js', import.meta.url)),
   });
   let closing: Promise<void> | undefined;

@@ -11,6 +11,7 @@
  * `serverModule` is a module path or URL exporting `createServer()` (or a default export)
  * that returns an McpServer; each worker imports it and builds its own instance.
  */
+import type { ProtectionConfig } from '../features/protection.js';
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { ErlmcpError } from '../protocol/errors.js';
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   exportName?: string;
   /** Extra Host names accepted besides loopback (DNS-rebinding protection is on for loopback binds). */
   allowedHosts?: string[];
+  /** Limits, rate limiting and allow-lists every worker applies (features/protection.ts). */
+  protection?: ProtectionConfig;
   /** Node heartbeat period (ms) in Redis. Default 2000. */
   heartbeatMs?: number;
   /** Start a new worker when one exits unexpectedly. Default true. */
@@ -46,6 +49,7 @@ export interface WorkerConfig {
   serverModule: string;
   exportName: string | undefined;
   allowedHosts: string[] | undefined;
+  protection?: ProtectionConfig | undefined;
   heartbeatMs: number | undefined;
 }
 
@@ -83,6 +87,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterHandle
     serverModule: options.serverModule,
     exportName: options.exportName,
     allowedHosts: options.allowedHosts,
+    protection: options.protection,
     heartbeatMs: options.heartbeatMs,
   };
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), args: [] });

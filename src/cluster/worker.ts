@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { McpServer } from '../server/index.js';
 import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
+import { applyProtection, httpProtection } from '../features/protection.js';
 import { WORKER_CONFIG_ENV, type WorkerConfig } from './cluster.js';
 
 async function loadServer(cfg: WorkerConfig): Promise<McpServer> {
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
     stores.connection.onerror = (e) => console.error(`[erlmcp worker ${process.pid}] redis: ${e.message}`);
     await server.useTaskStore(stores.taskStore);
   }
-  const http = new StreamableHttpServer({ server, ...stores?.seams, allowedHosts: cfg.allowedHosts });
+  applyProtection(server, cfg.protection, stores?.connection.cmd);
+  const http = new StreamableHttpServer({ server, ...stores?.seams, allowedHosts: cfg.allowedHosts, ...httpProtection(cfg.protection) });
   http.onerror = (e) => console.error(`[erlmcp worker ${process.pid}] ${e.message}`);
   const { port } = await http.listen(cfg.port, cfg.host);
   let stopping = false;

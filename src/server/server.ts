@@ -97,8 +97,8 @@ export class McpServer {
   private chain: ((call: Call) => Promise<Result>) | undefined;
   /** @internal the composed outbound hook every session sends through; undefined when none. */
   outboundHook: OutboundHook | undefined;
-  /** The limits in force: `options.limits` over the defaults. */
-  readonly limits: ReturnType<typeof resolveLimits>;
+  /** The limits in force: `options.limits` over the defaults (see `configureLimits`). */
+  limits: ReturnType<typeof resolveLimits>;
   onerror?: (error: Error) => void;
   /** A client sent notifications/roots/list_changed. */
   onrootschanged?: (session: ServerSession) => void;
@@ -262,6 +262,14 @@ export class McpServer {
             return m;
           };
     return this;
+  }
+
+  /**
+   * Changes limits before serving (e.g. `erlmcp start --max-sessions` on a server a module built).
+   * Sessions opened afterwards and tools first called afterwards use the new values.
+   */
+  configureLimits(limits: ServerLimits): void {
+    this.limits = resolveLimits({ ...this.limits, ...limits });
   }
 
   /** Whether a new session may open now (`limits.maxSessions`). */
