@@ -7,6 +7,7 @@ import { listVsCallScenario } from './list-vs-call.js';
 import { longRunScenario } from './long-run.js';
 import { memoryScenario } from './memory.js';
 import { scaleOutScenario } from './scale-out.js';
+import { seamScenario } from './seam.js';
 import type { Scenario } from './scenario.js';
 import { stdioScenario } from './stdio.js';
 import { transportsScenario } from './transports.js';
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   stdioScenario,
   httpCannonScenario,
   httpClientScenario,
+  seamScenario,
   transportsScenario,
   listVsCallScenario,
   largePayloadScenario,
