@@ -1,5 +1,5 @@
 export { StreamableHttpServer, type StreamableHttpServerOptions } from './server.js';
-export { HttpSessionTransport, responseChannel, PRIMING_MIN_VERSION, type SessionHost } from './session-transport.js';
+export { responseChannel, PRIMING_MIN_VERSION } from './session-transport.js';
 export { SseWriter, type SseWriterOptions } from './sse-writer.js';
 export * from './client.js';
 export { connectHttp, type ConnectHttpOptions, type HttpClientTransport } from '../connect-http.js';

@@ -306,8 +306,7 @@ export class StreamableHttpServer {
       // basic/transports#session-management: only initialize may come without a session id.
       if (!init || init.kind !== 'request') return sendError(res, 400, 'Bad Request: Mcp-Session-Id header is required');
       if (!this.server.acceptsSessions) return this.tooManySessions(res);
-      t = await this.directory.create();
-      t.initRequestId = init.message.id;
+      t = await this.directory.create(init.message.id);
     } else {
       // A warm session is found without a promise; only a cold one waits for the store.
       t = this.directory.local(sid) ?? (await this.directory.lookup(sid));

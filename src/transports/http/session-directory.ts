@@ -7,7 +7,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { toError } from '../../protocol/errors.js';
-import type { JSONRPCNotification } from '../../protocol/types.js';
+import type { JSONRPCNotification, RequestId } from '../../protocol/types.js';
 import type { McpServer, ServerSession } from '../../server/index.js';
 import type { EventStore, MessageBus, SessionState, SessionStore } from '../../stores/types.js';
 import { storeFanout } from './fanout.js';
@@ -43,13 +43,25 @@ function statelessState(version: string): SessionState {
   return { id: '', protocolVersion: version, clientCapabilities: {}, clientInfo: undefined, initialized: true, logLevel: undefined, subscriptions: [], createdAt: Date.now() };
 }
 
+/** What the directory keeps per session held here: the transport, the session, and store bookkeeping. */
+interface SessionRecord {
+  readonly t: HttpSessionTransport;
+  session: ServerSession | undefined;
+  /** Last request time (ms): idle sessions expire from it. */
+  lastSeen: number;
+  /** Last time the SessionStore TTL was refreshed. */
+  storeTouchedAt: number;
+  /** A SessionStore write in flight (responses wait for it). */
+  persisting: Promise<void> | undefined;
+}
+
 export class SessionDirectory {
   readonly nodeId: string;
   private readonly server: McpServer;
   private readonly store: SessionStore;
   private readonly bus: MessageBus;
   private readonly ttlMs: number;
-  private readonly sessions = new Map<string, HttpSessionTransport>();
+  private readonly sessions = new Map<string, SessionRecord>();
   private readonly ephemeral = new Set<HttpSessionTransport>();
   private readonly hydrating = new Map<string, Promise<HttpSessionTransport | undefined>>();
   private readonly host: SessionHost;
@@ -62,8 +74,8 @@ export class SessionDirectory {
   private readonly reportError: (e: Error) => void;
   /** One shared handler for every session (no per-session closure). */
   private readonly onStateChange = (session: ServerSession): void => {
-    const t = session.id === undefined ? undefined : this.sessions.get(session.id);
-    if (t) this.persist(t);
+    const r = session.id === undefined ? undefined : this.sessions.get(session.id);
+    if (r) this.persist(r);
   };
 
   constructor(o: DirectoryOptions) {
@@ -89,14 +101,15 @@ export class SessionDirectory {
       },
       detach: (t) => {
         if (t.sessionId === undefined) this.ephemeral.delete(t);
-        else if (this.sessions.get(t.sessionId) === t) this.sessions.delete(t.sessionId);
+        else if (this.sessions.get(t.sessionId)?.t === t) this.sessions.delete(t.sessionId);
       },
+      pendingWrite: (sid) => this.sessions.get(sid)?.persisting,
       reportError: this.reportError,
     };
     if (!o.stateless) {
       this.onBus(DELETED_CHANNEL, (id) => {
-        const t = typeof id === 'string' ? this.sessions.get(id) : undefined;
-        if (t) void this.closeTransport(t);
+        const r = typeof id === 'string' ? this.sessions.get(id) : undefined;
+        if (r) void this.closeRecord(r);
       });
       this.onBus(STATE_CHANNEL, (m) => this.applyRemoteState(m));
       this.onBus(CANCEL_CHANNEL, (m) => this.applyRemoteCancel(m));
@@ -129,23 +142,28 @@ export class SessionDirectory {
     return t;
   }
 
-  /** A new session for an initialize request (basic/transports#session-management). */
-  async create(): Promise<HttpSessionTransport> {
+  private record(t: HttpSessionTransport): SessionRecord {
+    const now = Date.now();
+    const r: SessionRecord = { t, session: undefined, lastSeen: now, storeTouchedAt: now, persisting: undefined };
+    this.sessions.set(t.sessionId!, r);
+    return r;
+  }
+
+  /** A new session for initialize request `initId` (basic/transports#session-management). */
+  async create(initId: RequestId): Promise<HttpSessionTransport> {
     // Cryptographically secure, visible ASCII (122 random bits).
-    const id = randomUUID();
-    const t = new HttpSessionTransport(this.host, id);
-    t.storeTouchedAt = Date.now();
-    this.sessions.set(id, t);
-    await this.attach(t);
+    const t = new HttpSessionTransport(this.host, randomUUID());
+    t.expectInitialize(initId);
+    await this.attach(this.record(t));
     return t;
   }
 
   /** This process's live copy, unless it has been idle past the TTL (then it is dropped here only). */
   local(sid: string): HttpSessionTransport | undefined {
-    const t = this.sessions.get(sid);
-    if (!t) return undefined;
-    if (Date.now() - t.lastSeen <= this.ttlMs || t.active) return t;
-    void this.closeTransport(t);
+    const r = this.sessions.get(sid);
+    if (!r) return undefined;
+    if (Date.now() - r.lastSeen <= this.ttlMs || r.t.active) return r.t;
+    void this.closeRecord(r);
     return undefined;
   }
 
@@ -171,24 +189,23 @@ export class SessionDirectory {
     const state = await this.store.get(sid);
     if (!state || this.closed) return undefined;
     const existing = this.sessions.get(sid);
-    if (existing) return existing;
+    if (existing) return existing.t;
     const t = new HttpSessionTransport(this.host, sid);
-    t.storeTouchedAt = Date.now();
     t.setProtocolVersion(state.protocolVersion || undefined);
-    this.sessions.set(sid, t);
-    await this.attach(t, state);
+    await this.attach(this.record(t), state);
     return t;
   }
 
   /** Connects a ServerSession to a registered transport; on failure the transport is forgotten. */
-  private async attach(t: HttpSessionTransport, state?: SessionState): Promise<void> {
+  private async attach(r: SessionRecord, state?: SessionState): Promise<void> {
     try {
-      const session = await this.server.connect(t, state ? { state } : undefined);
-      t.bind(session);
+      const session = await this.server.connect(r.t, state ? { state } : undefined);
+      r.session = session;
+      r.t.bind(session);
       session.fannedOut = this.removeFanout !== undefined;
       session.onstatechange = this.onStateChange;
     } catch (e) {
-      await t.close();
+      await r.t.close();
       throw e;
     }
   }
@@ -198,42 +215,47 @@ export class SessionDirectory {
    * warm session's request costs no store round trip.
    */
   touch(t: HttpSessionTransport): void {
-    const now = Date.now();
-    t.lastSeen = now;
     const sid = t.sessionId;
-    if (sid === undefined || now - t.storeTouchedAt < this.ttlMs / 10 || t.persisting) return;
-    t.storeTouchedAt = now;
-    this.store.touch(sid, this.ttlMs).then(
+    const r = sid === undefined ? undefined : this.sessions.get(sid);
+    if (!r) return;
+    this.touchRecord(r, Date.now());
+  }
+
+  private touchRecord(r: SessionRecord, now: number): void {
+    r.lastSeen = now;
+    if (now - r.storeTouchedAt < this.ttlMs / 10 || r.persisting) return;
+    r.storeTouchedAt = now;
+    this.store.touch(r.t.sessionId!, this.ttlMs).then(
       (alive) => {
         // Expired in the store while live here (e.g. its TTL lapsed between touches): write it back.
-        if (!alive && !t.isClosed && t.session?.protocolVersion !== undefined) this.persist(t);
+        if (!alive && !r.t.isClosed && r.session?.protocolVersion !== undefined) this.persist(r);
       },
       (e: unknown) => this.reportError(toError(e)),
     );
   }
 
-  private persist(t: HttpSessionTransport): void {
-    const session = t.session;
-    if (!session || t.sessionId === undefined || t.isClosed) return;
-    t.storeTouchedAt = Date.now();
+  private persist(r: SessionRecord): void {
+    const session = r.session;
+    if (!session || r.t.isClosed) return;
+    r.storeTouchedAt = Date.now();
     const state = session.exportState();
     const p: Promise<void> = this.store.set(state, this.ttlMs).then(
       () => {
-        if (t.persisting === p) t.persisting = undefined;
+        if (r.persisting === p) r.persisting = undefined;
         this.bus.publish(STATE_CHANNEL, { from: this.nodeId, state }).catch((e: unknown) => this.reportError(toError(e)));
       },
       (e: unknown) => {
-        if (t.persisting === p) t.persisting = undefined;
+        if (r.persisting === p) r.persisting = undefined;
         this.reportError(toError(e));
       },
     );
-    t.persisting = p;
+    r.persisting = p;
   }
 
   /** DELETE: ends the session everywhere (basic/transports#session-management: then 404 on every node). */
   async delete(sid: string): Promise<void> {
-    const t = this.local(sid);
-    if (t) await this.closeTransport(t);
+    const r = this.sessions.get(sid);
+    if (r) await this.closeRecord(r);
     await Promise.all([this.store.delete(sid), this.host.eventStore.deleteSession?.(sid)]);
     this.bus.publish(DELETED_CHANNEL, sid).catch((e: unknown) => this.reportError(toError(e)));
   }
@@ -243,14 +265,14 @@ export class SessionDirectory {
     const msg = m as { from?: unknown; state?: SessionState } | null;
     const state = msg?.state;
     if (!state || msg.from === this.nodeId || typeof state.id !== 'string') return;
-    const t = this.sessions.get(state.id);
-    const session = t?.session;
-    if (!t || !session || t.isClosed) return;
+    const r = this.sessions.get(state.id);
+    const session = r?.session;
+    if (!r || !session || r.t.isClosed) return;
     session.onstatechange = undefined;
     try {
       for (const uri of session.subscriptions ?? []) if (!state.subscriptions.includes(uri)) this.server.unsubscribe(session, uri);
       session.restoreState(state);
-      if (state.protocolVersion) t.setProtocolVersion(state.protocolVersion);
+      if (state.protocolVersion) r.t.setProtocolVersion(state.protocolVersion);
     } finally {
       session.onstatechange = this.onStateChange;
     }
@@ -260,15 +282,19 @@ export class SessionDirectory {
   private applyRemoteCancel(m: unknown): void {
     const msg = m as { from?: unknown; sessionId?: unknown; notification?: JSONRPCNotification } | null;
     if (!msg || msg.from === this.nodeId || typeof msg.sessionId !== 'string' || msg.notification?.method !== 'notifications/cancelled') return;
-    this.sessions.get(msg.sessionId)?.cancelFromPeer(msg.notification);
+    this.sessions.get(msg.sessionId)?.t.cancelFromPeer(msg.notification);
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const t of this.sessions.values()) {
-      if (t.active) this.touch(t);
-      else if (now - t.lastSeen > this.ttlMs) void this.closeTransport(t);
+    for (const r of this.sessions.values()) {
+      if (r.t.active) this.touchRecord(r, now);
+      else if (now - r.lastSeen > this.ttlMs) void this.closeRecord(r);
     }
+  }
+
+  private closeRecord(r: SessionRecord): Promise<void> {
+    return this.closeTransport(r.t);
   }
 
   private closeTransport(t: HttpSessionTransport): Promise<void> {
@@ -280,7 +306,7 @@ export class SessionDirectory {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    const all = [...this.sessions.values(), ...this.ephemeral];
+    const all = [...[...this.sessions.values()].map((r) => r.t), ...this.ephemeral];
     await Promise.all(all.map((t) => this.closeTransport(t)));
     this.removeFanout?.();
     for (const sub of await Promise.all(this.subs)) await sub?.().catch(() => {});

@@ -7,6 +7,14 @@ import type { EventStore, MessageBus } from '../../stores/types.js';
 import type { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
 
+/** What a session transport may ask of the session it carries: nothing more. */
+export interface BoundSession {
+  /** Whether this copy of the session waits for a reply with this id. */
+  hasPending(id: RequestId): boolean;
+  /** Ends the session (and with it the transport). */
+  close(): Promise<void>;
+}
+
 export interface SessionHost {
   readonly eventStore: EventStore;
   readonly bus: MessageBus;
@@ -22,6 +30,8 @@ export interface SessionHost {
   forwardCancel(sessionId: string, notification: JSONRPCNotification): void;
   /** The transport closed: forget it. */
   detach(transport: HttpSessionTransport): void;
+  /** A store write of this session still in flight: responses wait for it, so the next request finds the state on any node. */
+  pendingWrite(sessionId: string): Promise<void> | undefined;
   reportError(error: Error): void;
 }
 

@@ -19,11 +19,10 @@ import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
 import { isResponse, type Classified } from '../../protocol/jsonrpc.js';
 import type { AuthInfo, MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCResponse, RequestId } from '../../protocol/types.js';
-import type { ServerSession } from '../../server/index.js';
 import { canFollow, followForeign, followInto } from './follow.js';
 import { PostStream } from './post-stream.js';
 import { replayAndEnd, replayThenRelease } from './replay.js';
-import { PRIMING_MIN_VERSION, responseChannel, type SessionHost } from './session-host.js';
+import { PRIMING_MIN_VERSION, responseChannel, type BoundSession, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
 import { sendError } from './validate.js';
 import { encodeMessage } from '../../protocol/encode.js';
@@ -33,16 +32,10 @@ export { parsePostStreamKey, postStreamKey } from './stream-keys.js';
 
 export class HttpSessionTransport implements Transport {
   readonly kind = 'http';
-  private served: ServerSession | undefined;
+  private served: BoundSession | undefined;
   private version: string | undefined;
-  /** Last request time (ms); the owner expires idle sessions from it. */
-  lastSeen = Date.now();
-  /** Last time the SessionStore TTL was refreshed. */
-  storeTouchedAt = 0;
-  /** An in-flight SessionStore write; responses wait for it so the next request finds the state on any node. */
-  persisting: Promise<void> | undefined;
   /** The initialize request that created this session: if it fails, the session is dropped. */
-  initRequestId: RequestId | undefined;
+  private initRequestId: RequestId | undefined;
   private routes: Map<RequestId, PostStream> | undefined;
   private standalone: SseWriter | undefined;
   private replySub: Promise<() => Promise<void>> | undefined;
@@ -59,14 +52,19 @@ export class HttpSessionTransport implements Transport {
 
   async start(): Promise<void> {}
 
-  /** The ServerSession this transport carries (set once connected). */
-  get session(): ServerSession | undefined {
+  /** The session this transport carries (set once connected). */
+  get session(): BoundSession | undefined {
     return this.served;
   }
 
   /** Binds the session once `McpServer.connect` made it. */
-  bind(session: ServerSession): void {
+  bind(session: BoundSession): void {
     this.served = session;
+  }
+
+  /** This session was created by initialize request `id`: if that fails, the session is dropped. */
+  expectInitialize(id: RequestId): void {
+    this.initRequestId = id;
   }
 
   /** The negotiated version (or the stored one, for a session rebuilt on this node). */
@@ -295,7 +293,8 @@ export class HttpSessionTransport implements Transport {
       final = --stream.open === 0;
     }
     if (response) {
-      if (this.persisting) await this.persisting;
+      const write = this.sessionId === undefined ? undefined : this.host.pendingWrite(this.sessionId);
+      if (write) await write;
       if (this.initRequestId !== undefined && message.id === this.initRequestId) {
         this.initRequestId = undefined;
         // A failed initialize leaves a session nobody can use: drop it once the error is out.
