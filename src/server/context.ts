@@ -10,6 +10,7 @@ import { ErlmcpError } from '../protocol/errors.js';
 import { RELATED_TASK_META_KEY } from '../protocol/methods.js';
 import type { AuthInfo, RequestInfo } from '../protocol/transport.js';
 import type {
+  ClientCapabilities,
   CreateMessageRequestParams,
   CreateMessageResult,
   ElicitRequestFormParams,
@@ -21,6 +22,13 @@ import type {
   RequestId,
 } from '../protocol/types.js';
 import type { ServerSession } from './session.js';
+import { LOG_LEVELS } from './session.js';
+
+/** Options of a request for client input: the engine's request options, plus the key naming it in a 2026-07-28 input round. */
+export interface InputOptions extends RequestOptions {
+  /** Key of this ask in `inputRequests` (2026-07-28 multi-round-trip requests). Default: `elicit-0`, `sample-0`, `roots-0`… in call order. */
+  inputKey?: string;
+}
 
 export class HandlerContext {
   /** Set when the call runs as a task (tasks/*); nested requests carry the related-task meta. */
@@ -61,9 +69,21 @@ export class HandlerContext {
     return this.req.progress(progress, total, message);
   }
 
-  /** server/utilities/logging: filtered by the session's level from logging/setLevel. */
+  /** The capabilities the client declared: at initialize (legacy), or in this request's envelope (2026-07-28). */
+  get clientCapabilities(): ClientCapabilities {
+    return this.session.modernOf(this.req)?.envelope.capabilities ?? this.session.clientCapabilities;
+  }
+
+  /**
+   * server/utilities/logging: filtered by the session's level from logging/setLevel; on a
+   * 2026-07-28 request by its `_meta` logLevel, and not sent at all when it has none.
+   */
   log(level: LoggingLevel, data: unknown, logger?: string): Promise<void> {
-    if (!this.session.wantsLog(level)) return Promise.resolve();
+    const modern = this.session.modernOf(this.req);
+    if (modern) {
+      const min = modern.envelope.logLevel;
+      if (min === undefined || LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(min)) return Promise.resolve();
+    } else if (!this.session.wantsLog(level)) return Promise.resolve();
     const params: Record<string, unknown> = logger === undefined ? { level, data } : { level, logger, data };
     return this.req.notify('notifications/message', params);
   }
@@ -78,8 +98,13 @@ export class HandlerContext {
     return this.req.request<R>(method, p, options);
   }
 
-  /** client/sampling: asks the client's LLM. Tools in the request need `sampling.tools`. */
-  sample(params: CreateMessageRequestParams, options?: RequestOptions): Promise<CreateMessageResult> {
+  /**
+   * client/sampling: asks the client's LLM. Tools in the request need `sampling.tools`.
+   * On a 2026-07-28 request this is a multi-round-trip input (`options.inputKey` names it).
+   */
+  sample(params: CreateMessageRequestParams, options?: InputOptions): Promise<CreateMessageResult> {
+    const modern = this.session.modernOf(this.req);
+    if (modern) return modern.rounds.ask('sampling/createMessage', params as unknown as Record<string, unknown>, options?.inputKey);
     const caps = this.session.clientCapabilities;
     if (!caps.sampling) return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'Client does not support sampling'));
     if ((params.tools || params.toolChoice) && !caps.sampling.tools) {
@@ -89,7 +114,9 @@ export class HandlerContext {
   }
 
   /** client/elicitation form mode. An empty `elicitation: {}` capability means form (2025-06-18). */
-  elicit(params: Omit<ElicitRequestFormParams, 'mode'> & { mode?: 'form' }, options?: RequestOptions): Promise<ElicitResult> {
+  elicit(params: Omit<ElicitRequestFormParams, 'mode'> & { mode?: 'form' }, options?: InputOptions): Promise<ElicitResult> {
+    const modern = this.session.modernOf(this.req);
+    if (modern) return modern.rounds.ask('elicitation/create', { mode: 'form', ...params } as Record<string, unknown>, options?.inputKey);
     const e = this.session.clientCapabilities.elicitation;
     if (!e || (e.form === undefined && e.url !== undefined)) {
       return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'Client does not support form elicitation'));
@@ -98,7 +125,13 @@ export class HandlerContext {
   }
 
   /** client/elicitation URL mode (2025-11-25). */
-  elicitUrl(params: Omit<ElicitRequestURLParams, 'mode'>, options?: RequestOptions): Promise<ElicitResult> {
+  elicitUrl(params: Omit<ElicitRequestURLParams, 'mode'>, options?: InputOptions): Promise<ElicitResult> {
+    const modern = this.session.modernOf(this.req);
+    if (modern) {
+      // 2026-07-28 removed elicitationId: the outcome is learned on the retry.
+      const { elicitationId: _id, ...rest } = params as Omit<ElicitRequestURLParams, 'mode'> & { elicitationId?: string };
+      return modern.rounds.ask('elicitation/create', { ...rest, mode: 'url' }, options?.inputKey);
+    }
     if (!this.session.clientCapabilities.elicitation?.url) {
       return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'Client does not support URL elicitation'));
     }
@@ -106,7 +139,9 @@ export class HandlerContext {
   }
 
   /** client/roots */
-  listRoots(options?: RequestOptions): Promise<ListRootsResult> {
+  listRoots(options?: InputOptions): Promise<ListRootsResult> {
+    const modern = this.session.modernOf(this.req);
+    if (modern) return modern.rounds.ask('roots/list', {}, options?.inputKey);
     if (!this.session.clientCapabilities.roots) return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'Client does not support roots'));
     return this.send('roots/list', {}, options);
   }

@@ -11,6 +11,7 @@ import type { Transport } from '../protocol/transport.js';
 import type { Implementation, Resource, Result, ServerCapabilities } from '../protocol/types.js';
 import { runAdmission, type Admission, type AdmissionHook, type AdmissionRequest } from './admission.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
+import { RequestStateCodec } from './modern/request-state.js';
 import { compose, type Call, type Middleware, type RunnableCall } from './middleware.js';
 import type { SchemaInput } from '../schema/validator.js';
 import type { SessionState } from '../stores/types.js';
@@ -48,6 +49,13 @@ export interface ServerOptions {
   taskPollIntervalMs?: number;
   /** Limits enforced for every session of this server (docs/limits.md); each has a safe default. */
   limits?: ServerLimits;
+  /**
+   * Key signing `requestState` of multi-round-trip requests (2026-07-28). Default: random per
+   * process — give every node of a deployment the same one, so a retry may land on any node.
+   */
+  requestStateSecret?: string | Buffer;
+  /** Cache hints on cacheable 2026-07-28 results (server/utilities/caching). Default `{ ttlMs: 0, scope: 'private' }`. */
+  cache?: { ttlMs?: number; scope?: 'public' | 'private' };
 }
 
 /**
@@ -97,6 +105,10 @@ export class McpServer {
   private chain: ((call: Call) => Promise<Result>) | undefined;
   /** @internal the composed outbound hook every session sends through; undefined when none. */
   outboundHook: OutboundHook | undefined;
+  /** @internal signs and checks MRTR requestState. */
+  readonly requestStates: RequestStateCodec;
+  /** @internal cache hints stamped on cacheable modern results. */
+  readonly cacheHints: { readonly ttlMs: number; readonly scope: 'public' | 'private' };
   /** The limits in force: `options.limits` over the defaults (see `configureLimits`). */
   limits: ReturnType<typeof resolveLimits>;
   onerror?: (error: Error) => void;
@@ -110,6 +122,8 @@ export class McpServer {
     this.idPrefix = options.idPrefix ?? `${randomBytes(4).toString('hex')}-`;
     this.pageSize = options.pageSize ?? 100;
     this.limits = resolveLimits(options.limits);
+    this.requestStates = new RequestStateCodec(options.requestStateSecret);
+    this.cacheHints = { ttlMs: options.cache?.ttlMs ?? 0, scope: options.cache?.scope ?? 'private' };
     this.taskStore = options.taskStore ?? new MemoryTaskStore();
     this.tools = new Registry('Tool', () => this.listChanged('tools'));
     this.resources = new Registry('Resource', () => this.listChanged('resources'));
@@ -283,9 +297,11 @@ export class McpServer {
    * Serves one session over `transport`. With `state`, the session resumes from a stored
    * SessionState (another node created it) instead of waiting for initialize.
    */
-  async connect(transport: Transport, options?: { state?: SessionState }): Promise<ServerSession> {
+  async connect(transport: Transport, options?: { state?: SessionState; era?: 'modern' }): Promise<ServerSession> {
     const session = new ServerSession(this);
     if (options?.state) session.restoreState(options.state);
+    // A transport that already knows the era (HTTP classified the request): no first-request guess.
+    if (options?.era) session.era = options.era;
     session.onerror = (e) => this.onerror?.(e);
     this.sessions.add(session);
     await session.connect(transport);

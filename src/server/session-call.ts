@@ -17,8 +17,9 @@ export class SessionCall implements RunnableCall {
     private readonly ctx: RequestContext,
     private readonly handler: RequestHandler,
   ) {}
-  get session(): CallSession {
-    return this.owner;
+  /** A modern (2026-07-28) request has no session: it carries who it is in its envelope. */
+  get session(): CallSession | undefined {
+    return this.owner.era === 'modern' ? undefined : this.owner;
   }
   get id(): RequestId {
     return this.ctx.id;

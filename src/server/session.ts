@@ -14,6 +14,8 @@ import type { SessionState } from '../stores/types.js';
 import { REQUEST_HANDLERS } from './handlers.js';
 import type { McpServer } from './server.js';
 import { SessionCall } from './session-call.js';
+import { hasModernClaim, unsupportedVersion } from '../protocol/eras.js';
+import { modernHandler, runModern, type ModernRequest } from './modern/dispatch.js';
 
 export const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 const EMPTY_CAPS: ClientCapabilities = Object.freeze({}) as ClientCapabilities;
@@ -40,6 +42,13 @@ export class ServerSession extends Endpoint {
 
   /** What carries this session ('stdio', 'http', …), from the transport. */
   transportKind: string | undefined;
+  /**
+   * 'legacy' (initialize, a session), 'modern' (2026-07-28: every request carries its envelope),
+   * or undefined until the connection's first request decides (basic/transports/stdio).
+   */
+  era: 'legacy' | 'modern' | undefined;
+  /** Per-request state of modern requests in flight (their envelope and input rounds). */
+  private modern: WeakMap<RequestContext, ModernRequest> | undefined;
 
   constructor(readonly server: McpServer) {
     super({
@@ -74,8 +83,21 @@ export class ServerSession extends Endpoint {
     return this.logLevel < 0 || LOG_LEVELS.indexOf(level) >= this.logLevel;
   }
 
+  /** @internal a modern request starts / ends (modern/dispatch.ts). */
+  beginModern(ctx: RequestContext, req: ModernRequest): void {
+    (this.modern ??= new WeakMap()).set(ctx, req);
+  }
+  endModern(ctx: RequestContext): void {
+    this.modern?.delete(ctx);
+  }
+  /** The modern request a handler context belongs to, if any. */
+  modernOf(ctx: RequestContext): ModernRequest | undefined {
+    return this.modern?.get(ctx);
+  }
+
   /** Called by the initialize handler once the version is agreed. */
   accept(version: string, caps: ClientCapabilities, info: Implementation): void {
+    this.era = 'legacy';
     this.protocolVersion = version;
     this.clientCapabilities = caps;
     this.clientInfo = info;
@@ -115,6 +137,7 @@ export class ServerSession extends Endpoint {
     this.initialized = state.initialized;
     this.logLevel = state.logLevel ? LOG_LEVELS.indexOf(state.logLevel) : -1;
     this.createdAt = state.createdAt;
+    if (state.protocolVersion) this.era = 'legacy';
     for (const uri of state.subscriptions) this.server.subscribe(this, uri);
   }
 
@@ -123,6 +146,16 @@ export class ServerSession extends Endpoint {
   }
 
   protected override dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Result | Promise<Result> {
+    if (this.era !== 'legacy') {
+      const claim = hasModernClaim(params);
+      if (this.era === 'modern' || claim) {
+        // basic/transports/stdio: a connection's first modern request pins it modern; a
+        // server/discover probe is answered without pinning (the client may fall back to initialize).
+        if (this.era === undefined && method !== 'server/discover') this.era = 'modern';
+        return this.dispatchModern(method, params ?? EMPTY_PARAMS, ctx, claim);
+      }
+      if (this.era === undefined) this.era = 'legacy';
+    }
     const handler = REQUEST_HANDLERS[method];
     if (!handler) throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
     // basic/lifecycle: only ping may precede initialization.
@@ -132,6 +165,16 @@ export class ServerSession extends Endpoint {
     const chain = this.server.middlewareChain;
     if (chain === undefined) return handler(this, params ?? EMPTY_PARAMS, ctx);
     return chain(new SessionCall(this, method, params ?? EMPTY_PARAMS, ctx, handler));
+  }
+
+  private dispatchModern(method: string, params: Record<string, unknown>, ctx: RequestContext, claim: boolean): Result | Promise<Result> {
+    // A legacy opening on a modern-pinned connection: name the versions we speak here.
+    if (!claim && method === 'initialize') throw unsupportedVersion(params.protocolVersion);
+    const handler = modernHandler(method);
+    if (!handler) throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
+    const chain = this.server.middlewareChain;
+    const run = chain === undefined ? () => handler(this, params, ctx) : () => chain(new SessionCall(this, method, params, ctx, handler));
+    return runModern(this, method, params, ctx, run);
   }
 
   protected override dispatchNotification(method: string, _params: Record<string, unknown> | undefined, _extra: MessageExtra | undefined): void {

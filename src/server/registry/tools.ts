@@ -4,7 +4,9 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ErrorCode, McpError, UrlElicitationRequiredError } from '../../protocol/errors.js';
+import { ModernErrorCode } from '../../protocol/eras.js';
 import { Gate } from '../limits.js';
+import { InputRequiredSignal } from '../modern/input-required.js';
 import { afterDeadline } from '../tool-deadlines.js';
 import type { CallToolResult, Icon, Meta, ObjectJsonSchema, Tool, ToolAnnotations, ToolExecution } from '../../protocol/types.js';
 import { compileSchema, type CompiledSchema, type InferInput, type SchemaInput } from '../../schema/validator.js';
@@ -122,7 +124,10 @@ export class ToolEntry implements Listed<Tool> {
         });
       }
     } catch (e) {
-      if (timedOut || e instanceof UrlElicitationRequiredError) throw e;
+      // Protocol outcomes, not tool failures: URL elicitation required, an MRTR input round,
+      // a client capability the request lacks (2026-07-28 -32021).
+      if (timedOut || e instanceof UrlElicitationRequiredError || e instanceof InputRequiredSignal) throw e;
+      if (e instanceof McpError && e.code === ModernErrorCode.MissingRequiredClientCapability) throw e;
       if (ctx.signal.aborted) throw e;
       return errorResult(e instanceof Error ? e.message : String(e));
     }

@@ -15,6 +15,9 @@ import { PRIMING_MIN_VERSION, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
 import { sendError } from './validate.js';
 import { encodeBatch, encodeMessage } from '../../protocol/encode.js';
+import { ModernErrorCode } from '../../protocol/eras.js';
+
+const MISSING_CAPABILITY = ModernErrorCode.MissingRequiredClientCapability;
 
 export class PostStream {
   /**
@@ -139,10 +142,13 @@ export class PostStream {
         res.writeHead(204, this.headers());
         res.end();
       } else {
-        const body = this.batch ? encodeBatch(this.responses) : encodeMessage(this.responses[0]!);
+        const first = this.responses[0]!;
+        const body = this.batch ? encodeBatch(this.responses) : encodeMessage(first);
         const list = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))];
         if (this.sessionId !== undefined) list.push('mcp-session-id', this.sessionId);
-        res.writeHead(200, list);
+        // 2026-07-28: a missing client capability is 400 even when found by the handler (A.11).
+        const status = !this.batch && 'error' in first && first.error.code === MISSING_CAPABILITY ? 400 : 200;
+        res.writeHead(status, list);
         res.end(body);
       }
     }

@@ -17,12 +17,13 @@ import { MemoryEventStore } from '../../stores/memory-event-store.js';
 import { MemorySessionStore } from '../../stores/memory-session-store.js';
 import type { EventStore, MessageBus, SessionStore, StoreProbe } from '../../stores/types.js';
 import { admit } from '../shared/admission-http.js';
+import { classifyInbound, type Inbound } from './modern.js';
 import { limitConnections } from '../shared/connections.js';
 import { SessionDirectory } from './session-directory.js';
 import type { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
 import { OriginPolicy } from '../shared/origin-policy.js';
-import { header, acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError } from './validate.js';
+import { header, acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError, sendRpcError } from './validate.js';
 
 export interface StreamableHttpServerOptions {
   server: McpServer;
@@ -260,8 +261,6 @@ export class StreamableHttpServer {
   private async handlePost(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<void> {
     if (!isJsonContentType(header(req, 'content-type'))) return sendError(res, 415, 'Unsupported Media Type: Content-Type must be application/json');
     if (!acceptsJsonAndSse(header(req, 'accept'))) return sendError(res, 406, 'Not Acceptable: Accept must list application/json and text/event-stream');
-    const headerVersion = this.versionHeader(req, res);
-    if (headerVersion === null) return;
 
     let value = parsedBody;
     if (value === undefined && req.readableEnded) {
@@ -278,6 +277,14 @@ export class StreamableHttpServer {
         return sendError(res, 400, `Parse error: ${(e as Error).message}`, ErrorCode.ParseError);
       }
     }
+
+    // The era is decided per request, from the body (2026-07-28 basic/versioning).
+    const inbound = classifyInbound(req, value);
+    if (inbound.kind === 'reject') return sendRpcError(res, inbound.status, inbound.id, inbound.error);
+    if (inbound.kind === 'modern') return this.serveModern(req, res, inbound, authInfo);
+
+    const headerVersion = this.versionHeader(req, res);
+    if (headerVersion === null) return;
 
     const batch = Array.isArray(value);
     const raw: unknown[] = batch ? (value as unknown[]) : [value];
@@ -319,6 +326,19 @@ export class StreamableHttpServer {
     // The initialize answer is immediate: storing its events for resumption would only cost
     // memory in every session's EventStore footprint.
     return t.handlePost(req, res, items, batch, version, !init, authInfo);
+  }
+
+  /** One 2026-07-28 request: no session; a notification is acknowledged (the core defines none over HTTP). */
+  private async serveModern(req: IncomingMessage, res: ServerResponse, inbound: Extract<Inbound, { kind: 'modern' }>, authInfo: AuthInfo | undefined): Promise<void> {
+    if (inbound.id === undefined) {
+      res.writeHead(202);
+      res.end();
+      return;
+    }
+    if (!this.server.acceptsSessions) return this.tooManySessions(res);
+    const t = await this.directory.modernSession();
+    // JSON unless the request has something to say before its answer (then SSE); never resumable.
+    return t.handlePost(req, res, [classify(inbound.message)], false, inbound.version, false, authInfo, true);
   }
 
   private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {

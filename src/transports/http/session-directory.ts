@@ -142,6 +142,14 @@ export class SessionDirectory {
     return t;
   }
 
+  /** A one-request session for a 2026-07-28 request: no id, nothing stored, closed after its answer. */
+  async modernSession(): Promise<HttpSessionTransport> {
+    const t = new HttpSessionTransport(this.host, undefined);
+    this.ephemeral.add(t);
+    t.bind(await this.server.connect(t, { era: 'modern' }));
+    return t;
+  }
+
   private record(t: HttpSessionTransport): SessionRecord {
     const now = Date.now();
     const r: SessionRecord = { t, session: undefined, lastSeen: now, storeTouchedAt: now, persisting: undefined };

@@ -107,7 +107,7 @@ export class HttpSessionTransport implements Transport {
    * `resumable: false` (initialize: answered at once) skips event ids and the EventStore.
    * Returns once the messages are handed to the session (the response may still be streaming).
    */
-  async handlePost(req: IncomingMessage, res: ServerResponse, items: Classified[], batch: boolean, version: string, resumable = true, authInfo?: AuthInfo): Promise<void> {
+  async handlePost(req: IncomingMessage, res: ServerResponse, items: Classified[], batch: boolean, version: string, resumable = true, authInfo?: AuthInfo, json = this.host.enableJsonResponse): Promise<void> {
     if (this.closed) {
       sendError(res, 404, 'Not Found: session terminated');
       return;
@@ -130,7 +130,7 @@ export class HttpSessionTransport implements Transport {
       }
       const s = (stream = new PostStream(this.host, this.sessionId, ids, this.sessionId !== undefined && resumable, this.streamEnded));
       for (const id of ids) routes.set(id, s);
-      if (this.host.enableJsonResponse) s.answerAsJson(res, batch);
+      if (json) s.answerAsJson(res, batch);
       else await s.answerAsSse(res, version);
       extra.closeSSEStream = () => s.closeConnection();
       if (this.sessionId !== undefined) extra.closeStandaloneSSEStream = () => this.closeStandaloneStream();

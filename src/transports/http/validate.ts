@@ -125,6 +125,17 @@ export function sendError(res: ServerResponse, status: number, message: string, 
   res.end(body);
 }
 
+/** Ends `res` with an HTTP status and a JSON-RPC error response for request `id` (2026-07-28: errors echo the id). */
+export function sendRpcError(res: ServerResponse, status: number, id: unknown, error: { toJSON(): unknown }): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: error.toJSON() });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 export type BodyResult = { ok: true; text: string } | { ok: false; status: number; code: number; message: string };
 
 /**

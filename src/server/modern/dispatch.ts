@@ -1,0 +1,119 @@
+/**
+ * Serving one request of the modern era (2026-07-28): the envelope in `_meta` says who is
+ * asking (version, capabilities, client info, log level) for this request only — nothing is
+ * inferred from earlier requests (basic/index §Statelessness). The handler table is the legacy
+ * one minus what the revision removed, plus `server/discover`; results are stamped with
+ * `resultType`, cache hints and the server's identity; asks for client input become
+ * InputRequiredResult rounds (input-required.ts).
+ */
+import type { RequestContext } from '../../engine/context.js';
+import { ErrorCode, McpError } from '../../protocol/errors.js';
+import { badEnvelope, isSupportedModernVersion, META, MODERN_PROTOCOL_VERSIONS, unsupportedVersion } from '../../protocol/eras.js';
+import type { ClientCapabilities, Implementation, LoggingLevel, Result } from '../../protocol/types.js';
+import type { RequestHandler } from '../handlers.js';
+import { REQUEST_HANDLERS } from '../handlers.js';
+import { targetOf } from '../middleware.js';
+import type { ServerSession } from '../session.js';
+import { LOG_LEVELS } from '../session.js';
+import { InputRequiredSignal, InputRounds, MRTR_METHODS, mrtrNotAllowed } from './input-required.js';
+
+/** What one modern request declared about its client. */
+export interface Envelope {
+  readonly version: string;
+  readonly capabilities: ClientCapabilities;
+  readonly clientInfo: Implementation | undefined;
+  /** Absent: the server sends no notifications/message for this request. */
+  readonly logLevel: LoggingLevel | undefined;
+}
+
+/** Per-request state of a modern request: its envelope and its input rounds. */
+export interface ModernRequest {
+  readonly envelope: Envelope;
+  readonly rounds: InputRounds;
+}
+
+/** The version a well-formed envelope claims; -32602 when the envelope is malformed (checked before the version, basic/index §_meta). */
+export function envelopeVersion(params: Record<string, unknown> | undefined): string {
+  return readEnvelope(params, false).version;
+}
+
+/** Reads and checks the envelope (-32602 when malformed, -32022 for a version we do not serve). */
+export function readEnvelope(params: Record<string, unknown> | undefined, checkVersion = true): Envelope {
+  const meta = params?._meta;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badEnvelope('params._meta is required (the 2026-07-28 request envelope)');
+  const m = meta as Record<string, unknown>;
+  const version = m[META.protocolVersion];
+  if (typeof version !== 'string') throw badEnvelope(`_meta["${META.protocolVersion}"] must be a string`);
+  const caps = m[META.clientCapabilities];
+  if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) throw badEnvelope(`_meta["${META.clientCapabilities}"] must be an object`);
+  const info = m[META.clientInfo];
+  const level = m[META.logLevel];
+  if (level !== undefined && !LOG_LEVELS.includes(level as LoggingLevel)) throw badEnvelope(`_meta["${META.logLevel}"] must be a logging level`);
+  if (checkVersion && !isSupportedModernVersion(version)) throw unsupportedVersion(version);
+  return {
+    version,
+    capabilities: caps as ClientCapabilities,
+    clientInfo: typeof info === 'object' && info !== null ? (info as Implementation) : undefined,
+    logLevel: level as LoggingLevel | undefined,
+  };
+}
+
+/** Legacy methods the revision removed: a modern request for them is -32601 (404 on HTTP). */
+const REMOVED = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe', 'tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel']);
+
+/** Results clients may cache (server/utilities/caching). */
+const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
+
+const discover: RequestHandler = (session) => {
+  const server = session.server;
+  // The modern wire has no legacy tasks capability (tasks became an extension).
+  const { tasks: _tasks, ...capabilities } = server.capabilities() as Record<string, unknown>;
+  const result: Result = { supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities };
+  if (server.options.instructions !== undefined) result.instructions = server.options.instructions;
+  return result;
+};
+
+export function modernHandler(method: string): RequestHandler | undefined {
+  if (method === 'server/discover') return discover;
+  if (REMOVED.has(method)) return undefined;
+  return REQUEST_HANDLERS[method];
+}
+
+/** Runs a modern request's handler and answers in the modern shape. */
+export async function runModern(session: ServerSession, method: string, params: Record<string, unknown>, ctx: RequestContext, run: () => Result | Promise<Result>): Promise<Result> {
+  const envelope = readEnvelope(params);
+  const server = session.server;
+  const binding = `${method}\u0000${targetOf(method, params) ?? ''}`;
+  const prior = params.requestState === undefined ? {} : server.requestStates.decode(params.requestState, binding);
+  const rounds = new InputRounds(prior, params.inputResponses, envelope.capabilities);
+  session.beginModern(ctx, { envelope, rounds });
+  try {
+    const result = await run();
+    return stamp(session, method, result);
+  } catch (e) {
+    if (e instanceof InputRequiredSignal || rounds.pending) {
+      if (!rounds.pending) throw e;
+      if (!MRTR_METHODS.has(method)) throw mrtrNotAllowed(method);
+      const inputRequests: Record<string, unknown> = {};
+      for (const [k, a] of Object.entries(rounds.asks)) inputRequests[k] = Object.keys(a.params).length ? { method: a.method, params: a.params } : { method: a.method };
+      return { resultType: 'input_required', inputRequests, requestState: server.requestStates.encode(binding, rounds.carried()) };
+    }
+    // Resource not found is -32602 with data.uri on the modern wire (server/resources); -32002 is legacy only.
+    if (e instanceof McpError && e.code === ErrorCode.ResourceNotFound) throw new McpError(ErrorCode.InvalidParams, e.message, e.data ?? { uri: params.uri });
+    throw e;
+  } finally {
+    session.endModern(ctx);
+  }
+}
+
+/** resultType on every result; cache hints on cacheable ones; the server's identity in `_meta`. */
+function stamp(session: ServerSession, method: string, result: Result): Result {
+  const server = session.server;
+  const meta = { ...(result._meta as Record<string, unknown> | undefined), [META.serverInfo]: server.info };
+  const out: Result = { ...result, resultType: 'complete', _meta: meta };
+  if (CACHEABLE.has(method)) {
+    out.ttlMs = server.cacheHints.ttlMs;
+    out.cacheScope = server.cacheHints.scope;
+  }
+  return out;
+}
