@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { McpServer, type ServerOptions } from '../../src/server/index.js';
+import { registerModernFixtures } from './modern.js';
 
 export const TEST_IMAGE_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 export const TEST_AUDIO_BASE64 = 'UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=';
@@ -50,6 +51,7 @@ export function createEverythingServer(options?: ServerOptions): McpServer {
   registerRealisticTools(server);
   registerResources(server);
   registerPrompts(server);
+  registerModernFixtures(server);
   return server;
 }
 

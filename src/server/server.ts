@@ -70,6 +70,13 @@ export interface NotificationFanout {
   listChanged(methods: readonly string[]): Promise<void>;
 }
 
+/**
+ * A server-wide notification as it happens on this process (`notifications/tools/list_changed`,
+ * `notifications/resources/updated` with its uri…): 2026-07-28 `subscriptions/listen` streams
+ * subscribe here.
+ */
+export type ServerEventListener = (method: string, params: Record<string, unknown> | undefined) => void;
+
 /** Handle returned by registration: change or remove the primitive at runtime. */
 export interface Registered {
   readonly name: string;
@@ -101,6 +108,8 @@ export class McpServer {
   private readonly middlewares: Middleware[] = [];
   private readonly admissionHooks: AdmissionHook[] = [];
   private readonly outboundHooks: OutboundHook[] = [];
+  private readonly eventListeners = new Set<ServerEventListener>();
+  private readonly closeListeners = new Set<() => void>();
   /** The composed middleware chain; undefined while none is installed (sessions then call handlers directly). */
   private chain: ((call: Call) => Promise<Result>) | undefined;
   /** @internal the composed outbound hook every session sends through; undefined when none. */
@@ -346,6 +355,28 @@ export class McpServer {
     session.changed();
   }
 
+  /** Listens to server-wide notifications raised on this process; returns the remover. */
+  onEvent(listener: ServerEventListener): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Called once when the server closes (streams that outlive requests end gracefully). */
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  private emit(method: string, params?: Record<string, unknown>): void {
+    for (const l of this.eventListeners) {
+      try {
+        l(method, params);
+      } catch (e) {
+        this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
   /** Adds a fan-out for sessions that span nodes; returns its remover. */
   addFanout(fanout: NotificationFanout): () => void {
     this.fanouts.add(fanout);
@@ -359,6 +390,7 @@ export class McpServer {
   async notifyResourceUpdated(uri: string): Promise<void> {
     const report = (e: Error): void => this.onerror?.(e);
     const jobs: Promise<void>[] = [];
+    this.emit('notifications/resources/updated', { uri });
     const set = this.subscribers.get(uri);
     if (set) for (const s of set) if (!s.fannedOut) jobs.push(s.notify('notifications/resources/updated', { uri }).catch(report));
     for (const f of this.fanouts) jobs.push(f.resourceUpdated(uri).catch(report));
@@ -374,6 +406,7 @@ export class McpServer {
   private flushListChanged(): void {
     const methods = [...this.pendingChanges].map((k) => `notifications/${k}/list_changed`);
     this.pendingChanges = new Set();
+    for (const m of methods) this.emit(m);
     const report = (e: Error): void => this.onerror?.(e);
     for (const s of this.sessions) {
       // Only sessions past notifications/initialized get server-initiated messages (basic/lifecycle).
@@ -384,6 +417,8 @@ export class McpServer {
   }
 
   async close(): Promise<void> {
+    for (const l of [...this.closeListeners]) l();
+    this.closeListeners.clear();
     for (const c of this.runningTasks.values()) c.abort('Server closing');
     this.runningTasks.clear();
     await Promise.all([...this.sessions].map((s) => s.close()));

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createEverythingServer } from '../../examples/everything/server.js';
 import { StreamableHttpServer } from '../../src/transports/http/index.js';
-import { countStatuses, problems, runSuite, SUITE_ALPHA, SUITE_STABLE } from './run.js';
+import { countStatuses, problems, runSuite, scoredServerScenarios, SUITE_ALPHA, SUITE_STABLE } from './run.js';
 
 const clientProgram = fileURLToPath(new URL('../../conformance/client.js', import.meta.url));
 
@@ -42,6 +42,19 @@ describe('official conformance suite', { concurrency: false }, () => {
     assert.deepEqual(bad, [], `failing checks:\n${bad.join('\n')}\n${run.stdout.slice(-3000)}`);
     assert.ok([...run.scenarios.keys()].some((s) => s.includes('session-lifecycle')), 'session lifecycle scenario ran');
     assert.equal(run.total?.failed, 0);
+  });
+
+  test('0.2.0-alpha server --requirements 2026-07-28: every scored scenario passes, wire-schema-valid clean, on the same server and port', async () => {
+    const run = await runSuite(SUITE_ALPHA, ['server', '--url', url, '--requirements', '2026-07-28']);
+    // Result folders are named server-<scenario>.
+    const scored = scoredServerScenarios('2026-07-28').map((s) => `server-${s}`);
+    assert.equal(scored.length, 37);
+    const failing = problems(run, ['FAILURE']).filter((line) => scored.includes(line.split(':')[0]!));
+    const ran = scored.filter((s) => run.scenarios.has(s));
+    console.log(`conformance 0.2.0-alpha server --requirements 2026-07-28: ${ran.length}/${scored.length} scored scenarios ran; ${run.total?.passed} checks passed, ${run.total?.failed} failed (unscored included); checks ${JSON.stringify(countStatuses(run))}`);
+    assert.deepEqual(failing, [], `failing scored checks:\n${failing.join('\n')}\n${run.stdout.slice(-3000)}`);
+    assert.deepEqual(ran, scored, 'every scored scenario ran');
+    assert.equal(run.code, 0, run.stdout.slice(-2000));
   });
 
   for (const scenario of ['initialize', 'tools_call', 'elicitation-sep1034-client-defaults', 'sse-retry']) {

@@ -83,3 +83,10 @@ export function countStatuses(run: SuiteRun): Record<string, number> {
   for (const checks of run.scenarios.values()) for (const c of checks) counts[c.status] = (counts[c.status] ?? 0) + 1;
   return counts;
 }
+
+/** The scored server scenarios of a revision, from the suite's frozen requirements file. */
+export function scoredServerScenarios(revision: string): string[] {
+  const yaml = readFileSync(join(dirname(SUITE_ALPHA), '..', 'requirements', `${revision}.yaml`), 'utf8');
+  const block = /^server:\n((?:  - .+\n)+)/m.exec(yaml)?.[1] ?? '';
+  return block.split('\n').map((l) => l.replace(/^  - /, '').trim()).filter(Boolean);
+}

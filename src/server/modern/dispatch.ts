@@ -15,6 +15,7 @@ import { REQUEST_HANDLERS } from '../handlers.js';
 import { targetOf } from '../middleware.js';
 import type { ServerSession } from '../session.js';
 import { LOG_LEVELS } from '../session.js';
+import { listen } from './listen.js';
 import { InputRequiredSignal, InputRounds, MRTR_METHODS, mrtrNotAllowed } from './input-required.js';
 
 /** What one modern request declared about its client. */
@@ -75,6 +76,7 @@ const discover: RequestHandler = (session) => {
 
 export function modernHandler(method: string): RequestHandler | undefined {
   if (method === 'server/discover') return discover;
+  if (method === 'subscriptions/listen') return listen;
   if (REMOVED.has(method)) return undefined;
   return REQUEST_HANDLERS[method];
 }
