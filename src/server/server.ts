@@ -417,8 +417,12 @@ export class McpServer {
   }
 
   async close(): Promise<void> {
-    for (const l of [...this.closeListeners]) l();
-    this.closeListeners.clear();
+    if (this.closeListeners.size > 0) {
+      for (const l of [...this.closeListeners]) l();
+      this.closeListeners.clear();
+      // Let the graceful answers those produced (listen results) go out before sessions close.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     for (const c of this.runningTasks.values()) c.abort('Server closing');
     this.runningTasks.clear();
     await Promise.all([...this.sessions].map((s) => s.close()));

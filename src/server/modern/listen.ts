@@ -41,8 +41,10 @@ export const listen: RequestHandler = async (session, params, ctx) => {
   const subscriptionId = ctx.id;
   const tag = { [META.subscriptionId]: subscriptionId };
   const done: Result = { _meta: tag };
-  await ctx.notify('notifications/subscriptions/acknowledged', { notifications: honored, _meta: tag });
-  if (Object.keys(honored).length === 0) return done;
+  if (Object.keys(honored).length === 0) {
+    await ctx.notify('notifications/subscriptions/acknowledged', { notifications: honored, _meta: tag });
+    return done;
+  }
   const uris = new Set(honored.resourceSubscriptions ?? []);
   return new Promise<Result>((resolve) => {
     const finish = (): void => {
@@ -50,6 +52,8 @@ export const listen: RequestHandler = async (session, params, ctx) => {
       offClose();
       resolve(done);
     };
+    // Subscribed before the acknowledgement is sent: a change right after it is not lost, and
+    // the acknowledgement still goes first (sends on one request keep their order).
     const offEvent = server.onEvent((method, p) => {
       const key = LIST_CHANGED[method];
       const match = key !== undefined ? honored[key] === true : method === 'notifications/resources/updated' && uris.has(String(p?.uri));
@@ -58,5 +62,6 @@ export const listen: RequestHandler = async (session, params, ctx) => {
     const offClose = server.onClose(finish);
     // The client closing the stream cancels the request (basic/transports/streamable-http).
     ctx.signal.addEventListener('abort', finish, { once: true });
+    ctx.notify('notifications/subscriptions/acknowledged', { notifications: honored, _meta: tag }).catch(() => finish());
   });
 };

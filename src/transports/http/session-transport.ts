@@ -112,6 +112,13 @@ export class HttpSessionTransport implements Transport {
       sendError(res, 404, 'Not Found: session terminated');
       return;
     }
+    if (this.sessionId === undefined) {
+      // No session to resume into (stateless, 2026-07-28): a client that closes the response
+      // stream has cancelled the request (2026-07-28 basic/transports/streamable-http).
+      res.once('close', () => {
+        if (!res.writableFinished && !this.closed) void (this.session ? this.session.close() : this.close());
+      });
+    }
     const extra: MessageExtra = { requestInfo: { headers: req.headers, url: req.url, remoteAddress: req.socket.remoteAddress } };
     if (authInfo !== undefined) extra.authInfo = authInfo;
     let stream: PostStream | undefined;
