@@ -13,6 +13,7 @@
  */
 import type { ProtectionConfig } from '../features/protection.js';
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ErlmcpError } from '../protocol/errors.js';
 
@@ -74,6 +75,8 @@ interface Listening {
 }
 
 export async function runCluster(options: ClusterOptions): Promise<ClusterHandle> {
+  // One requestState key for every worker: a 2026-07-28 multi-round-trip retry may reach any of them.
+  process.env.ERLMCP_REQUEST_STATE_SECRET ??= randomBytes(32).toString('hex');
   if (!cluster.isPrimary) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'runCluster must be called in the primary process');
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `runCluster: workers must be a positive integer, got ${options.workers}`);
   if (options.workers > 1 && !options.redisUrl) {

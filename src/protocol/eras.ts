@@ -63,3 +63,23 @@ export function headerMismatch(message: string): McpError {
 export function badEnvelope(message: string): McpError {
   return new McpError(ErrorCode.InvalidParams, message);
 }
+
+const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/**
+ * The version a well-formed request envelope claims. -32602 when the envelope is malformed
+ * (basic/index §_meta: protocolVersion and clientCapabilities are required; logLevel must be a
+ * level), checked before the version itself is (basic/versioning).
+ */
+export function envelopeVersion(params: unknown): string {
+  const meta = (params as { _meta?: unknown } | undefined)?._meta;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badEnvelope('params._meta is required (the 2026-07-28 request envelope)');
+  const m = meta as Record<string, unknown>;
+  const version = m[META.protocolVersion];
+  if (typeof version !== 'string') throw badEnvelope(`_meta["${META.protocolVersion}"] must be a string`);
+  const caps = m[META.clientCapabilities];
+  if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) throw badEnvelope(`_meta["${META.clientCapabilities}"] must be an object`);
+  const level = m[META.logLevel];
+  if (level !== undefined && !LEVELS.includes(level as string)) throw badEnvelope(`_meta["${META.logLevel}"] must be a logging level`);
+  return version;
+}

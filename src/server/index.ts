@@ -12,5 +12,4 @@ export type { Call, CallSession, Middleware, Next } from './middleware.js';
 export type { Admission, AdmissionHook, AdmissionRefusal, AdmissionRequest, AdmissionVerdict } from './admission.js';
 export type { OutboundHook } from '../engine/endpoint.js';
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
-export { envelopeVersion, modernHandler } from './modern/dispatch.js';
 export type { InputOptions } from './context.js';

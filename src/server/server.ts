@@ -12,6 +12,7 @@ import type { Implementation, Resource, Result, ServerCapabilities } from '../pr
 import { runAdmission, type Admission, type AdmissionHook, type AdmissionRequest } from './admission.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { RequestStateCodec } from './modern/request-state.js';
+import { modernHandler } from './modern/dispatch.js';
 import { compose, type Call, type Middleware, type RunnableCall } from './middleware.js';
 import type { SchemaInput } from '../schema/validator.js';
 import type { SessionState } from '../stores/types.js';
@@ -50,8 +51,10 @@ export interface ServerOptions {
   /** Limits enforced for every session of this server (docs/limits.md); each has a safe default. */
   limits?: ServerLimits;
   /**
-   * Key signing `requestState` of multi-round-trip requests (2026-07-28). Default: random per
-   * process — give every node of a deployment the same one, so a retry may land on any node.
+   * Key signing `requestState` of multi-round-trip requests (2026-07-28). Default: the
+   * `ERLMCP_REQUEST_STATE_SECRET` environment variable, else random per process — every node of
+   * a deployment needs the same one, so a retry may land on any node (`erlmcp start --cluster`
+   * hands its workers one).
    */
   requestStateSecret?: string | Buffer;
   /** Cache hints on cacheable 2026-07-28 results (server/utilities/caching). Default `{ ttlMs: 0, scope: 'private' }`. */
@@ -75,7 +78,7 @@ export interface NotificationFanout {
  * `notifications/resources/updated` with its uri…): 2026-07-28 `subscriptions/listen` streams
  * subscribe here.
  */
-export type ServerEventListener = (method: string, params: Record<string, unknown> | undefined) => void;
+export type ServerEventListener = (method: string, params: Record<string, unknown> | undefined, remote: boolean) => void;
 
 /** Handle returned by registration: change or remove the primitive at runtime. */
 export interface Registered {
@@ -131,7 +134,7 @@ export class McpServer {
     this.idPrefix = options.idPrefix ?? `${randomBytes(4).toString('hex')}-`;
     this.pageSize = options.pageSize ?? 100;
     this.limits = resolveLimits(options.limits);
-    this.requestStates = new RequestStateCodec(options.requestStateSecret);
+    this.requestStates = new RequestStateCodec(options.requestStateSecret ?? process.env.ERLMCP_REQUEST_STATE_SECRET);
     this.cacheHints = { ttlMs: options.cache?.ttlMs ?? 0, scope: options.cache?.scope ?? 'private' };
     this.taskStore = options.taskStore ?? new MemoryTaskStore();
     this.tools = new Registry('Tool', () => this.listChanged('tools'));
@@ -295,6 +298,11 @@ export class McpServer {
     this.limits = resolveLimits({ ...this.limits, ...limits });
   }
 
+  /** Whether 2026-07-28 requests may call `method` (the revision removed some legacy methods). */
+  servesModern(method: string): boolean {
+    return modernHandler(method) !== undefined;
+  }
+
   /** Whether a new session may open now (`limits.maxSessions`). */
   get acceptsSessions(): boolean {
     return this.sessions.size < this.limits.maxSessions;
@@ -367,10 +375,18 @@ export class McpServer {
     return () => this.closeListeners.delete(listener);
   }
 
-  private emit(method: string, params?: Record<string, unknown>): void {
+  /**
+   * Hands this process's listeners a server-wide notification raised on another node (a
+   * transport relays them over its MessageBus); `remote` tells relays not to send it back.
+   */
+  relayEvent(method: string, params: Record<string, unknown> | undefined): void {
+    this.emit(method, params, true);
+  }
+
+  private emit(method: string, params?: Record<string, unknown>, remote = false): void {
     for (const l of this.eventListeners) {
       try {
-        l(method, params);
+        l(method, params, remote);
       } catch (e) {
         this.onerror?.(e instanceof Error ? e : new Error(String(e)));
       }

@@ -8,13 +8,12 @@
  */
 import type { RequestContext } from '../../engine/context.js';
 import { ErrorCode, McpError } from '../../protocol/errors.js';
-import { badEnvelope, isSupportedModernVersion, META, MODERN_PROTOCOL_VERSIONS, unsupportedVersion } from '../../protocol/eras.js';
+import { envelopeVersion, isSupportedModernVersion, META, MODERN_PROTOCOL_VERSIONS, unsupportedVersion } from '../../protocol/eras.js';
 import type { ClientCapabilities, Implementation, LoggingLevel, Result } from '../../protocol/types.js';
 import type { RequestHandler } from '../handlers.js';
 import { REQUEST_HANDLERS } from '../handlers.js';
 import { targetOf } from '../middleware.js';
 import type { ServerSession } from '../session.js';
-import { LOG_LEVELS } from '../session.js';
 import { listen } from './listen.js';
 import { InputRequiredSignal, InputRounds, MRTR_METHODS, mrtrNotAllowed } from './input-required.js';
 
@@ -33,29 +32,17 @@ export interface ModernRequest {
   readonly rounds: InputRounds;
 }
 
-/** The version a well-formed envelope claims; -32602 when the envelope is malformed (checked before the version, basic/index §_meta). */
-export function envelopeVersion(params: Record<string, unknown> | undefined): string {
-  return readEnvelope(params, false).version;
-}
-
 /** Reads and checks the envelope (-32602 when malformed, -32022 for a version we do not serve). */
-export function readEnvelope(params: Record<string, unknown> | undefined, checkVersion = true): Envelope {
-  const meta = params?._meta;
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw badEnvelope('params._meta is required (the 2026-07-28 request envelope)');
-  const m = meta as Record<string, unknown>;
-  const version = m[META.protocolVersion];
-  if (typeof version !== 'string') throw badEnvelope(`_meta["${META.protocolVersion}"] must be a string`);
-  const caps = m[META.clientCapabilities];
-  if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) throw badEnvelope(`_meta["${META.clientCapabilities}"] must be an object`);
+export function readEnvelope(params: Record<string, unknown> | undefined): Envelope {
+  const version = envelopeVersion(params);
+  if (!isSupportedModernVersion(version)) throw unsupportedVersion(version);
+  const m = params!._meta as Record<string, unknown>;
   const info = m[META.clientInfo];
-  const level = m[META.logLevel];
-  if (level !== undefined && !LOG_LEVELS.includes(level as LoggingLevel)) throw badEnvelope(`_meta["${META.logLevel}"] must be a logging level`);
-  if (checkVersion && !isSupportedModernVersion(version)) throw unsupportedVersion(version);
   return {
     version,
-    capabilities: caps as ClientCapabilities,
+    capabilities: m[META.clientCapabilities] as ClientCapabilities,
     clientInfo: typeof info === 'object' && info !== null ? (info as Implementation) : undefined,
-    logLevel: level as LoggingLevel | undefined,
+    logLevel: m[META.logLevel] as LoggingLevel | undefined,
   };
 }
 

@@ -9,9 +9,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, McpError } from '../../protocol/errors.js';
-import { hasModernClaim, headerMismatch, isModernVersion, isSupportedModernVersion, ModernErrorCode, unsupportedVersion } from '../../protocol/eras.js';
+import { envelopeVersion, hasModernClaim, headerMismatch, isModernVersion, isSupportedModernVersion, ModernErrorCode, unsupportedVersion } from '../../protocol/eras.js';
 import type { JSONRPCRequest, RequestId } from '../../protocol/types.js';
-import { envelopeVersion, modernHandler } from '../../server/index.js';
+import type { McpServer } from '../../server/index.js';
 import { header } from './validate.js';
 
 export type Inbound =
@@ -42,7 +42,7 @@ function reject(id: RequestId | null, error: McpError): Inbound {
 }
 
 /** Decides the era of one parsed POST body and, for a modern request, runs the ladder. */
-export function classifyInbound(req: IncomingMessage, value: unknown): Inbound {
+export function classifyInbound(req: IncomingMessage, value: unknown, server: McpServer): Inbound {
   const headerVersion = header(req, 'mcp-protocol-version');
   const modernHeader = headerVersion !== undefined && isModernVersion(headerVersion);
   if (Array.isArray(value)) {
@@ -80,6 +80,6 @@ export function classifyInbound(req: IncomingMessage, value: unknown): Inbound {
     const name = decodeHeaderValue(raw.trim());
     if (name === undefined || name !== expected) return reject(rid, headerMismatch(`Mcp-Name does not match params.${source}`));
   }
-  if (!modernHandler(message.method)) return reject(rid, new McpError(ErrorCode.MethodNotFound, `Method not found: ${message.method}`));
+  if (!server.servesModern(message.method)) return reject(rid, new McpError(ErrorCode.MethodNotFound, `Method not found: ${message.method}`));
   return { kind: 'modern', message, id, version };
 }

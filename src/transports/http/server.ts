@@ -279,7 +279,7 @@ export class StreamableHttpServer {
     }
 
     // The era is decided per request, from the body (2026-07-28 basic/versioning).
-    const inbound = classifyInbound(req, value);
+    const inbound = classifyInbound(req, value, this.server);
     if (inbound.kind === 'reject') return sendRpcError(res, inbound.status, inbound.id, inbound.error);
     if (inbound.kind === 'modern') return this.serveModern(req, res, inbound, authInfo);
 

@@ -24,6 +24,8 @@ const DELETED_CHANNEL = 'erlmcp:sessions:deleted';
 const STATE_CHANNEL = 'erlmcp:sessions:state';
 /** A client's notifications/cancelled landed on a node not running that request: every node checks. */
 const CANCEL_CHANNEL = 'erlmcp:sessions:cancel';
+/** Server-wide notifications raised on one node, for 2026-07-28 listen streams held by the others. */
+const EVENT_CHANNEL = 'erlmcp:server:events';
 
 export interface DirectoryOptions {
   server: McpServer;
@@ -69,6 +71,8 @@ export class SessionDirectory {
   private readonly subs: Promise<(() => Promise<void>) | undefined>[] = [];
   /** Set when the stores span nodes: server-wide notifications go through them (fanout.ts). */
   private readonly removeFanout: (() => void) | undefined;
+  /** Stops relaying this node's server events to the bus. */
+  private readonly removeRelay: (() => void) | undefined;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private readonly reportError: (e: Error) => void;
@@ -115,6 +119,17 @@ export class SessionDirectory {
       this.onBus(CANCEL_CHANNEL, (m) => this.applyRemoteCancel(m));
       const fanout = storeFanout(o.sessionStore, o.eventStore);
       if (fanout) this.removeFanout = this.server.addFanout(fanout);
+    }
+    // A bus that spans nodes carries server events both ways, so a listen stream on any node
+    // hears a list_changed or resources/updated raised on any other (2026-07-28 subscriptions/listen).
+    if (o.bus.nodeId !== undefined) {
+      this.onBus(EVENT_CHANNEL, (m) => {
+        const e = m as { from?: unknown; method?: unknown; params?: Record<string, unknown> } | null;
+        if (e && e.from !== this.nodeId && typeof e.method === 'string') this.server.relayEvent(e.method, e.params);
+      });
+      this.removeRelay = this.server.onEvent((method, params, remote) => {
+        if (!remote) this.bus.publish(EVENT_CHANNEL, { from: this.nodeId, method, params }).catch((e: unknown) => this.reportError(toError(e)));
+      });
     }
     this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.ttlMs / 2, 10), 60_000));
     this.sweeper.unref();
@@ -317,6 +332,7 @@ export class SessionDirectory {
     const all = [...[...this.sessions.values()].map((r) => r.t), ...this.ephemeral];
     await Promise.all(all.map((t) => this.closeTransport(t)));
     this.removeFanout?.();
+    this.removeRelay?.();
     for (const sub of await Promise.all(this.subs)) await sub?.().catch(() => {});
   }
 }
