@@ -35,7 +35,7 @@ afterEach(async () => {
 function newServer(isolation: ServerOptions['isolation'] = { size: 1 }): McpServer {
   const s = new McpServer({ name: 'isolate-server', version: '1.0.0' }, { isolation });
   servers.push(s);
-  for (const name of ['spin', 'cooperative', 'crash', 'report', 'fails', 'unclonable', 'sampler']) {
+  for (const name of ['spin', 'cooperative', 'crash', 'report', 'fails', 'unclonable', 'sampler', 'stray']) {
     s.tool(name, { isolate: { module: TOOLS, export: name } });
   }
   s.tool('echo', { isolate: { module: TOOLS } });
@@ -129,6 +129,17 @@ describe('isolated tools: crashes', () => {
       assert.ok(pool(server).stats().workers <= 2);
     });
   }
+
+  it('a call handed to a worker that dies before starting it runs on the replacement', async () => {
+    const server = newServer({ size: 1 });
+    const { client } = await connectPair(server);
+    const before = await threadOf(client);
+    assert.equal(text(await client.callTool({ name: 'stray' })), 'left a mess');
+    // The next message to that worker kills it before the call starts: the call is not lost.
+    const next = await threadOf(client);
+    assert.notEqual(next, before);
+    assert.equal(pool(server).stats().replaced, 1);
+  });
 
   it('a worker over its heap limit is replaced like any crash', async () => {
     const server = newServer({ size: 1, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });

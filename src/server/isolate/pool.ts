@@ -38,6 +38,10 @@ interface Job {
   reject(e: Error): void;
   /** The caller got its answer (result, error or cancellation); later messages are dropped. */
   done: boolean;
+  /** The worker began it: the handler may have run, so it is never retried. */
+  started: boolean;
+  /** Already handed to a replacement once after its worker died before starting it. */
+  retried: boolean;
   offAbort?: () => void;
 }
 
@@ -48,6 +52,8 @@ interface Slot {
   graceTimer: NodeJS.Timeout | undefined;
   /** The last uncaught error the worker reported before exiting. */
   error: Error | undefined;
+  /** It reported an uncaught error: it is about to exit and gets no new call. */
+  dying: boolean;
   exited: Promise<void>;
 }
 
@@ -111,7 +117,7 @@ export class WorkerPool extends EventEmitter {
     if (ctx.signal.aborted) return Promise.reject(abortError(ctx.signal));
     return new Promise<CallToolResult>((resolve, reject) => {
       const msg: CallMessage = { t: 'call', id: this.nextId++, module, export: exportName, tool, args, requestId: ctx.requestId, sessionId: ctx.sessionId, meta: ctx.meta };
-      const job: Job = { msg, ctx, resolve, reject, done: false };
+      const job: Job = { msg, ctx, resolve, reject, done: false, started: false, retried: false };
       const slot = this.idleSlot();
       if (!slot && this.queue.length >= this.maxQueue) {
         const s = this.stats();
@@ -141,7 +147,7 @@ export class WorkerPool extends EventEmitter {
   }
 
   private idleSlot(): Slot | undefined {
-    for (const s of this.slots) if (!s.job) return s;
+    for (const s of this.slots) if (!s.job && !s.dying) return s;
     return this.slots.size < this.size ? this.spawn() : undefined;
   }
 
@@ -149,9 +155,12 @@ export class WorkerPool extends EventEmitter {
     // The worker sends its own stdout to stderr (worker-entry.ts): stdout may be the protocol stream.
     const worker = new Worker(ENTRY, { resourceLimits: this.options.resourceLimits, name: 'erlmcp-isolated-tool' });
     let exitedResolve!: () => void;
-    const slot: Slot = { worker, threadId: worker.threadId, job: undefined, graceTimer: undefined, error: undefined, exited: new Promise((r) => (exitedResolve = r)) };
+    const slot: Slot = { worker, threadId: worker.threadId, job: undefined, graceTimer: undefined, error: undefined, dying: false, exited: new Promise((r) => (exitedResolve = r)) };
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
-    worker.on('error', (e) => (slot.error = e));
+    worker.on('error', (e) => {
+      slot.error = e;
+      slot.dying = true;
+    });
     worker.on('exit', (code) => {
       exitedResolve();
       this.onExit(slot, code);
@@ -174,6 +183,9 @@ export class WorkerPool extends EventEmitter {
     const job = slot.job;
     if (!job || job.msg.id !== m.id) return;
     switch (m.t) {
+      case 'started':
+        job.started = true;
+        return;
       case 'progress':
         if (!job.done) job.ctx.progress(m.progress, m.total, m.message).catch(() => {});
         return;
@@ -199,6 +211,7 @@ export class WorkerPool extends EventEmitter {
     slot.graceTimer = undefined;
     slot.job = undefined;
     slot.worker.unref();
+    if (slot.dying) return;
     const next = this.queue.shift();
     if (next) this.start(slot, next);
   }
@@ -232,7 +245,13 @@ export class WorkerPool extends EventEmitter {
       return;
     }
     const job = slot.job;
-    if (job && !job.done) {
+    if (job && !job.done && !job.started && !job.retried) {
+      // It died before it began this call (a stray error left by the previous one): the handler
+      // never ran, so the call goes first to the replacement instead of failing. Once only, in
+      // case workers cannot start at all.
+      job.retried = true;
+      this.queue.unshift(job);
+    } else if (job && !job.done) {
       const tool = job.msg.tool;
       const why = slot.error ? `${slot.error.name}: ${slot.error.message}` : `exit code ${code}`;
       this.settle(job, undefined, new IsolationError(tool, 'crash', `Tool ${tool} crashed its worker thread (${why}); the worker was replaced`));

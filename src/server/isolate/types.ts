@@ -100,6 +100,8 @@ export interface AbortMessage {
 export type ToWorker = CallMessage | AbortMessage;
 
 export type FromWorker =
+  /** Sent before the handler is called. */
+  | { t: 'started'; id: number }
   | { t: 'result'; id: number; result: CallToolResult }
   /** The handler threw: `load` when the module or export could not be loaded. */
   | { t: 'error'; id: number; message: string; load?: boolean }

@@ -79,6 +79,7 @@ function context(m: CallMessage, signal: AbortSignal): IsolatedToolContext {
 async function run(m: CallMessage): Promise<void> {
   const controller = new AbortController();
   running.set(m.id, controller);
+  post({ t: 'started', id: m.id });
   try {
     const fn = await load(m);
     const result = await fn(m.args, context(m, controller.signal));

@@ -1,0 +1,67 @@
+/**
+ * How long another session waits while one session runs a 3 s busy-loop tool, in-process and
+ * isolated (docs/isolation.md). The server runs in a child process; session A calls the busy
+ * tool, and session B, on its own HTTP session, sends a `ping` tools/call every 50 ms (open loop)
+ * until A's call returns. Reported: B's call latency, median and max, per mode, plus a baseline
+ * with nothing busy.
+ *   node dist/bench/isolation.js [--rounds N]   (default 3 rounds of 3 s per mode)
+ */
+import { Client } from '../src/client/client.js';
+import { connectHttp } from '../src/transports/connect-http.js';
+import { startServerChild } from './lib/server-child.js';
+import { median } from './lib/stats.js';
+
+const i = process.argv.indexOf('--rounds');
+const rounds = i >= 0 ? Math.max(1, Number(process.argv[i + 1]) || 3) : 3;
+const BUSY_MS = 3000;
+const INTERVAL_MS = 50;
+
+async function session(url: string, name: string): Promise<Client> {
+  const c = new Client({ name, version: '1.0.0' }, { defaultTimeoutMs: 60_000 });
+  await connectHttp(c, url);
+  return c;
+}
+
+/** B's ping latencies (ms) while `busy` (or nothing, for the baseline) runs on A. */
+async function round(a: Client, b: Client, busy: string | undefined): Promise<number[]> {
+  const latencies: number[] = [];
+  const inflight: Promise<void>[] = [];
+  let running = true;
+  const ping = (): void => {
+    const t0 = performance.now();
+    inflight.push(b.callTool({ name: 'ping' }).then(() => void latencies.push(performance.now() - t0)));
+  };
+  const timer = setInterval(() => running && ping(), INTERVAL_MS);
+  if (busy) await a.callTool({ name: busy, arguments: { ms: BUSY_MS } });
+  else await new Promise((r) => setTimeout(r, BUSY_MS));
+  running = false;
+  clearInterval(timer);
+  await Promise.all(inflight);
+  return latencies;
+}
+
+const child = await startServerChild('isolation-server');
+try {
+  const url = `${child.address}/mcp`;
+  const a = await session(url, 'A');
+  const b = await session(url, 'B');
+  for (let w = 0; w < 20; w++) await b.callTool({ name: 'ping' }); // warm the connection
+  await a.callTool({ name: 'busy-isolated', arguments: { ms: 1 } }); // start the pool's worker
+  const rows: [string, number[]][] = [];
+  for (const [label, busy] of [
+    ['nothing busy (baseline)', undefined],
+    ['in-process busy tool', 'busy'],
+    ['isolated busy tool', 'busy-isolated'],
+  ] as const) {
+    const all: number[] = [];
+    for (let r = 0; r < rounds; r++) all.push(...(await round(a, b, busy)));
+    rows.push([label, all]);
+  }
+  process.stdout.write(`B's tools/call latency while A runs a ${BUSY_MS} ms busy loop (${rounds} rounds, one call per ${INTERVAL_MS} ms)\n`);
+  process.stdout.write('| A is running | B calls | median ms | max ms |\n|---|---|---|---|\n');
+  for (const [label, xs] of rows) process.stdout.write(`| ${label} | ${xs.length} | ${median(xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |\n`);
+  await a.close();
+  await b.close();
+} finally {
+  await child.stop();
+}
