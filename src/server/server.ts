@@ -124,7 +124,7 @@ export class McpServer {
   readonly cacheHints: { readonly ttlMs: number; readonly scope: 'public' | 'private' };
   /** The limits in force: `options.limits` over the defaults (see `configureLimits`). */
   limits: ReturnType<typeof resolveLimits>;
-  /** @internal the pool of isolated tools, made on the first isolated call (isolate/handler.ts). */
+  /** The worker pool of isolated tools (stats, events); made on the first isolated call. */
   isolatePool: WorkerPool | undefined;
   onerror?: (error: Error) => void;
   /** A client sent notifications/roots/list_changed. */
