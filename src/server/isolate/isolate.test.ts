@@ -117,7 +117,7 @@ describe('isolated tools: crashes', () => {
       assert.match(err.message, /^Tool crash crashed its worker thread \(.+\); the worker was replaced$/);
       if (how === 'exit') assert.match(err.message, /exit code 3/);
       else assert.match(err.message, how === 'reject' ? /stray rejection/ : /boom from a timer/);
-      assert.deepEqual(err.data, { tool: 'crash', reason: 'crash' });
+      assert.deepEqual(err.data, { reason: 'isolate_crash', tool: 'crash' });
       assert.deepEqual((await replaced).slice(1), ['crash']);
       // B's call on the other worker goes on; A's next call runs on a new thread.
       assert.equal(bSpin.settled(), false);
@@ -169,6 +169,20 @@ describe('isolated tools: cancellation', () => {
     assert.deepEqual(pool(server).stats(), { workers: 1, busy: 0, queued: 0, started: 2, replaced: 1 });
   });
 
+  it("a tool timeout aborts the call, answers -32001 and replaces the busy worker", async () => {
+    const server = newServer({ size: 1, cancelGraceMs: 20 });
+    server.tool('slow', { timeoutMs: 100, isolate: { module: TOOLS, export: 'spin' } });
+    const { client } = await connectPair(server);
+    const before = await threadOf(client);
+    const exit = once(pool(server), 'exit');
+    const err = await rejection(client.callTool({ name: 'slow', arguments: { until: stopFile().path } }));
+    assert.ok(err instanceof McpError, String(err));
+    assert.equal(err.code, -32001);
+    assert.match(err.message, /^Tool slow timed out after 100 ms/);
+    assert.deepEqual(await exit, [before, 'cancelled']);
+    assert.notEqual(await threadOf(client), before);
+  });
+
   it('keeps the worker of a handler that stops when its signal aborts', async () => {
     const server = newServer({ size: 1, cancelGraceMs: 600_000 });
     const { client } = await connectPair(server);
@@ -202,7 +216,7 @@ describe('isolated tools: cancellation', () => {
 });
 
 describe('isolated tools: queue limit', () => {
-  it('queues up to maxQueue calls and refuses the next with -32603', async () => {
+  it('queues up to maxQueue calls and refuses the next with -32000 isolate_busy', async () => {
     const server = newServer({ size: 1, maxQueue: 2 });
     const { client } = await connectPair(server);
     const { path, stop } = stopFile();
@@ -211,9 +225,9 @@ describe('isolated tools: queue limit', () => {
     await until(() => pool(server).stats().queued === 2, 10_000, 'two queued calls');
     const err = await rejection(client.callTool({ name: 'echo', arguments: { n: 3 } }));
     assert.ok(err instanceof McpError);
-    assert.equal(err.code, -32603);
-    assert.equal(err.message, 'Tool echo: all 1 isolated workers are busy and 2 calls are queued (maxQueue 2); try again later');
-    assert.deepEqual(err.data, { tool: 'echo', reason: 'queue_full' });
+    assert.equal(err.code, -32000);
+    assert.equal(err.message, 'Tool echo: all 1 isolated workers are busy and 2 calls are queued (maxQueue 2); retry later');
+    assert.deepEqual(err.data, { reason: 'isolate_busy', tool: 'echo', workers: 1, queue: 2 });
     stop();
     await spin.done;
     const results = await Promise.all(queued);
@@ -304,6 +318,7 @@ describe('isolated tools: configuration errors', () => {
     assert.ok(e1 instanceof McpError);
     assert.equal(e1.code, -32603);
     assert.equal(e1.message, `Tool missing-export: ${TOOLS.href} has no function export 'nope'`);
+    assert.deepEqual(e1.data, { reason: 'isolate_load', tool: 'missing-export' });
     const e2 = await rejection(client.callTool({ name: 'missing-module' }));
     assert.ok(e2 instanceof McpError);
     assert.match(e2.message, /^Tool missing-module: cannot import file:.*absent\.js: /);

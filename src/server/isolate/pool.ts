@@ -15,18 +15,23 @@ import type { CallMessage, FromWorker, IsolationOptions, ToWorker } from './type
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
 
+/** `data.reason` of an IsolationError. */
+export type IsolationFailure = 'isolate_busy' | 'isolate_crash' | 'isolate_load' | 'isolate_closed';
+
 /**
  * A failure of the isolation machinery rather than of the tool's own logic: the worker died,
- * the queue is full, the module cannot be loaded, the pool is closed. It reaches the caller as a
- * JSON-RPC error (-32603) naming the tool, not as an `isError` result the model should act on.
+ * the module cannot be loaded, the pool is closed (-32603), or the queue is full (-32000, the
+ * code of every limit: retrying later can succeed). It reaches the caller as a JSON-RPC error
+ * naming the tool, not as an `isError` result the model should act on.
  */
 export class IsolationError extends McpError {
   constructor(
     readonly tool: string,
-    readonly reason: 'crash' | 'queue_full' | 'load' | 'closed' | 'result',
+    readonly reason: IsolationFailure,
     message: string,
+    extra?: Record<string, unknown>,
   ) {
-    super(ErrorCode.InternalError, message, { tool, reason });
+    super(reason === 'isolate_busy' ? ErrorCode.ServerError : ErrorCode.InternalError, message, { reason, tool, ...extra });
   }
 }
 
@@ -113,7 +118,7 @@ export class WorkerPool extends EventEmitter {
 
   /** Runs `export` of `module` with `args` on a worker; `ctx` receives its progress and logs. */
   run(tool: string, module: string, exportName: string, args: Record<string, unknown>, ctx: HandlerContext): Promise<CallToolResult> {
-    if (this.closed) return Promise.reject(new IsolationError(tool, 'closed', `Tool ${tool}: the isolated-tool pool is closed`));
+    if (this.closed) return Promise.reject(new IsolationError(tool, 'isolate_closed', `Tool ${tool}: the isolated-tool pool is closed`));
     if (ctx.signal.aborted) return Promise.reject(abortError(ctx.signal));
     return new Promise<CallToolResult>((resolve, reject) => {
       const msg: CallMessage = { t: 'call', id: this.nextId++, module, export: exportName, tool, args, requestId: ctx.requestId, sessionId: ctx.sessionId, meta: ctx.meta };
@@ -121,7 +126,7 @@ export class WorkerPool extends EventEmitter {
       const slot = this.idleSlot();
       if (!slot && this.queue.length >= this.maxQueue) {
         const s = this.stats();
-        reject(new IsolationError(tool, 'queue_full', `Tool ${tool}: all ${s.workers} isolated workers are busy and ${s.queued} calls are queued (maxQueue ${this.maxQueue}); try again later`));
+        reject(new IsolationError(tool, 'isolate_busy', `Tool ${tool}: all ${s.workers} isolated workers are busy and ${s.queued} calls are queued (maxQueue ${this.maxQueue}); retry later`, { workers: s.workers, queue: this.maxQueue }));
         return;
       }
       const onAbort = (): void => this.cancel(job);
@@ -136,10 +141,10 @@ export class WorkerPool extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) this.settle(job, undefined, new IsolationError(job.msg.tool, 'closed', `Tool ${job.msg.tool}: server closing`));
+    for (const job of this.queue.splice(0)) this.settle(job, undefined, new IsolationError(job.msg.tool, 'isolate_closed', `Tool ${job.msg.tool}: server closing`));
     const exits: Promise<void>[] = [];
     for (const slot of this.slots) {
-      if (slot.job) this.settle(slot.job, undefined, new IsolationError(slot.job.msg.tool, 'closed', `Tool ${slot.job.msg.tool}: server closing`));
+      if (slot.job) this.settle(slot.job, undefined, new IsolationError(slot.job.msg.tool, 'isolate_closed', `Tool ${slot.job.msg.tool}: server closing`));
       exits.push(slot.exited);
       void slot.worker.terminate();
     }
@@ -198,7 +203,7 @@ export class WorkerPool extends EventEmitter {
       case 'error': {
         const tool = job.msg.tool;
         // A handler's own error becomes an isError result (as for any tool); a load failure is ours.
-        this.settle(job, undefined, m.load ? new IsolationError(tool, 'load', `Tool ${tool}: ${m.message}`) : new Error(m.message));
+        this.settle(job, undefined, m.load ? new IsolationError(tool, 'isolate_load', `Tool ${tool}: ${m.message}`) : new Error(m.message));
         break;
       }
     }
@@ -254,7 +259,7 @@ export class WorkerPool extends EventEmitter {
     } else if (job && !job.done) {
       const tool = job.msg.tool;
       const why = slot.error ? `${slot.error.name}: ${slot.error.message}` : `exit code ${code}`;
-      this.settle(job, undefined, new IsolationError(tool, 'crash', `Tool ${tool} crashed its worker thread (${why}); the worker was replaced`));
+      this.settle(job, undefined, new IsolationError(tool, 'isolate_crash', `Tool ${tool} crashed its worker thread (${why}); the worker was replaced`));
     }
     this.retire(slot, 'crash');
   }
