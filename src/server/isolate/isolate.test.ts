@@ -271,6 +271,19 @@ describe('isolated tools: the call itself', () => {
     assert.deepEqual((good.structuredContent as { args: unknown }).args, { n: 2 });
   });
 
+  it('answers arguments an input schema made uncloneable with an isError result', async () => {
+    const server = newServer();
+    server.tool('transformed', { inputSchema: z.object({ f: z.string().transform((v) => () => v) }), isolate: { module: TOOLS } });
+    const { client } = await connectPair(server);
+    const r = await client.callTool({ name: 'transformed', arguments: { f: 'x' } });
+    assert.equal(r.isError, true);
+    assert.match(text(r), /^arguments cannot be passed to the worker thread: /);
+    // The worker was not left marked busy: the next call runs.
+    const ok = await client.callTool({ name: 'echo', arguments: { f: 'x' } });
+    assert.deepEqual((ok.structuredContent as { args: unknown }).args, { f: 'x' });
+    assert.equal(pool(server).stats().replaced, 0);
+  });
+
   it('validates structuredContent against the output schema on the main thread', async () => {
     const server = newServer();
     server.tool('structured', { outputSchema: z.object({ n: z.number() }), isolate: { module: TOOLS, export: 'structured' } });

@@ -178,10 +178,20 @@ export class WorkerPool extends EventEmitter {
   }
 
   private start(slot: Slot, job: Job): void {
+    try {
+      slot.worker.postMessage(job.msg satisfies ToWorker);
+    } catch (e) {
+      // DataCloneError: an input schema transformed the arguments into something that cannot
+      // cross threads (a function, a class instance with private state). The tool's fault, not
+      // the pool's: an isError result, and the worker takes the next call.
+      this.settle(job, undefined, new Error(`arguments cannot be passed to the worker thread: ${e instanceof Error ? e.message : String(e)}`));
+      const next = this.queue.shift();
+      if (next) this.start(slot, next);
+      return;
+    }
     slot.job = job;
     // A busy worker keeps the process alive; an idle pool does not.
     slot.worker.ref();
-    slot.worker.postMessage(job.msg satisfies ToWorker);
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
