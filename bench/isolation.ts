@@ -4,15 +4,21 @@
  * tool, and session B, on its own HTTP session, sends a `ping` tools/call every 50 ms (open loop)
  * until A's call returns. Reported: B's call latency, median and max, per mode, plus a baseline
  * with nothing busy.
- *   node dist/bench/isolation.js [--rounds N]   (default 3 rounds of 3 s per mode)
+ *   node dist/bench/isolation.js [--rounds N] [--busy N] [--size N] [--nice N]
+ * Default 3 rounds of 3 s per mode and one busy call; `--busy N` runs N busy calls at once (N
+ * sessions A); --size and --nice set the pool's size and worker priority (default the pool's).
  */
 import { Client } from '../src/client/client.js';
 import { connectHttp } from '../src/transports/connect-http.js';
 import { startServerChild } from './lib/server-child.js';
 import { median, percentile } from './lib/stats.js';
 
-const i = process.argv.indexOf('--rounds');
-const rounds = i >= 0 ? Math.max(1, Number(process.argv[i + 1]) || 3) : 3;
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const rounds = Math.max(1, Number(arg('rounds')) || 3);
+const busyCalls = Math.max(1, Number(arg('busy')) || 1);
 const BUSY_MS = 3000;
 const INTERVAL_MS = 50;
 
@@ -22,8 +28,8 @@ async function session(url: string, name: string): Promise<Client> {
   return c;
 }
 
-/** B's ping latencies (ms) while `busy` (or nothing, for the baseline) runs on A. */
-async function round(a: Client, b: Client, busy: string | undefined): Promise<number[]> {
+/** B's ping latencies (ms) while `busy` (or nothing, for the baseline) runs on each A. */
+async function round(as: Client[], b: Client, busy: string | undefined): Promise<number[]> {
   const latencies: number[] = [];
   const inflight: Promise<void>[] = [];
   let running = true;
@@ -32,7 +38,7 @@ async function round(a: Client, b: Client, busy: string | undefined): Promise<nu
     inflight.push(b.callTool({ name: 'ping' }).then(() => void latencies.push(performance.now() - t0)));
   };
   const timer = setInterval(() => running && ping(), INTERVAL_MS);
-  if (busy) await a.callTool({ name: busy, arguments: { ms: BUSY_MS } });
+  if (busy) await Promise.all(as.map((a) => a.callTool({ name: busy, arguments: { ms: BUSY_MS } })));
   else await new Promise((r) => setTimeout(r, BUSY_MS));
   running = false;
   clearInterval(timer);
@@ -40,13 +46,14 @@ async function round(a: Client, b: Client, busy: string | undefined): Promise<nu
   return latencies;
 }
 
-const child = await startServerChild('isolation-server');
+const serverArgs = ['nice', 'size'].flatMap((k) => (arg(k) === undefined ? [] : [`--${k}`, String(arg(k))]));
+const child = await startServerChild('isolation-server', serverArgs);
 try {
   const url = `${child.address}/mcp`;
-  const a = await session(url, 'A');
+  const as = await Promise.all(Array.from({ length: busyCalls }, (_, k) => session(url, `A${k}`)));
   const b = await session(url, 'B');
   for (let w = 0; w < 20; w++) await b.callTool({ name: 'ping' }); // warm the connection
-  await a.callTool({ name: 'busy-isolated', arguments: { ms: 1 } }); // start the pool's worker
+  await Promise.all(as.map((a) => a.callTool({ name: 'busy-isolated', arguments: { ms: 1 } }))); // start the pool's workers
   const rows: [string, number[]][] = [];
   for (const [label, busy] of [
     ['nothing busy (baseline)', undefined],
@@ -54,16 +61,17 @@ try {
     ['isolated busy tool', 'busy-isolated'],
   ] as const) {
     const all: number[] = [];
-    for (let r = 0; r < rounds; r++) all.push(...(await round(a, b, busy)));
+    for (let r = 0; r < rounds; r++) all.push(...(await round(as, b, busy)));
     rows.push([label, all]);
   }
-  process.stdout.write(`B's tools/call latency while A runs a ${BUSY_MS} ms busy loop (${rounds} rounds, one call per ${INTERVAL_MS} ms)\n`);
+  const opts = serverArgs.length ? `, pool ${serverArgs.join(' ')}` : '';
+  process.stdout.write(`B's tools/call latency while ${busyCalls} session(s) A run a ${BUSY_MS} ms busy loop each (${rounds} rounds, one call per ${INTERVAL_MS} ms${opts})\n`);
   process.stdout.write('| A is running | B calls | median ms | p99 ms | max ms |\n|---|---|---|---|---|\n');
   for (const [label, xs] of rows) {
     const sorted = [...xs].sort((x, y) => x - y);
     process.stdout.write(`| ${label} | ${xs.length} | ${median(xs).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |\n`);
   }
-  await a.close();
+  for (const a of as) await a.close();
   await b.close();
 } finally {
   await child.stop();

@@ -321,6 +321,25 @@ describe('isolated tools: the call itself', () => {
   });
 });
 
+describe('isolated tools: scheduling priority', () => {
+  const niceOf = async (isolation: ServerOptions['isolation']): Promise<{ thread: number; main: number }> => {
+    const server = newServer(isolation);
+    server.tool('priority', { isolate: { module: TOOLS, export: 'priority' } });
+    const { client } = await connectPair(server);
+    return (await client.callTool({ name: 'priority' })).structuredContent as { thread: number; main: number };
+  };
+
+  it('runs workers at nice 10 by default and at the given value (never above the process)', { skip: process.platform !== 'linux' && 'reads /proc/thread-self' }, async () => {
+    const byDefault = await niceOf({ size: 1 });
+    // Raising the nice value needs no privilege; a process already nicer keeps its own value.
+    assert.equal(byDefault.thread, Math.max(10, byDefault.main));
+    const nice15 = await niceOf({ size: 1, nice: 15 });
+    assert.equal(nice15.thread, Math.max(15, nice15.main));
+    const off = await niceOf({ size: 1, nice: 0 });
+    assert.equal(off.thread, off.main);
+  });
+});
+
 describe('isolated tools: configuration errors', () => {
   it('answers -32603 naming the tool when the module or export cannot be loaded', async () => {
     const server = newServer();

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, McpError } from '../../protocol/errors.js';
 import type { CallToolResult } from '../../protocol/types.js';
 import type { HandlerContext } from '../context.js';
-import type { CallMessage, FromWorker, IsolationOptions, ToWorker } from './types.js';
+import type { CallMessage, FromWorker, IsolationOptions, ToWorker, WorkerInit } from './types.js';
 
 const ENTRY = new URL('./worker-entry.js', import.meta.url);
 
@@ -96,6 +96,7 @@ export class WorkerPool extends EventEmitter {
   readonly size: number;
   readonly maxQueue: number;
   readonly cancelGraceMs: number;
+  readonly nice: number;
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private nextId = 1;
@@ -108,6 +109,7 @@ export class WorkerPool extends EventEmitter {
     this.size = Math.max(1, options.size ?? defaultPoolSize());
     this.maxQueue = Math.max(0, options.maxQueue ?? 32);
     this.cancelGraceMs = Math.max(0, options.cancelGraceMs ?? 500);
+    this.nice = Math.min(19, Math.max(0, Math.trunc(options.nice ?? 10)));
   }
 
   stats(): PoolStats {
@@ -158,7 +160,8 @@ export class WorkerPool extends EventEmitter {
 
   private spawn(): Slot {
     // The worker sends its own stdout to stderr (worker-entry.ts): stdout may be the protocol stream.
-    const worker = new Worker(ENTRY, { resourceLimits: this.options.resourceLimits, name: 'erlmcp-isolated-tool' });
+    const workerData: WorkerInit = { nice: this.nice };
+    const worker = new Worker(ENTRY, { resourceLimits: this.options.resourceLimits, name: 'erlmcp-isolated-tool', workerData });
     let exitedResolve!: () => void;
     const slot: Slot = { worker, threadId: worker.threadId, job: undefined, graceTimer: undefined, error: undefined, dying: false, exited: new Promise((r) => (exitedResolve = r)) };
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));

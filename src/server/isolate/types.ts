@@ -77,9 +77,20 @@ export interface IsolationOptions {
   cancelGraceMs?: number;
   /** Heap limits per worker; a worker that exceeds them dies and is replaced. */
   resourceLimits?: ResourceLimits;
+  /**
+   * Scheduling priority (nice value, 0–19) of the worker threads, so a spinning tool yields the
+   * CPU to the event loop that serves every session when cores are scarce. Linux only (elsewhere
+   * ignored); 0 keeps the process's priority. Default 10.
+   */
+  nice?: number;
 }
 
 // ---------- messages between the threads ----------
+
+/** What a worker is started with (`workerData`). */
+export interface WorkerInit {
+  nice: number;
+}
 
 export interface CallMessage {
   t: 'call';

@@ -5,8 +5,10 @@
  * asynchronously or calls process.exit ends this thread, and the pool fails the call and starts a
  * fresh worker — state the crash may have corrupted is not reused.
  */
-import { parentPort } from 'node:worker_threads';
-import type { CallMessage, FromWorker, IsolatedToolContext, IsolatedToolHandler, ToWorker } from './types.js';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CallMessage, FromWorker, IsolatedToolContext, IsolatedToolHandler, ToWorker, WorkerInit } from './types.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry.js runs only as a worker thread of the isolated-tool pool');
@@ -15,6 +17,18 @@ if (!port) throw new Error('worker-entry.js runs only as a worker thread of the 
 // goes to stderr instead. (Done here rather than with the Worker's `stdout: true` option, whose
 // stream would keep the parent's event loop alive while it is read.)
 process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+
+// Lower this thread's priority (Linux: setpriority on the thread id, which /proc/thread-self
+// names): when the cores are busy, the event loop serving every session runs first. Raising the
+// nice value needs no privilege; where it is unsupported, the thread keeps the process's priority.
+const { nice } = workerData as WorkerInit;
+if (nice > 0 && process.platform === 'linux') {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
+  } catch {
+    // No /proc (a sandbox): nothing to do.
+  }
+}
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 const running = new Map<number, AbortController>();
