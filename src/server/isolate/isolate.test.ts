@@ -1,82 +1,15 @@
+/**
+ * Isolated tools under stress: a busy loop holds no other session, crashes and stuck calls cost
+ * one worker (replaced), the queue is bounded, and the pool closes with the server.
+ */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { afterEach, describe, it } from 'node:test';
 import { connectPair, until } from '../../../test/helpers/pair.js';
-import { Client } from '../../client/client.js';
 import { ErlmcpError, McpError } from '../../protocol/errors.js';
-import type { Progress } from '../../engine/outbound.js';
-import type { CallToolResult, LoggingMessageNotificationParams, TextContent } from '../../protocol/types.js';
-import { StdioClientTransport } from '../../transports/stdio/client.js';
-import { McpServer, type ServerOptions } from '../server.js';
-import type { WorkerPool } from './pool.js';
+import { cleanUp, newServer, pool, rejection, startSpin, stopFile, text, threadOf, TOOLS } from './fixtures/harness.js';
 
-const TOOLS = new URL('./fixtures/tools.js', import.meta.url);
-const dir = mkdtempSync(join(tmpdir(), 'erlmcp-isolate-'));
-let stops = 0;
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A file path whose creation ends a `spin` call (see fixtures/tools.ts). */
-function stopFile(): { path: string; stop(): void } {
-  const path = join(dir, `stop-${stops++}`);
-  return { path, stop: () => writeFileSync(path, '') };
-}
-
-let servers: McpServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-
-function newServer(isolation: ServerOptions['isolation'] = { size: 1 }): McpServer {
-  const s = new McpServer({ name: 'isolate-server', version: '1.0.0' }, { isolation });
-  servers.push(s);
-  for (const name of ['spin', 'cooperative', 'crash', 'report', 'fails', 'unclonable', 'sampler', 'stray']) {
-    s.tool(name, { isolate: { module: TOOLS, export: name } });
-  }
-  s.tool('echo', { isolate: { module: TOOLS } });
-  s.tool('inline', {}, () => ({ content: [{ type: 'text', text: 'inline' }] }));
-  return s;
-}
-
-function text(r: CallToolResult): string {
-  return r.content.map((c) => (c as TextContent).text).join('\n');
-}
-
-function pool(server: McpServer): WorkerPool {
-  assert.ok(server.isolatePool, 'the pool exists after the first isolated call');
-  return server.isolatePool;
-}
-
-/** Starts a spin call and resolves once the worker reported that it is in its busy loop. */
-async function startSpin(client: Client, stopPath: string, signal?: AbortSignal): Promise<{ done: Promise<CallToolResult>; settled(): boolean }> {
-  let started!: () => void;
-  const inLoop = new Promise<void>((r) => (started = r));
-  let settled = false;
-  const done = client.callTool({ name: 'spin', arguments: { until: stopPath } }, { signal, onprogress: () => started() });
-  done.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  await inLoop;
-  return { done, settled: () => settled };
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    (v) => assert.fail(`expected a rejection, got ${JSON.stringify(v)}`),
-    (e: unknown) => e,
-  );
-}
-
-async function threadOf(client: Client): Promise<number> {
-  const r = await client.callTool({ name: 'echo', arguments: {} });
-  return (r.structuredContent as { threadId: number }).threadId;
-}
+afterEach(cleanUp);
 
 describe('isolated tools: other sessions keep being served', () => {
   it('answers session B while session A runs a busy loop on a worker thread', async () => {
@@ -238,137 +171,6 @@ describe('isolated tools: queue limit', () => {
   });
 });
 
-describe('isolated tools: the call itself', () => {
-  it('forwards progress and logs to the caller', async () => {
-    const server = newServer();
-    const { client } = await connectPair(server);
-    await client.setLoggingLevel('info');
-    const logs: LoggingMessageNotificationParams[] = [];
-    client.onLogMessage = (p) => logs.push(p);
-    const progress: Progress[] = [];
-    const r = await client.callTool({ name: 'report' }, { onprogress: (p) => progress.push(p) });
-    assert.equal(text(r), 'reported');
-    assert.deepEqual(
-      progress.map((p) => [p.progress, p.total, p.message]),
-      [
-        [1, 2, 'half'],
-        [2, 2, undefined],
-      ],
-    );
-    // The session's level applies: the debug line is filtered on the main thread.
-    assert.deepEqual(logs, [{ level: 'info', data: { step: 1, tool: 'report' } }]);
-  });
-
-  it('validates arguments on the main thread (a bad call starts no worker)', async () => {
-    const server = newServer();
-    server.tool('typed', { inputSchema: z.object({ n: z.number().int() }), isolate: { module: TOOLS } });
-    const { client } = await connectPair(server);
-    const bad = await client.callTool({ name: 'typed', arguments: { n: 'x' } });
-    assert.equal(bad.isError, true);
-    assert.match(text(bad), /Invalid arguments for tool typed/);
-    assert.equal(server.isolatePool, undefined);
-    const good = await client.callTool({ name: 'typed', arguments: { n: 2 } });
-    assert.deepEqual((good.structuredContent as { args: unknown }).args, { n: 2 });
-  });
-
-  it('answers arguments an input schema made uncloneable with an isError result', async () => {
-    const server = newServer();
-    server.tool('transformed', { inputSchema: z.object({ f: z.string().transform((v) => () => v) }), isolate: { module: TOOLS } });
-    const { client } = await connectPair(server);
-    const r = await client.callTool({ name: 'transformed', arguments: { f: 'x' } });
-    assert.equal(r.isError, true);
-    assert.match(text(r), /^arguments cannot be passed to the worker thread: /);
-    // The worker was not left marked busy: the next call runs.
-    const ok = await client.callTool({ name: 'echo', arguments: { f: 'x' } });
-    assert.deepEqual((ok.structuredContent as { args: unknown }).args, { f: 'x' });
-    assert.equal(pool(server).stats().replaced, 0);
-  });
-
-  it('validates structuredContent against the output schema on the main thread', async () => {
-    const server = newServer();
-    server.tool('structured', { outputSchema: z.object({ n: z.number() }), isolate: { module: TOOLS, export: 'structured' } });
-    const { client } = await connectPair(server);
-    const good = await client.callTool({ name: 'structured', arguments: { good: true } });
-    assert.deepEqual(good.structuredContent, { n: 1 });
-    const bad = await client.callTool({ name: 'structured', arguments: { good: false } });
-    assert.equal(bad.isError, true);
-    assert.match(text(bad), /does not match its output schema/);
-  });
-
-  it("turns the handler's own errors into isError results, as for any tool", async () => {
-    const server = newServer();
-    const { client } = await connectPair(server);
-    const failed = await client.callTool({ name: 'fails' });
-    assert.equal(failed.isError, true);
-    assert.equal(text(failed), 'n must be even');
-    const unclonable = await client.callTool({ name: 'unclonable' });
-    assert.equal(unclonable.isError, true);
-    assert.match(text(unclonable), /^result cannot leave the worker thread: /);
-    const sampler = await client.callTool({ name: 'sampler' });
-    assert.equal(sampler.isError, true);
-    assert.match(text(sampler), /Sampling is not available to isolated tools/);
-    assert.equal(pool(server).stats().replaced, 0);
-  });
-
-  it('runs a task-augmented call on the pool', async () => {
-    const server = new McpServer({ name: 'tasks', version: '1.0.0' }, { isolation: { size: 1 } });
-    servers.push(server);
-    server.tool('echo', { execution: { taskSupport: 'optional' }, isolate: { module: TOOLS } });
-    const { client } = await connectPair(server);
-    const { task } = await client.callToolAsTask({ name: 'echo', arguments: { t: 1 } });
-    const r = (await client.getTaskResult(task.taskId)) as CallToolResult;
-    assert.deepEqual((r.structuredContent as { args: unknown }).args, { t: 1 });
-  });
-});
-
-describe('isolated tools: scheduling priority', () => {
-  const niceOf = async (isolation: ServerOptions['isolation']): Promise<{ thread: number; main: number }> => {
-    const server = newServer(isolation);
-    server.tool('priority', { isolate: { module: TOOLS, export: 'priority' } });
-    const { client } = await connectPair(server);
-    return (await client.callTool({ name: 'priority' })).structuredContent as { thread: number; main: number };
-  };
-
-  it('runs workers at nice 10 by default and at the given value (never above the process)', { skip: process.platform !== 'linux' && 'reads /proc/thread-self' }, async () => {
-    const byDefault = await niceOf({ size: 1 });
-    // Raising the nice value needs no privilege; a process already nicer keeps its own value.
-    assert.equal(byDefault.thread, Math.max(10, byDefault.main));
-    const nice15 = await niceOf({ size: 1, nice: 15 });
-    assert.equal(nice15.thread, Math.max(15, nice15.main));
-    const off = await niceOf({ size: 1, nice: 0 });
-    assert.equal(off.thread, off.main);
-  });
-});
-
-describe('isolated tools: configuration errors', () => {
-  it('answers -32603 naming the tool when the module or export cannot be loaded', async () => {
-    const server = newServer();
-    server.tool('missing-export', { isolate: { module: TOOLS, export: 'nope' } });
-    server.tool('missing-module', { isolate: { module: new URL('./fixtures/absent.js', import.meta.url) } });
-    const { client } = await connectPair(server);
-    const e1 = await rejection(client.callTool({ name: 'missing-export' }));
-    assert.ok(e1 instanceof McpError);
-    assert.equal(e1.code, -32603);
-    assert.equal(e1.message, `Tool missing-export: ${TOOLS.href} has no function export 'nope'`);
-    assert.deepEqual(e1.data, { reason: 'isolate_load', tool: 'missing-export' });
-    const e2 = await rejection(client.callTool({ name: 'missing-module' }));
-    assert.ok(e2 instanceof McpError);
-    assert.match(e2.message, /^Tool missing-module: cannot import file:.*absent\.js: /);
-    assert.equal((await client.callTool({ name: 'echo', arguments: { ok: 1 } })).isError, undefined);
-  });
-
-  it('accepts an absolute path and refuses a relative one, or a handler with isolate', () => {
-    const server = newServer();
-    server.tool('by-path', { isolate: { module: fileURLToPath(TOOLS) } });
-    assert.throws(() => server.tool('relative', { isolate: { module: './fixtures/tools.js' } }), (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_INVALID_ARGUMENT' && /absolute path/.test(e.message));
-    const both = { isolate: { module: TOOLS } };
-    assert.throws(
-      () => (server.tool as (n: string, c: unknown, h: unknown) => unknown)('both', both, () => ({ content: [] })),
-      (e: unknown) => e instanceof ErlmcpError && /either a handler or config.isolate/.test(e.message),
-    );
-  });
-});
-
 describe('isolated tools: closing', () => {
   it('server.close() ends running calls and stops every worker', async () => {
     const server = newServer({ size: 2 });
@@ -383,32 +185,3 @@ describe('isolated tools: closing', () => {
   });
 });
 
-describe('isolated tools over stdio', () => {
-  it("sends a worker's stdout to stderr, never onto the protocol stream", async () => {
-    const script = fileURLToPath(new URL('./fixtures/stdio-server.js', import.meta.url));
-    const transport = new StdioClientTransport({ command: process.execPath, args: [script], stderr: 'pipe' });
-    let stderr = '';
-    const heard = new Promise<void>((resolve) =>
-      transport.stderr?.on('data', (c: Buffer) => {
-        stderr += c.toString();
-        if (stderr.includes('not-from-the-server')) resolve();
-      }),
-    );
-    const client = new Client({ name: 'stdio', version: '1.0.0' }, { defaultTimeoutMs: 30_000 });
-    const noise: string[] = [];
-    client.onnotification = (m) => noise.push(m);
-    client.onerror = (e) => noise.push(e.message);
-    await client.connect(transport);
-    try {
-      assert.equal(text(await client.callTool({ name: 'chatty' })), 'said hello');
-      await heard;
-      assert.match(stderr, /hello from an isolated tool/);
-      assert.equal(text(await client.callTool({ name: 'echo', arguments: { after: 1 } })), '{"after":1}');
-      assert.deepEqual(noise, []);
-    } finally {
-      await client.close();
-    }
-    // An idle pool does not keep the process alive: it exits on its own when stdin closes.
-    assert.deepEqual(transport.exitStatus, { code: 0, signal: null });
-  });
-});
