@@ -13,3 +13,5 @@ export type { Admission, AdmissionHook, AdmissionRefusal, AdmissionRequest, Admi
 export type { OutboundHook } from '../engine/endpoint.js';
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 export type { InputOptions } from './context.js';
+export { WorkerPool, IsolationError, defaultPoolSize, type PoolStats, type IsolationFailure } from './isolate/pool.js';
+export type { IsolateConfig, IsolatedToolContext, IsolatedToolHandler, IsolationOptions } from './isolate/types.js';

@@ -17,6 +17,8 @@ import { compose, type Call, type Middleware, type RunnableCall } from './middle
 import type { SchemaInput } from '../schema/validator.js';
 import type { SessionState } from '../stores/types.js';
 import type { HandlerContext } from './context.js';
+import type { WorkerPool } from './isolate/pool.js';
+import type { IsolateConfig, IsolationOptions } from './isolate/types.js';
 import { Registry } from './registry/list.js';
 import { PromptEntry, type PromptArgsInput, type PromptConfig, type PromptHandler } from './registry/prompts.js';
 import {
@@ -59,6 +61,8 @@ export interface ServerOptions {
   requestStateSecret?: string | Buffer;
   /** Cache hints on cacheable 2026-07-28 results (server/utilities/caching). Default `{ ttlMs: 0, scope: 'private' }`. */
   cache?: { ttlMs?: number; scope?: 'public' | 'private' };
+  /** The worker-thread pool of isolated tools (docs/isolation.md). */
+  isolation?: IsolationOptions;
 }
 
 /**
@@ -123,6 +127,8 @@ export class McpServer {
   readonly cacheHints: { readonly ttlMs: number; readonly scope: 'public' | 'private' };
   /** The limits in force: `options.limits` over the defaults (see `configureLimits`). */
   limits: ReturnType<typeof resolveLimits>;
+  /** The worker pool of isolated tools (stats, events); made on the first isolated call. */
+  isolatePool: WorkerPool | undefined;
   onerror?: (error: Error) => void;
   /** A client sent notifications/roots/list_changed. */
   onrootschanged?: (session: ServerSession) => void;
@@ -145,8 +151,11 @@ export class McpServer {
 
   // ---------- registration ----------
 
-  tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O>, handler: ToolHandler<I, O>): Registered {
-    const entry = new ToolEntry(name, config as ToolConfig<SchemaInput | undefined, SchemaInput | undefined>, handler as unknown as ToolHandler<SchemaInput | undefined, SchemaInput | undefined>);
+  /** An isolated tool: its handler is `config.isolate`'s module export, run on a worker thread. */
+  tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O> & { isolate: IsolateConfig }): Registered;
+  tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O>, handler: ToolHandler<I, O>): Registered;
+  tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O>, handler?: ToolHandler<I, O>): Registered {
+    const entry = new ToolEntry(name, config as ToolConfig<SchemaInput | undefined, SchemaInput | undefined>, handler as unknown as ToolHandler<SchemaInput | undefined, SchemaInput | undefined> | undefined);
     this.tools.add(name, entry);
     return this.handle(this.tools, name, entry);
   }
@@ -443,6 +452,7 @@ export class McpServer {
     this.runningTasks.clear();
     await Promise.all([...this.sessions].map((s) => s.close()));
     await this.taskStore.close();
+    await this.isolatePool?.close();
   }
 }
 

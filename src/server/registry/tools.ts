@@ -11,6 +11,9 @@ import { afterDeadline } from '../tool-deadlines.js';
 import type { CallToolResult, Icon, Meta, ObjectJsonSchema, Tool, ToolAnnotations, ToolExecution } from '../../protocol/types.js';
 import { compileSchema, type CompiledSchema, type InferInput, type SchemaInput } from '../../schema/validator.js';
 import type { HandlerContext } from '../context.js';
+import { resolveHandler } from '../isolate/handler.js';
+import { IsolationError } from '../isolate/pool.js';
+import type { IsolateConfig } from '../isolate/types.js';
 import type { Listed } from './list.js';
 
 export interface ToolConfig<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined> {
@@ -29,6 +32,11 @@ export interface ToolConfig<I extends SchemaInput | undefined = undefined, O ext
   concurrency?: number;
   /** Calls waiting for a slot; past it -32000 `tool_busy`. Default: the server's `limits.toolQueue` (1024). */
   queue?: number;
+  /**
+   * Run the handler on a worker thread (docs/isolation.md): the export of a module, given
+   * instead of a handler. A busy loop or a crash in it then stalls no other call.
+   */
+  isolate?: IsolateConfig;
 }
 
 export type ToolResultFor<O> = O extends StandardSchemaV1
@@ -45,12 +53,14 @@ export class ToolEntry implements Listed<Tool> {
   output: CompiledSchema | undefined;
   /** Concurrency gate, made on the first call from the tool's or the server's limits. */
   private gate: Gate | undefined;
+  handler: ToolHandler<SchemaInput | undefined, SchemaInput | undefined>;
 
   constructor(
     public name: string,
     public config: ToolConfig<SchemaInput | undefined, SchemaInput | undefined>,
-    public handler: ToolHandler<SchemaInput | undefined, SchemaInput | undefined>,
+    handler?: ToolHandler<SchemaInput | undefined, SchemaInput | undefined>,
   ) {
+    this.handler = resolveHandler(name, config.isolate, handler) as ToolHandler<SchemaInput | undefined, SchemaInput | undefined>;
     this.compile();
   }
 
@@ -126,7 +136,7 @@ export class ToolEntry implements Listed<Tool> {
     } catch (e) {
       // Protocol outcomes, not tool failures: URL elicitation required, an MRTR input round,
       // a client capability the request lacks (2026-07-28 -32021).
-      if (timedOut || e instanceof UrlElicitationRequiredError || e instanceof InputRequiredSignal) throw e;
+      if (timedOut || e instanceof UrlElicitationRequiredError || e instanceof InputRequiredSignal || e instanceof IsolationError) throw e;
       if (e instanceof McpError && e.code === ModernErrorCode.MissingRequiredClientCapability) throw e;
       if (ctx.signal.aborted) throw e;
       return errorResult(e instanceof Error ? e.message : String(e));
