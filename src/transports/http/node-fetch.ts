@@ -6,12 +6,14 @@
  * transport streams is converted to a web ReadableStream, and only when asked for.
  * Users can still pass any `fetch` (proxies, custom TLS) through the transport's options.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { KeepAliveHttpAgent, KeepAliveHttpsAgent } from './keep-alive-agent.js';
 
-type FetchLike = (input: string | URL, init?: { method?: string; headers?: Record<string, string> | Headers | [string, string][]; body?: string; signal?: AbortSignal | null }) => Promise<Response>;
-
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+export type FetchLike = (
+  input: string | URL,
+  init?: { method?: string; headers?: Record<string, string> | Headers | [string, string][]; body?: string | Uint8Array | null; signal?: AbortSignal | null },
+) => Promise<Response>;
 
 function toRecord(h: Record<string, string> | Headers | [string, string][] | undefined): Record<string, string> {
   if (!h) return {};
@@ -86,35 +88,93 @@ function nodeBody(res: IncomingMessage): ReadableStream<Uint8Array> {
   return { getReader: () => reader, cancel, locked: false } as unknown as ReadableStream<Uint8Array>;
 }
 
-export const nodeFetch: FetchLike = (input, init) => {
-  const url = typeof input === 'string' ? new URL(input) : input;
-  const https = url.protocol === 'https:';
-  const signal = init?.signal ?? undefined;
-  if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new DOMException('This operation was aborted', 'AbortError'));
-  const headers = toRecord(init?.headers);
-  const body = init?.body;
-  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-  return new Promise((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(url, { method: init?.method ?? 'GET', headers, agent: https ? agents.https : agents.http }, (res) => {
-      // Errors reach whoever reads the body (text() / the reader); unread, an abort must not crash.
-      res.on('error', () => {});
-      resolve(new NodeResponse(res) as unknown as Response);
-      // The abort listener lives as long as the response body is being read.
-      res.once('close', cleanup);
+/** Options of {@link createNodeFetch}. */
+export interface NodeFetchOptions {
+  /**
+   * How long (ms) a pooled connection may sit idle when the server announces no
+   * `Keep-Alive: timeout`. Default 4000. An announced timeout N is honoured as N s − 1 s.
+   */
+  idleMs?: number;
+  /** Connections per origin. Default 256. */
+  maxSockets?: number;
+}
+
+/**
+ * A `fetch`-shaped function on node:http(s) with its own connection pool. A pooled connection
+ * idles for less than the server's announced keep-alive timeout (keep-alive-agent.ts), and a
+ * request that went out on a pooled connection the server had already closed — the connection
+ * ends before one byte of an answer — is sent once more on a new connection.
+ *
+ * @example
+ * const transport = new StreamableHttpClientTransport(url, { fetch: createNodeFetch({ idleMs: 2000 }) as typeof fetch });
+ */
+export function createNodeFetch(options: NodeFetchOptions = {}): FetchLike {
+  const agents = { http: new KeepAliveHttpAgent(options), https: new KeepAliveHttpsAgent(options) };
+  return (input, init) => {
+    const url = typeof input === 'string' ? new URL(input) : input;
+    const https = url.protocol === 'https:';
+    const signal = init?.signal ?? undefined;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const body = init?.body ?? undefined;
+    // A retry sends the body again, so only bodies that can be re-read are accepted.
+    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      return Promise.reject(new TypeError('nodeFetch sends string or Uint8Array bodies only'));
+    }
+    const headers = toRecord(init?.headers);
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const method = init?.method ?? 'GET';
+    const pool = https ? agents.https : agents.http;
+    const send = https ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      let req: ClientRequest;
+      let settled = false;
+      const onAbort = (): void => {
+        settled = true;
+        // Settle with the abort reason ourselves; destroying without an error keeps it off every
+        // other emitter (socket, response) where nobody may be listening.
+        reject(abortError(signal!));
+        req.destroy();
+      };
+      const cleanup = (): void => signal?.removeEventListener('abort', onAbort);
+      const attempt = (retry: boolean): void => {
+        // The retry takes a connection of its own (agent: false), never another pooled one
+        // that may have been closed in the same instant.
+        const r = send(url, { method, headers, agent: retry ? false : pool }, (res) => {
+          pool.noteResponse(res);
+          // Errors reach whoever reads the body (text() / the reader); unread, an abort must not crash.
+          res.on('error', () => {});
+          settled = true;
+          resolve(new NodeResponse(res) as unknown as Response);
+          // The abort listener lives as long as the response body is being read.
+          res.once('close', cleanup);
+        });
+        r.on('error', (e: NodeJS.ErrnoException) => {
+          if (settled) return;
+          // The keep-alive race: the server closed this pooled connection as the request went
+          // out, and never began to answer it, so it did not act on it. Sending it again on a
+          // fresh connection is safe for a POST too. Once any byte of an answer has arrived,
+          // or on a fresh connection, the error stands.
+          if (!retry && (e.code === 'ECONNRESET' || e.code === 'EPIPE') && pool.unansweredOnReusedSocket(r)) {
+            attempt(true);
+            return;
+          }
+          settled = true;
+          cleanup();
+          reject(e);
+        });
+        req = r;
+        r.end(body);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      attempt(false);
     });
-    const onAbort = (): void => {
-      const reason: unknown = signal?.reason;
-      // Settle with the abort reason ourselves; destroying without an error keeps it off every
-      // other emitter (socket, response) where nobody may be listening.
-      reject(reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError'));
-      req.destroy();
-    };
-    const cleanup = (): void => signal?.removeEventListener('abort', onAbort);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (e) => {
-      cleanup();
-      reject(e);
-    });
-    req.end(body);
-  });
-};
+  };
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** The default: one pool per process, shared by every transport that is given no `fetch`. */
+export const nodeFetch: FetchLike = createNodeFetch();
