@@ -150,10 +150,12 @@ export function createNodeFetch(options: NodeFetchOptions = {}): FetchLike {
         });
         r.on('error', (e: NodeJS.ErrnoException) => {
           if (settled) return;
-          // The keep-alive race: the server closed this pooled connection as the request went
-          // out, and never began to answer it, so it did not act on it. Sending it again on a
-          // fresh connection is safe for a POST too. Once any byte of an answer has arrived,
-          // or on a fresh connection, the error stands.
+          // The keep-alive race: the server closed this pooled connection, on its idle timer, as
+          // the request went out, so it never read the request, and the connection ended before
+          // one byte of an answer. Sending it again on a new connection is then safe for a POST
+          // too (a server that read it and died before answering looks the same; that is rare
+          // next to the race). Once any byte of an answer has arrived, or on a connection that
+          // was new, the error stands.
           if (!retry && (e.code === 'ECONNRESET' || e.code === 'EPIPE') && pool.unansweredOnReusedSocket(r)) {
             attempt(true);
             return;
