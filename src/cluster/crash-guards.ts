@@ -71,6 +71,8 @@ export function installCrashGuards(options: CrashGuardOptions = {}): CrashGuards
   const fatalTimeoutMs = options.fatalTimeoutMs ?? 2000;
   let rejections = 0;
   let dying = false;
+  /** Bounds onFatal; deliberately not unref'd: with a handler installed, an empty loop would exit 0. */
+  let timer: NodeJS.Timeout | undefined;
 
   const onRejection = (reason: unknown): void => {
     rejections++;
@@ -81,12 +83,12 @@ export function installCrashGuards(options: CrashGuardOptions = {}): CrashGuards
     if (dying) {
       // A second failure while answering in-flight requests: stop trying.
       log(`erlmcp (${name}): another uncaught exception while exiting: ${describeThrown(error)}`);
+      clearTimeout(timer);
       exit(options.exitCode ?? 1);
       return;
     }
     dying = true;
     log(`erlmcp (${name}): uncaught exception${origin && origin !== 'uncaughtException' ? ` (${origin})` : ''}; exiting so a supervisor can start a clean replacement: ${describeThrown(error)}`);
-    let timer: NodeJS.Timeout | undefined;
     const bounded = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         log(`erlmcp (${name}): in-flight requests not answered within ${fatalTimeoutMs} ms; exiting anyway`);
