@@ -65,6 +65,7 @@ export async function runWorker(start: () => Promise<WorkerService>, options: Ru
     }
     ending ??= (async () => {
       send({ type: 'erlmcp:draining' });
+      log(`erlmcp (${name}): draining (grace ${graceMs} ms, ${handover ? 'handover' : 'shutdown'})`);
       try {
         await s.drain({ graceMs, handover });
       } catch (e) {
