@@ -207,9 +207,12 @@ export class SseWriter {
     this.written += text.length;
     if (text !== '') this.res.write(text);
     const socket = this.res.socket;
-    // end(): the queued bytes go out before the FIN; destroy() would drop them.
-    if (socket) socket.end();
-    else this.res.destroy();
+    // end() first: the queued bytes go out before the FIN (destroy() alone would drop them); then
+    // release the socket without waiting for the client to close its side.
+    if (socket) {
+      socket.once('finish', () => socket.destroy());
+      socket.end();
+    } else this.res.destroy();
     this.signal();
   }
 
