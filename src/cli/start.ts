@@ -169,7 +169,7 @@ export function banner(o: StartOptions, running: RunningServer): string[] {
     'MCP 2025-11-25, Streamable HTTP',
     ...(o.json ? ['JSON responses'] : []),
     o.redis ? `Redis stores at ${redactUrl(o.redis)}` : 'in-memory stores',
-    `${o.cluster ?? 1} supervised worker${(o.cluster ?? 1) === 1 ? '' : 's'}`,
+    `${o.cluster ?? 1} worker${(o.cluster ?? 1) === 1 ? '' : 's'} (supervised)`,
   ];
   return [`erlmcp: serving ${what} (${mode.join(', ')})`, `  endpoint: ${running.url}`, `  health:   ${running.healthUrl}`, `  ready:    ${running.readyUrl}`];
 }
