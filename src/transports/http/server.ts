@@ -19,7 +19,7 @@ import type { EventStore, MessageBus, SessionStore, StoreProbe } from '../../sto
 import { admit } from '../shared/admission-http.js';
 import { classifyInbound, type Inbound } from './modern.js';
 import { limitConnections } from '../shared/connections.js';
-import { HttpDrain, type DrainOptions } from './drain.js';
+import { DEFAULT_DRAIN_GRACE_MS, DRAIN_EXPIRED_MESSAGE, HttpDrain, type DrainOptions } from '../shared/drain.js';
 import { SessionDirectory } from './session-directory.js';
 import type { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
@@ -80,10 +80,6 @@ export interface StreamableHttpServerOptions {
 const DEFAULT_TTL_MS = 30 * 60_000;
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const DEFAULT_MAX_CONNECTIONS = 8192;
-/** Grace period of `drain()` when none is given. */
-export const DEFAULT_DRAIN_GRACE_MS = 10_000;
-/** What a call still running when a drain's grace period ends is answered with (-32603). */
-export const DRAIN_EXPIRED_MESSAGE = 'server shutting down before the request completed; retry';
 
 /** Express-style `req.body`: a parsed value, or raw text/Buffer from a text/raw parser. */
 function bodyLeftByMiddleware(req: IncomingMessage): unknown {

@@ -1,6 +1,7 @@
 /**
- * Graceful drain of a node:http MCP endpoint (Streamable HTTP, legacy HTTP+SSE): the state and
- * the waiting, kept apart from the routing so each server adds a few calls.
+ * Graceful drain of a node:http MCP endpoint (Streamable HTTP, legacy HTTP+SSE, the WebSocket
+ * upgrade server): the state and the waiting, kept apart from the routing so each server adds a
+ * few calls.
  *
  * While draining, every response carries `Connection: close`, so a keep-alive client opens
  * its next connection elsewhere (RFC 9112 §9.6) instead of reusing one we are about to close —
@@ -17,6 +18,11 @@ export interface DrainOptions {
   /** Another worker takes new connections: stop accepting at once. Default false. */
   handover?: boolean;
 }
+
+/** Grace period of a drain when none is given. */
+export const DEFAULT_DRAIN_GRACE_MS = 10_000;
+/** What a call still running when a drain's grace period ends is answered with (-32603). */
+export const DRAIN_EXPIRED_MESSAGE = 'server shutting down before the request completed; retry';
 
 /** How often the drain re-checks work that signals no event (requests owed to a disconnected client). */
 const RECHECK_MS = 100;
