@@ -24,8 +24,11 @@ export function createServer(): McpServer {
     await new Promise<never>(() => {});
     return text('unreachable');
   });
-  server.tool('slow', { description: 'Answers once `release` is called with the same key.', inputSchema: z.object({ key: z.string() }) }, async ({ key }) => {
-    const released = new Promise<void>((resolve) => held.set(key, resolve));
+  server.tool('slow', { description: 'Answers once `release` is called with the same key (or fails once its call is aborted).', inputSchema: z.object({ key: z.string() }) }, async ({ key }, ctx) => {
+    const released = new Promise<void>((resolve, reject) => {
+      held.set(key, resolve);
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+    });
     console.error(`fixture: slow ${key} started in ${process.pid}`);
     await released;
     return text(`released ${key}`);
