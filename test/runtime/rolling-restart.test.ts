@@ -110,8 +110,10 @@ describe('rolling restart under load', { concurrency: false, timeout: 180_000 },
     for (const [name, trigger] of triggers) {
       const load = steadyLoad();
       const mark = p.lineCount();
+      const t0 = Date.now();
       await trigger();
       await p.waitForLine(/rolling restart done/, mark);
+      console.log(`rolling restart (${name}) of 2 workers took ${Date.now() - t0} ms under load`);
       // Keep the load on a little longer: calls now reach only the new workers.
       await load.atLeast(load.calls() + CLIENTS * 20);
       await load.stop();
