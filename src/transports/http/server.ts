@@ -190,9 +190,9 @@ export class StreamableHttpServer {
     sendError(res, 503, 'Service Unavailable: the session store (Redis) is unreachable; retry shortly', ErrorCode.InternalError, { 'retry-after': '1' });
   }
 
-  /** Liveness: this process serves HTTP. */
-  health(): { status: 'ok'; node: string; sessions: number } {
-    return { status: 'ok', node: this.nodeId, sessions: this.directory.size };
+  /** Liveness: this process serves HTTP. `pid`: the process answering (a supervised worker, under `erlmcp start`). */
+  health(): { status: 'ok'; node: string; sessions: number; pid: number } {
+    return { status: 'ok', node: this.nodeId, sessions: this.directory.size, pid: process.pid };
   }
 
   /** Readiness: every store that can be probed answers within `timeoutMs`. */
