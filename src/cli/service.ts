@@ -36,7 +36,10 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
     ...endpoints(o.host, supervisor.port),
     port: supervisor.port,
     workerPids: () => supervisor.workerPids(),
-    restart: () => supervisor.restart(),
+    restart: () => {
+      if (!o.redis) log('erlmcp: rolling restart with the in-memory stores: the sessions of each replaced worker are lost (clients re-initialize on the 404)');
+      return supervisor.restart();
+    },
     done: supervisor.done,
     close: () => (closing ??= supervisor.stop()),
   };
