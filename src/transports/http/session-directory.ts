@@ -182,8 +182,10 @@ export class SessionDirectory {
   /** A one-request session for a 2026-07-28 request: no id, nothing stored, closed after its answer. */
   async modernSession(): Promise<HttpSessionTransport> {
     const t = new HttpSessionTransport(this.host, undefined);
-    this.ephemeral.add(t);
-    t.bind(await this.server.connect(t, { era: 'modern' }));
+    this.ephemeral.set(t, undefined);
+    const session = await this.server.connect(t, { era: 'modern' });
+    if (this.ephemeral.has(t)) this.ephemeral.set(t, session);
+    t.bind(session);
     return t;
   }
 
