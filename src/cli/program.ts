@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ErlmcpError } from '../protocol/errors.js';
+import { signalRestart, superviseService, writePidFile } from './service.js';
 import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
 
 export const EXIT_USAGE = 2;
@@ -74,6 +75,15 @@ export function parseRate(value: string): { points: number; duration: number } {
   return { points: Number(m[1]), duration: Number(m[2]) };
 }
 
+/** A count or duration (ms): a non-negative integer up to `max`. */
+export function parseLimit(max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > max) throw new InvalidArgumentError(`Expected an integer from 0 to ${max}.`);
+    return n;
+  };
+}
+
 function parseHost(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('Expected a host name or address.');
   return value;
@@ -107,6 +117,10 @@ export function createProgram(io: CliIO = stdio): Command {
     .addOption(new Option('--max-in-flight <n>', 'requests running at once per session (default 256)').argParser(parseCount))
     .addOption(new Option('--tool-timeout <ms>', 'default time limit of a tool call (default 300000)').argParser(parseCount))
     .addOption(new Option('--rate-limit <requests/seconds>', 'per caller (subject, else session, else address), e.g. 100/1; in Redis with --redis').argParser(parseRate))
+    .addOption(new Option('--drain-timeout <ms>', 'on SIGTERM and rolling restarts, time given to calls in flight before they are answered with an error').default(10_000).argParser(parseLimit(3_600_000)))
+    .addOption(new Option('--max-restarts <n>', 'crashed-worker restarts allowed within --restart-window; one more stops the service (exit 1)').default(5).argParser(parseLimit(1_000_000)))
+    .addOption(new Option('--restart-window <ms>', 'window in which worker restarts are counted').default(60_000).argParser(parseLimit(86_400_000)))
+    .option('--pid-file <path>', 'write the supervisor pid here, for `erlmcp restart --pid-file <path>`')
     .addHelpText(
       'after',
       `
@@ -118,7 +132,11 @@ Examples:
   erlmcp start --cluster 4 --redis redis://127.0.0.1:6379
                                                     four workers on one port
 
-SIGINT/SIGTERM shut down gracefully; a second signal exits at once.`,
+The server runs in supervised worker processes: a worker that crashes is replaced (the
+service stops after --max-restarts restarts within --restart-window). SIGTERM/SIGINT drain:
+/ready answers 503, new sessions get 503 + Retry-After, calls in flight finish within
+--drain-timeout, then exit 0; a second signal exits at once. SIGHUP (or erlmcp restart)
+replaces the workers one at a time.`,
     )
     .action(async (opts: StartOptions, cmd: Command) => {
       let running: RunningServer;
@@ -129,8 +147,25 @@ SIGINT/SIGTERM shut down gracefully; a second signal exits at once.`,
         throw e;
       }
       io.out(`${banner(opts, running).join('\n')}\n`);
+      const removePid = opts.pidFile === undefined ? undefined : writePidFile(opts.pidFile);
       if (io.onStarted) io.onStarted(running);
-      else exitOnSignals(() => running.close(), { log: (l) => io.err(`${l}\n`), exit: (code) => process.exit(code) });
+      else {
+        const exit = (code: number): void => {
+          removePid?.();
+          process.exit(code);
+        };
+        exitOnSignals(() => running.close(), { log: (l) => io.err(`${l}\n`), exit });
+        superviseService(running, { log: (l) => io.err(`${l}\n`), exit });
+      }
+    });
+
+  program
+    .command('restart')
+    .description('Replace the workers of a running `erlmcp start` one at a time (sends it SIGHUP)')
+    .requiredOption('--pid-file <path>', 'the pid file given to `erlmcp start --pid-file`')
+    .action((opts: { pidFile: string }) => {
+      const pid = signalRestart(opts.pidFile);
+      io.out(`erlmcp: rolling restart requested (SIGHUP to ${pid}); progress is in the server's log\n`);
     });
 
   return program;

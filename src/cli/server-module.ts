@@ -1,20 +1,13 @@
 /**
  * Where `erlmcp start` gets its McpServer: the module named by `--module`, or the everything
- * example when there is none.
- *
- * This file is also the `serverModule` that runCluster's workers import: the primary passes
- * the user's `--module` in SERVER_MODULE_ENV (workers inherit its environment), so a cluster
- * accepts exactly the module shapes a single process does — `createServer()`, a default
- * factory, or a default McpServer instance (each worker imports the module, so each gets its own).
+ * example when there is none. Every worker (service.ts) loads it itself, so each gets its own
+ * instance — `createServer()`, a default factory, or a default McpServer instance.
  */
-import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErlmcpError } from '../protocol/errors.js';
 import type { McpServer } from '../server/index.js';
-
-export const SERVER_MODULE_ENV = 'ERLMCP_CLI_SERVER_MODULE';
 
 /** Structural check: a user module may import McpServer from another copy of erlmcp, so no instanceof. */
 function isMcpServer(x: unknown): x is McpServer {
@@ -46,15 +39,4 @@ export async function loadServer(modulePath?: string): Promise<McpServer> {
   const server: unknown = await (candidate as () => unknown)();
   if (!isMcpServer(server)) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `--module ${modulePath}: its factory returned ${server === null ? 'null' : typeof server}, not an McpServer`);
   return server;
-}
-
-/** runCluster's worker calls this (see start.ts). */
-export async function createServer(): Promise<McpServer> {
-  if (cluster.isWorker) {
-    // Ctrl-C signals the whole foreground process group. The primary stops the workers in
-    // order (closing sessions and Redis); a worker dying on SIGINT first would skip that and
-    // make the primary fork a replacement mid-shutdown.
-    process.on('SIGINT', () => {});
-  }
-  return loadServer(process.env[SERVER_MODULE_ENV] || undefined);
 }

@@ -1,16 +1,15 @@
 /**
  * `erlmcp start`: serves one McpServer over Streamable HTTP (basic/transports#streamable-http),
- * in this process or as a node:cluster of workers, on the memory stores or on Redis.
- * Independent of the argument parser, so tests drive it directly.
+ * in supervised worker processes (service.ts: one, or `--cluster N`), on the memory stores or
+ * on Redis. Independent of the argument parser, so tests drive it directly.
  */
-import { fileURLToPath } from 'node:url';
-import { runCluster } from '../cluster/index.js';
 import { ErlmcpError } from '../protocol/errors.js';
 import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
 import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
 import type { ServerLimits } from '../server/index.js';
-import { loadServer, resolveModulePath, SERVER_MODULE_ENV } from './server-module.js';
+import { loadServer } from './server-module.js';
+import { startSupervised } from './service.js';
 
 export interface StartOptions {
   /** 0 = a free port (the real one is in `RunningServer.port`). */
@@ -20,7 +19,7 @@ export interface StartOptions {
   module?: string;
   /** Answer POSTs with one JSON body instead of an SSE stream. */
   json?: boolean;
-  /** Run this many node:cluster workers on the one port. Unset: serve in this process. */
+  /** Run this many node:cluster workers on the one port. Default 1 (always supervised). */
   cluster?: number;
   /** Redis URL: sessions, SSE events and replies are shared with every process using it. */
   redis?: string;
@@ -33,6 +32,14 @@ export interface StartOptions {
   maxInFlight?: number;
   toolTimeout?: number;
   rateLimit?: { points: number; duration: number };
+  /** Grace period (ms) for calls in flight when draining (SIGTERM, rolling restart). Default 10 000. */
+  drainTimeout?: number;
+  /** Worker restarts allowed within `restartWindow` before the service gives up. Default 5. */
+  maxRestarts?: number;
+  /** Window (ms) in which restarts are counted. Default 60 000. */
+  restartWindow?: number;
+  /** Write the supervisor's pid here (for `erlmcp restart --pid-file`). */
+  pidFile?: string;
 }
 
 /** The protection settings the flags give (docs/limits.md). */
@@ -55,10 +62,20 @@ export interface RunningServer {
   readonly port: number;
   readonly healthUrl: string;
   readonly readyUrl: string;
-  /** Worker pids in cluster mode; empty when serving in this process. */
+  /** Worker pids; empty when serving in this process. */
   readonly workerPids: () => number[];
-  /** Closes the HTTP server, every session and the Redis connections (or stops every worker). */
+  /** Closes the HTTP server, every session and the Redis connections (or drains and stops every worker). */
   close(): Promise<void>;
+  /** Supervised: replaces every worker one at a time (SIGHUP). */
+  restart?(): Promise<void>;
+  /** Supervised: resolves when the service ended by itself (`code` 1: a crash loop). */
+  readonly done?: Promise<{ code: number; reason?: string }>;
+  /** In process: this node's id in the stores. */
+  readonly nodeId?: string;
+  /** In process: refuse new sessions, let calls in flight finish within `graceMs` (see StreamableHttpServer.drain). */
+  drain?(graceMs: number, handover: boolean): Promise<void>;
+  /** In process: answer every call in flight with a -32603 error naming `reason` (a crash). */
+  failInFlight?(reason: string): Promise<void>;
 }
 
 /** Why these options cannot work together, or undefined. Mirrors runCluster's own rule. */
@@ -66,8 +83,6 @@ export function checkStartOptions(o: StartOptions): string | undefined {
   if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
-  // The cluster worker builds its StreamableHttpServer without enableJsonResponse.
-  if (o.cluster !== undefined && o.json) return '--json cannot be combined with --cluster (cluster workers answer with SSE streams)';
   return undefined;
 }
 
@@ -86,19 +101,23 @@ function base(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function endpoints(host: string, port: number): Pick<RunningServer, 'url' | 'healthUrl' | 'readyUrl'> {
+export function endpoints(host: string, port: number): Pick<RunningServer, 'url' | 'healthUrl' | 'readyUrl'> {
   const b = base(host, port);
   return { url: `${b}/mcp`, healthUrl: `${b}/health`, readyUrl: `${b}/ready` };
 }
 
-/** Starts serving. Rejects with ErlmcpError ERR_INVALID_ARGUMENT for bad options (a usage error). */
+/**
+ * Starts serving in supervised workers. Rejects with ErlmcpError ERR_INVALID_ARGUMENT for bad
+ * options (a usage error).
+ */
 export async function startServer(o: StartOptions, log: (line: string) => void = (l) => console.error(l)): Promise<RunningServer> {
   const problem = checkStartOptions(o);
   if (problem) throw new ErlmcpError('ERR_INVALID_ARGUMENT', problem);
-  return o.cluster === undefined ? startInProcess(o, log) : startCluster(o, o.cluster);
+  return startSupervised(o, log);
 }
 
-async function startInProcess(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+/** Serves in this process (what each worker runs). */
+export async function startInProcess(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
   const server = await loadServer(o.module);
   server.onerror = (e) => log(`erlmcp: ${e.message}`);
   let stores: RedisStores | undefined;
@@ -129,7 +148,10 @@ async function startInProcess(o: StartOptions, log: (line: string) => void): Pro
   return {
     ...endpoints(o.host, port),
     port,
+    nodeId: http.nodeId,
     workerPids: () => [],
+    drain: (graceMs, handover) => http.drain(graceMs, { handover }),
+    failInFlight: (reason) => http.failInFlight(reason),
     close: () =>
       (closing ??= (async () => {
         // Same order as a cluster worker: streams and sessions first, then what they write to.
@@ -140,28 +162,6 @@ async function startInProcess(o: StartOptions, log: (line: string) => void): Pro
   };
 }
 
-async function startCluster(o: StartOptions, workers: number): Promise<RunningServer> {
-  // Checked here so a typo fails as a usage error, not as N workers dying at startup.
-  if (o.module !== undefined) process.env[SERVER_MODULE_ENV] = resolveModulePath(o.module);
-  else delete process.env[SERVER_MODULE_ENV];
-  const handle = await runCluster({
-    workers,
-    port: o.port,
-    host: o.host,
-    redisUrl: o.redis,
-    redisPrefix: o.redisPrefix,
-    protection: protectionOf(o),
-    serverModule: fileURLToPath(new URL('./server-module.js', import.meta.url)),
-  });
-  let closing: Promise<void> | undefined;
-  return {
-    ...endpoints(o.host, handle.port),
-    port: handle.port,
-    workerPids: () => handle.workerPids(),
-    close: () => (closing ??= handle.stop()),
-  };
-}
-
 /** What `erlmcp start` prints once it serves. */
 export function banner(o: StartOptions, running: RunningServer): string[] {
   const what = o.module ?? 'the everything example server';
@@ -169,7 +169,7 @@ export function banner(o: StartOptions, running: RunningServer): string[] {
     'MCP 2025-11-25, Streamable HTTP',
     ...(o.json ? ['JSON responses'] : []),
     o.redis ? `Redis stores at ${redactUrl(o.redis)}` : 'in-memory stores',
-    ...(o.cluster !== undefined ? [`${o.cluster} worker${o.cluster === 1 ? '' : 's'}`] : []),
+    `${o.cluster ?? 1} worker${(o.cluster ?? 1) === 1 ? '' : 's'} (supervised)`,
   ];
   return [`erlmcp: serving ${what} (${mode.join(', ')})`, `  endpoint: ${running.url}`, `  health:   ${running.healthUrl}`, `  ready:    ${running.readyUrl}`];
 }

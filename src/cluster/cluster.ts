@@ -10,16 +10,19 @@
  *
  * `serverModule` is a module path or URL exporting `createServer()` (or a default export)
  * that returns an McpServer; each worker imports it and builds its own instance.
+ *
+ * The workers are supervised (supervisor.ts): a crashed worker is replaced with backoff, a
+ * crash loop ends the cluster (`done`), `restart()` replaces every worker one at a time without
+ * dropping a call, and `stop()` drains them.
  */
 import type { ProtectionConfig } from '../features/protection.js';
-import cluster, { type Worker } from 'node:cluster';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ErlmcpError } from '../protocol/errors.js';
+import { Supervisor, type SupervisorExit } from './supervisor.js';
 
 export interface ClusterOptions {
   workers: number;
-  /** 0 = a free port, shared by all workers. */
+  /** 0 = a free port, shared by all workers (and kept across restarts). */
   port: number;
   /** Default 127.0.0.1. */
   host?: string;
@@ -37,8 +40,14 @@ export interface ClusterOptions {
   protection?: ProtectionConfig;
   /** Node heartbeat period (ms) in Redis. Default 2000. */
   heartbeatMs?: number;
-  /** Start a new worker when one exits unexpectedly. Default true. */
-  restart?: boolean;
+  /** Restarts of crashed workers allowed within `restartWindowMs` before the cluster gives up. Default 5. */
+  maxRestarts?: number;
+  /** Default 60 000 ms. */
+  restartWindowMs?: number;
+  /** Grace period of a draining worker (rolling restart, stop, SIGTERM). Default 10 000 ms. */
+  drainTimeoutMs?: number;
+  /** Supervisor log lines (restarts, crash loop). Default: console.error. */
+  log?: (line: string) => void;
 }
 
 /** What a worker reads from its environment (set by runCluster). */
@@ -52,6 +61,7 @@ export interface WorkerConfig {
   allowedHosts: string[] | undefined;
   protection?: ProtectionConfig | undefined;
   heartbeatMs: number | undefined;
+  drainTimeoutMs: number | undefined;
 }
 
 export const WORKER_CONFIG_ENV = 'ERLMCP_CLUSTER_WORKER';
@@ -60,31 +70,34 @@ export interface ClusterHandle {
   /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp. */
   readonly url: string;
   readonly port: number;
-  /** Current worker processes. */
+  /** Current worker processes (not those draining). */
   workerPids(): number[];
   /** Node ids (Redis) of the current workers, by pid. */
   nodeIds(): Map<number, string>;
-  /** Stops every worker (graceful, then SIGKILL after `timeoutMs`). */
-  stop(timeoutMs?: number): Promise<void>;
+  /** Rolling restart: every worker replaced one at a time, each drained after its replacement serves. */
+  restart(): Promise<void>;
+  /** Drains every worker (calls in flight finish within `graceMs`, default `drainTimeoutMs`) and resolves once all exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** Resolves when the cluster ended: `{ code: 0 }` after stop(), `{ code: 1, reason }` after a crash loop. */
+  readonly done: Promise<SupervisorExit>;
 }
 
-interface Listening {
-  type: 'erlmcp:listening';
-  port: number;
-  nodeId: string;
-}
-
+/**
+ * Starts the workers; resolves once every one serves.
+ *
+ * @example
+ * const c = await runCluster({ workers: 2, port: 3000, redisUrl: 'redis://127.0.0.1:6379', serverModule: '/srv/app/server.js' });
+ * process.on('SIGHUP', () => void c.restart());
+ * process.on('SIGTERM', () => void c.stop().then(() => process.exit(0)));
+ */
 export async function runCluster(options: ClusterOptions): Promise<ClusterHandle> {
-  // One requestState key for every worker: a 2026-07-28 multi-round-trip retry may reach any of them.
-  process.env.ERLMCP_REQUEST_STATE_SECRET ??= randomBytes(32).toString('hex');
-  if (!cluster.isPrimary) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'runCluster must be called in the primary process');
-  if (!Number.isInteger(options.workers) || options.workers < 1) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `runCluster: workers must be a positive integer, got ${options.workers}`);
   if (options.workers > 1 && !options.redisUrl) {
     throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'runCluster: more than one worker needs redisUrl (sessions must be shared; the primary does not route by session). Use workers: 1 for the in-memory stores.');
   }
-  const config: WorkerConfig = {
-    port: options.port,
-    host: options.host ?? '127.0.0.1',
+  const host = options.host ?? '127.0.0.1';
+  const config = (port: number): WorkerConfig => ({
+    port,
+    host,
     redisUrl: options.redisUrl,
     redisPrefix: options.redisPrefix,
     serverModule: options.serverModule,
@@ -92,61 +105,28 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterHandle
     allowedHosts: options.allowedHosts,
     protection: options.protection,
     heartbeatMs: options.heartbeatMs,
-  };
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), args: [] });
-  const nodeIds = new Map<number, string>();
-  let stopping = false;
-
-  const fork = (cfg: WorkerConfig): Promise<{ worker: Worker; port: number }> =>
-    new Promise((resolve, reject) => {
-      const w = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(cfg) });
-      const onExit = (code: number | null): void => reject(new ErlmcpError('ERR_CONNECTION_CLOSED', `cluster worker exited during startup (code ${code})`));
-      w.once('exit', onExit);
-      w.on('message', (m: Listening) => {
-        if (m?.type !== 'erlmcp:listening') return;
-        nodeIds.set(w.process.pid!, m.nodeId);
-        w.off('exit', onExit);
-        resolve({ worker: w, port: m.port });
-      });
-    });
-
-  const workers = new Set<Worker>();
-  const watch = (w: Worker): void => {
-    workers.add(w);
-    w.once('exit', () => {
-      workers.delete(w);
-      if (w.process.pid !== undefined) nodeIds.delete(w.process.pid);
-      // Same config as the others (port 0 included): node:cluster keys shared handles by the requested port.
-      if (!stopping && options.restart !== false) fork(config).then((f) => watch(f.worker), () => {});
-    });
-  };
-
-  // All workers ask for the same port (0 included): the primary binds it once and shares it.
-  const started = await Promise.all(Array.from({ length: options.workers }, () => fork(config)));
-  for (const f of started) watch(f.worker);
-  const port = started[0]!.port;
-
+    drainTimeoutMs: options.drainTimeoutMs,
+  });
+  const supervisor = new Supervisor({
+    exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
+    workers: options.workers,
+    port: options.port,
+    host,
+    env: (port) => ({ [WORKER_CONFIG_ENV]: JSON.stringify(config(port)) }),
+    maxRestarts: options.maxRestarts,
+    restartWindowMs: options.restartWindowMs,
+    drainTimeoutMs: options.drainTimeoutMs,
+    log: options.log,
+  });
+  await supervisor.start();
+  const port = supervisor.port;
   return {
-    url: `http://${config.host}:${port}/mcp`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`,
     port,
-    workerPids: () => [...workers].map((w) => w.process.pid!).filter((p) => p !== undefined),
-    nodeIds: () => new Map(nodeIds),
-    stop: async (timeoutMs = 5000) => {
-      stopping = true;
-      await Promise.all(
-        [...workers].map(
-          (w) =>
-            new Promise<void>((resolve) => {
-              if (w.isDead()) return resolve();
-              const timer = setTimeout(() => w.process.kill('SIGKILL'), timeoutMs);
-              w.once('exit', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              w.send({ type: 'erlmcp:shutdown' });
-            }),
-        ),
-      );
-    },
+    workerPids: () => supervisor.workerPids(),
+    nodeIds: () => supervisor.nodeIds(),
+    restart: () => supervisor.restart(),
+    stop: (graceMs) => supervisor.stop(graceMs),
+    done: supervisor.done,
   };
 }

@@ -272,6 +272,24 @@ export abstract class Endpoint implements DeadlineSource {
 
   // ---------- inbound ----------
 
+  /** Requests from the peer being handled now (a draining server waits for them). */
+  get inFlight(): number {
+    return this.inbound.size;
+  }
+
+  /**
+   * Answers every request from the peer still being handled with `error` and aborts their
+   * handlers (their eventual results are dropped): a server that shuts down or crashes answers
+   * instead of leaving its calls without a response.
+   */
+  failInFlight(error: { code: number; message: string; data?: unknown }): void {
+    for (const req of [...this.inbound.values()]) {
+      this.inbound.delete(req.id);
+      req.cancel(error.message);
+      this.sendRaw(errorResponse(req.id, error), req.id);
+    }
+  }
+
   private handleRequest(message: JSONRPCRequest, extra: MessageExtra | undefined): void {
     const id = message.id;
     if (this.inbound.size >= this.maxInFlight) {

@@ -19,6 +19,7 @@ import type { EventStore, MessageBus, SessionStore, StoreProbe } from '../../sto
 import { admit } from '../shared/admission-http.js';
 import { classifyInbound, type Inbound } from './modern.js';
 import { limitConnections } from '../shared/connections.js';
+import { DEFAULT_DRAIN_GRACE_MS, DRAIN_EXPIRED_MESSAGE, HttpDrain, type DrainOptions } from '../shared/drain.js';
 import { SessionDirectory } from './session-directory.js';
 import type { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
@@ -105,6 +106,8 @@ export class StreamableHttpServer {
   private origins: OriginPolicy;
   private httpServer: Server | undefined;
   private closed = false;
+  private readonly drainer = new HttpDrain();
+  private draining: Promise<void> | undefined;
   /** This node's id: the bus's when it has one (Redis), else random per instance. */
   readonly nodeId: string;
 
@@ -146,6 +149,8 @@ export class StreamableHttpServer {
 
   /** Serves one request to the MCP endpoint. `parsedBody`: a body already parsed by middleware. */
   async handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+    // Counted until its response closes: a drain waits for calls (POST, DELETE, resumptions), not standalone streams.
+    this.drainer.enter(res, req.method !== 'GET' || req.headers['last-event-id'] !== undefined);
     try {
       if (this.closed) return sendError(res, 503, 'Service Unavailable: server is closing');
       if (!this.origins.check(req, res)) return;
@@ -185,14 +190,15 @@ export class StreamableHttpServer {
     sendError(res, 503, 'Service Unavailable: the session store (Redis) is unreachable; retry shortly', ErrorCode.InternalError, { 'retry-after': '1' });
   }
 
-  /** Liveness: this process serves HTTP. */
-  health(): { status: 'ok'; node: string; sessions: number } {
-    return { status: 'ok', node: this.nodeId, sessions: this.directory.size };
+  /** Liveness: this process serves HTTP. `pid`: the process answering (a supervised worker, under `erlmcp start`). */
+  health(): { status: 'ok'; node: string; sessions: number; pid: number } {
+    return { status: 'ok', node: this.nodeId, sessions: this.directory.size, pid: process.pid };
   }
 
   /** Readiness: every store that can be probed answers within `timeoutMs`. */
   async ready(timeoutMs = 1000): Promise<{ ready: boolean; node: string; error?: string }> {
     if (this.closed) return { ready: false, node: this.nodeId, error: 'server is closing' };
+    if (this.drainer.active) return { ready: false, node: this.nodeId, error: 'draining: this server is shutting down' };
     const probes: StoreProbe[] = [...new Set<StoreProbe>([this.sessionStore, this.eventStore, this.bus])];
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -229,6 +235,7 @@ export class StreamableHttpServer {
     const srv = createServer((req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0];
       if ((path === '/health' || path === '/ready') && (req.method === 'GET' || req.method === 'HEAD')) {
+        this.drainer.enter(res, false);
         void this.handleHealth(req, res, path === '/health' ? 'health' : 'ready');
         return;
       }
@@ -236,6 +243,7 @@ export class StreamableHttpServer {
       void this.handle(req, res);
     });
     limitConnections(srv, this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    this.drainer.watch(srv);
     this.httpServer = srv;
     const { base, port: actual } = await listenOn(srv, port, host);
     return { url: `${base}${this.endpoint}`, port: actual };
@@ -254,6 +262,58 @@ export class StreamableHttpServer {
       });
     }
     await Promise.all(this.owned.map((x) => x.close().catch(() => {})));
+  }
+
+  // ---------- drain ----------
+
+  /**
+   * Graceful drain, before `close()`: `/ready` turns 503, `initialize` is refused with 503 +
+   * Retry-After, every response says `Connection: close`, standalone SSE streams end with a
+   * `retry` hint, and the calls in flight get `graceMs` to finish; any still running then are
+   * answered with a -32603 error. Requests of existing sessions are still served meanwhile.
+   * `handover` (a rolling restart: another process takes new connections): stop accepting at
+   * once and, after the calls, wait (within the grace period) for idle keep-alive connections to
+   * end on their own rather than closing them under a request already on its way.
+   *
+   * @example
+   * process.once('SIGTERM', async () => {
+   *   await http.drain(10_000);
+   *   await http.close();
+   *   process.exit(0);
+   * });
+   */
+  drain(graceMs = DEFAULT_DRAIN_GRACE_MS, options: DrainOptions = {}): Promise<void> {
+    return (this.draining ??= (async () => {
+      const deadline = Date.now() + graceMs;
+      this.drainer.active = true;
+      if (options.handover) this.drainer.stopAccepting();
+      this.directory.hangUpStandalone();
+      const idle = (): boolean => this.drainer.inFlight === 0 && this.directory.inFlight() === 0;
+      if (!(await this.drainer.until(idle, deadline))) await this.answerInFlight(DRAIN_EXPIRED_MESSAGE, 'drain_timeout');
+      if (options.handover) await this.drainer.until(() => this.drainer.connections === 0, deadline);
+    })());
+  }
+
+  /**
+   * A crash (see installCrashGuards): stops accepting connections, answers every call in
+   * flight here with a -32603 error naming `reason`, ends standalone streams with a `retry` hint,
+   * and resolves once those answers are written (at most ~1 s).
+   */
+  async failInFlight(reason: string): Promise<void> {
+    this.drainer.active = true;
+    this.drainer.stopAccepting();
+    this.directory.hangUpStandalone();
+    await this.answerInFlight(reason, 'worker_crashed');
+  }
+
+  private async answerInFlight(message: string, reason: string): Promise<void> {
+    this.directory.failInFlight({ code: ErrorCode.InternalError, message, data: { reason, retry: true } });
+    // Flushed once their exchanges have closed (the answers are the last thing they carry).
+    await this.drainer.until(() => this.drainer.inFlight === 0, Date.now() + 1000);
+  }
+
+  private refuseWhileDraining(res: ServerResponse): void {
+    sendError(res, 503, 'Service Unavailable: this server is shutting down; retry (another server will take the session)', ErrorCode.ServerError, { 'retry-after': '1' });
   }
 
   // ---------- methods ----------
@@ -302,6 +362,7 @@ export class StreamableHttpServer {
     if (this.options.stateless) {
       const version = initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
       if (batch && !versionAllowsBatch(version)) return this.batchRejected(res);
+      if (init && this.drainer.active) return this.refuseWhileDraining(res);
       if (!this.server.acceptsSessions) return this.tooManySessions(res);
       const t = await this.directory.ephemeralSession(init !== undefined, version);
       return t.handlePost(req, res, items, batch, version, true, authInfo);
@@ -312,6 +373,7 @@ export class StreamableHttpServer {
     if (sid === undefined) {
       // basic/transports#session-management: only initialize may come without a session id.
       if (!init || init.kind !== 'request') return sendError(res, 400, 'Bad Request: Mcp-Session-Id header is required');
+      if (this.drainer.active) return this.refuseWhileDraining(res);
       if (!this.server.acceptsSessions) return this.tooManySessions(res);
       t = await this.directory.create(init.message.id);
     } else {
@@ -347,10 +409,14 @@ export class StreamableHttpServer {
     if (!acceptsSse(header(req, 'accept'))) return sendError(res, 406, 'Not Acceptable: Accept must include text/event-stream');
     const headerVersion = this.versionHeader(req, res);
     if (headerVersion === null) return;
+    const lastEventId = header(req, 'last-event-id');
+    // Draining: no new standalone stream here (nor a resumed one); the client reconnects elsewhere.
+    // A POST stream being resumed is a call in flight: it is served.
+    if (this.drainer.active && (lastEventId === undefined || this.eventStore.streamIdOf(lastEventId)?.endsWith('/_') !== false)) return this.refuseWhileDraining(res);
     const t = await this.sessionFor(req, res);
     if (!t || !this.versionMatches(t, headerVersion, res)) return;
     this.directory.touch(t);
-    return t.handleGet(res, header(req, 'last-event-id'), t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
+    return t.handleGet(res, lastEventId, t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
   }
 
   private async handleDelete(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -64,7 +64,8 @@ export class SessionDirectory {
   private readonly bus: MessageBus;
   private readonly ttlMs: number;
   private readonly sessions = new Map<string, SessionRecord>();
-  private readonly ephemeral = new Set<HttpSessionTransport>();
+  /** Stateless exchanges in progress, with their session once connected. */
+  private readonly ephemeral = new Map<HttpSessionTransport, ServerSession | undefined>();
   private readonly hydrating = new Map<string, Promise<HttpSessionTransport | undefined>>();
   private readonly host: SessionHost;
   /** Bus subscriptions of this node (deleted sessions, remote state, cancellations). */
@@ -149,19 +150,42 @@ export class SessionDirectory {
     return this.sessions.size;
   }
 
+  /** Calls from clients that this node's sessions are handling now (a drain waits for them). */
+  inFlight(): number {
+    let n = 0;
+    for (const r of this.sessions.values()) n += r.session?.inFlight ?? 0;
+    for (const s of this.ephemeral.values()) n += s?.inFlight ?? 0;
+    return n;
+  }
+
+  /** Answers every call in flight here with `error` (a drain past its grace period, a crash). */
+  failInFlight(error: { code: number; message: string; data?: unknown }): void {
+    for (const r of this.sessions.values()) r.session?.failInFlight(error);
+    for (const s of this.ephemeral.values()) s?.failInFlight(error);
+  }
+
+  /** Ends every standalone SSE stream with a `retry` hint (a draining server: clients reconnect elsewhere). */
+  hangUpStandalone(): void {
+    for (const r of this.sessions.values()) r.t.hangUpStandalone();
+  }
+
   /** A one-request session (stateless mode), closed after its response. */
   async ephemeralSession(initialize: boolean, version: string): Promise<HttpSessionTransport> {
     const t = new HttpSessionTransport(this.host, undefined);
-    this.ephemeral.add(t);
-    t.bind(await this.server.connect(t, initialize ? undefined : { state: statelessState(version) }));
+    this.ephemeral.set(t, undefined);
+    const session = await this.server.connect(t, initialize ? undefined : { state: statelessState(version) });
+    if (this.ephemeral.has(t)) this.ephemeral.set(t, session);
+    t.bind(session);
     return t;
   }
 
   /** A one-request session for a 2026-07-28 request: no id, nothing stored, closed after its answer. */
   async modernSession(): Promise<HttpSessionTransport> {
     const t = new HttpSessionTransport(this.host, undefined);
-    this.ephemeral.add(t);
-    t.bind(await this.server.connect(t, { era: 'modern' }));
+    this.ephemeral.set(t, undefined);
+    const session = await this.server.connect(t, { era: 'modern' });
+    if (this.ephemeral.has(t)) this.ephemeral.set(t, session);
+    t.bind(session);
     return t;
   }
 
@@ -329,7 +353,7 @@ export class SessionDirectory {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    const all = [...[...this.sessions.values()].map((r) => r.t), ...this.ephemeral];
+    const all = [...[...this.sessions.values()].map((r) => r.t), ...this.ephemeral.keys()];
     await Promise.all(all.map((t) => this.closeTransport(t)));
     this.removeFanout?.();
     this.removeRelay?.();

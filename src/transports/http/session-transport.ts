@@ -332,6 +332,17 @@ export class HttpSessionTransport implements Transport {
     if (w.congested) await w.drained();
   }
 
+  /**
+   * A draining server ends the standalone stream (and a resumed one) with a `retry` hint and
+   * releases its socket: the client reconnects, with Last-Event-ID, to a node still serving.
+   */
+  hangUpStandalone(): void {
+    const w = this.standalone;
+    if (!w) return;
+    this.standalone = undefined;
+    w.hangUp(this.host.retryMs);
+  }
+
   private closeStandaloneStream(): void {
     const w = this.standalone;
     if (!w) return;

@@ -189,6 +189,33 @@ export class SseWriter {
     this.signal();
   }
 
+  /**
+   * Sends a `retry` hint, then closes the connection without ending the response normally: a
+   * draining server's way to end a stream. A cleanly ended response would hand its keep-alive
+   * socket back to the client's pool, and a request sent on it just as we close it would fail
+   * before any response byte; a cut-off body makes the client drop the socket, then reconnect
+   * after `retryMs` (with Last-Event-ID) — to another node.
+   */
+  hangUp(retryMs: number): void {
+    if (this.closed) return;
+    this.held = undefined;
+    this.heldBytes = 0;
+    this.retry(retryMs);
+    this.ended = true;
+    const text = this.pending;
+    this.pending = '';
+    this.written += text.length;
+    if (text !== '') this.res.write(text);
+    const socket = this.res.socket;
+    // end() first: the queued bytes go out before the FIN (destroy() alone would drop them); then
+    // release the socket without waiting for the client to close its side.
+    if (socket) {
+      socket.once('finish', () => socket.destroy());
+      socket.end();
+    } else this.res.destroy();
+    this.signal();
+  }
+
   /** @internal the end-of-tick flush. */
   flushTick(): void {
     this.flushQueued = false;

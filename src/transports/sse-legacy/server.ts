@@ -24,6 +24,7 @@ import type { McpServer } from '../../server/index.js';
 import { header, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError } from '../http/validate.js';
 import { admit } from '../shared/admission-http.js';
 import { limitConnections } from '../shared/connections.js';
+import { DEFAULT_DRAIN_GRACE_MS, DRAIN_EXPIRED_MESSAGE, HttpDrain, type DrainOptions } from '../shared/drain.js';
 import { OriginPolicy } from '../shared/origin-policy.js';
 import type { AuthInfo, MessageExtra } from '../../protocol/transport.js';
 import { LegacySseSessionTransport } from './session-transport.js';
@@ -46,6 +47,8 @@ export interface LegacySseServerOptions {
   dnsRebindingProtection?: boolean;
   /** Interval of SSE comment pings on idle streams; 0 disables them. Default 15 s. */
   keepAliveMs?: number;
+  /** The `retry` hint (ms) a draining server ends its streams with. Default 1000. */
+  retryMs?: number;
 }
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
@@ -66,6 +69,8 @@ export class LegacySseServer {
   private origins: OriginPolicy;
   private httpServer: Server | undefined;
   private closed = false;
+  private readonly drainer = new HttpDrain();
+  private draining: Promise<void> | undefined;
 
   constructor(options: LegacySseServerOptions) {
     this.options = options;
@@ -92,6 +97,7 @@ export class LegacySseServer {
   async handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<boolean> {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== this.ssePath && path !== this.messagesPath) return false;
+    this.drainer.enter(res, req.method === 'POST');
     try {
       if (this.closed) return (sendError(res, 503, 'Service Unavailable: server is closing'), true);
       if (!this.origins.check(req, res)) return true;
@@ -125,6 +131,7 @@ export class LegacySseServer {
       });
     });
     limitConnections(srv, this.options.maxConnections ?? 8192);
+    this.drainer.watch(srv);
     this.httpServer = srv;
     const { base, port: actual } = await listenOn(srv, port, host);
     return { url: `${base}${this.ssePath}`, port: actual };
@@ -144,11 +151,53 @@ export class LegacySseServer {
     }
   }
 
+  /**
+   * Graceful drain, before `close()`: a new SSE session (GET) is refused with 503 + Retry-After,
+   * every response says `Connection: close`, POSTs of open sessions are still served, and calls
+   * in flight get `graceMs` to finish (any still running are then answered with a -32603 error on
+   * their stream). Then each stream ends after a `retry` hint — its session with it: this
+   * transport cannot resume a session elsewhere, so the client reconnects and initializes anew.
+   * `handover`: stop accepting connections at once (another process takes them).
+   *
+   * @example
+   * process.once('SIGTERM', async () => { await legacy.drain(10_000); await legacy.close(); process.exit(0); });
+   */
+  drain(graceMs = DEFAULT_DRAIN_GRACE_MS, options: DrainOptions = {}): Promise<void> {
+    return (this.draining ??= (async () => {
+      const deadline = Date.now() + graceMs;
+      this.drainer.active = true;
+      if (options.handover) this.drainer.stopAccepting();
+      const idle = (): boolean => this.drainer.inFlight === 0 && [...this.sessions.values()].every((t) => !t.session || t.session.inFlight === 0);
+      if (!(await this.drainer.until(idle, deadline))) await this.answerInFlight(DRAIN_EXPIRED_MESSAGE, 'drain_timeout');
+      else this.hangUpAll();
+      if (options.handover) await this.drainer.until(() => this.drainer.connections === 0, deadline);
+    })());
+  }
+
+  /** A crash (see installCrashGuards): stop accepting, answer every call in flight with a -32603 error naming `reason`, end the streams. */
+  async failInFlight(reason: string): Promise<void> {
+    this.drainer.active = true;
+    this.drainer.stopAccepting();
+    await this.answerInFlight(reason, 'worker_crashed');
+  }
+
+  private async answerInFlight(message: string, reason: string): Promise<void> {
+    for (const t of this.sessions.values()) t.session?.failInFlight({ code: ErrorCode.InternalError, message, data: { reason, retry: true } });
+    // The answers are written on the next turns of the event loop; the streams end after them.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.hangUpAll();
+  }
+
+  private hangUpAll(): void {
+    for (const t of [...this.sessions.values()]) t.hangUp(this.options.retryMs ?? 1000);
+  }
+
   // ---------- endpoints ----------
 
   private async handleGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const accept = header(req, 'accept');
     if (accept !== undefined && !acceptsSse(accept)) return sendError(res, 406, 'Not Acceptable: Accept must include text/event-stream');
+    if (this.drainer.active) return sendError(res, 503, 'Service Unavailable: this server is shutting down; retry', ErrorCode.ServerError, { 'retry-after': '1' });
     if (!this.server.acceptsSessions) {
       return sendError(res, 503, `Service Unavailable: this server holds its maximum of ${this.server.limits.maxSessions} sessions; retry later`, ErrorCode.ServerError, { 'retry-after': '5' });
     }

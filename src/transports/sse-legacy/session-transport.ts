@@ -73,6 +73,12 @@ export class LegacySseSessionTransport implements Transport {
     return this.send(messages as unknown as JSONRPCMessage);
   }
 
+  /** A draining server ends the stream after a `retry` hint; the session ends with it (this transport has no resumption). */
+  hangUp(retryMs: number): void {
+    this.write(`retry: ${retryMs}\n\n`);
+    void this.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -29,6 +29,8 @@ export const CloseCode = {
   InvalidPayload: 1007,
   PolicyViolation: 1008,
   MessageTooBig: 1009,
+  /** The server restarts (a rolling restart drained it): reconnect. */
+  ServiceRestart: 1012,
   TryAgainLater: 1013,
 } as const;
 

@@ -20,13 +20,15 @@
  */
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ErlmcpError, toError } from '../../protocol/errors.js';
+import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/server.js';
+import type { ServerSession } from '../../server/session.js';
 import { errorBody, originAllowed, TRANSPORT_ERROR } from '../http/validate.js';
 import { admissionRequest, refusalBody } from '../shared/admission-http.js';
+import { DEFAULT_DRAIN_GRACE_MS, DRAIN_EXPIRED_MESSAGE, HttpDrain, type DrainOptions } from '../shared/drain.js';
 import type { AuthInfo } from '../../protocol/transport.js';
 import { CloseCode, WebSocketServerConnection } from './connection.js';
 
@@ -73,6 +75,10 @@ export class McpWebSocketServer {
   private readonly options: McpWebSocketServerOptions;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WebSocketServerConnection>();
+  /** The session of each connection, once connected (a drain asks them what is in flight). */
+  private readonly sessions = new Map<WebSocketServerConnection, ServerSession>();
+  private readonly drainer = new HttpDrain();
+  private draining: Promise<void> | undefined;
   /** Each attached server and its 'upgrade' listener. */
   private readonly attached = new Map<AnyHttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   /** Upgrades accepted by us but not yet completed by ws (they count toward the limit). */
@@ -174,13 +180,47 @@ export class McpWebSocketServer {
     }
   }
 
+  /**
+   * Graceful drain, before `close()`: new upgrades get 503 + Retry-After, open connections keep
+   * being served, and calls in flight get `graceMs` to finish (any still running are then
+   * answered with a -32603 error). `handover` (a rolling restart: another process takes new
+   * connections): the server `listen()` made stops accepting at once, and each connection is
+   * closed with 1012 (Service Restart) once drained, so the client reconnects — elsewhere.
+   *
+   * @example
+   * process.once('SIGTERM', async () => { await wss.drain(10_000); await wss.close(); process.exit(0); });
+   */
+  drain(graceMs = DEFAULT_DRAIN_GRACE_MS, options: DrainOptions = {}): Promise<void> {
+    return (this.draining ??= (async () => {
+      const deadline = Date.now() + graceMs;
+      this.drainer.active = true;
+      if (options.handover && this.owned?.listening) NetServer.prototype.close.call(this.owned);
+      const idle = (): boolean => [...this.sessions.values()].every((s) => s.inFlight === 0);
+      if (!(await this.drainer.until(idle, deadline))) await this.answerInFlight(DRAIN_EXPIRED_MESSAGE, 'drain_timeout');
+      if (options.handover) for (const c of this.connections) c.shutdown(CloseCode.ServiceRestart, 'Server restarting; reconnect');
+    })());
+  }
+
+  /** A crash (see installCrashGuards): refuse upgrades, answer every call in flight with a -32603 error naming `reason`. */
+  async failInFlight(reason: string): Promise<void> {
+    this.drainer.active = true;
+    if (this.owned?.listening) NetServer.prototype.close.call(this.owned);
+    await this.answerInFlight(reason, 'worker_crashed');
+  }
+
+  private async answerInFlight(message: string, reason: string): Promise<void> {
+    for (const s of this.sessions.values()) s.failInFlight({ code: ErrorCode.InternalError, message, data: { reason, retry: true } });
+    // Sent on the next turns of the event loop; wait for them to reach the sockets.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
   private onUpgrade(srv: AnyHttpServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (pathOf(req) !== this.path) {
       // Another upgrade handler on the same server may own this path; answer only if none can.
       if (srv.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
-    if (this.closed) return rejectUpgrade(socket, 503, 'Server shutting down');
+    if (this.closed || this.drainer.active) return rejectUpgrade(socket, 503, 'Service Unavailable: server shutting down; retry', { 'retry-after': '1' });
     const origin = req.headers.origin;
     if (!this.originOk(origin)) {
       this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `Rejected WebSocket upgrade from Origin ${origin ?? ''} (403)`));
@@ -246,8 +286,13 @@ export class McpWebSocketServer {
       authInfo,
     );
     this.connections.add(conn);
-    ws.once('close', () => this.connections.delete(conn));
-    this.server.connect(conn).catch((e: unknown) => {
+    ws.once('close', () => {
+      this.connections.delete(conn);
+      this.sessions.delete(conn);
+    });
+    this.server.connect(conn).then((session) => {
+      if (this.connections.has(conn)) this.sessions.set(conn, session);
+    }, (e: unknown) => {
       this.onerror?.(toError(e));
       conn.shutdown(CloseCode.TryAgainLater, 'Could not start the session');
     });

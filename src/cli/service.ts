@@ -1,0 +1,107 @@
+/**
+ * `erlmcp start` as a supervised service: the command's own process is a supervisor
+ * (src/cluster/supervisor.ts) and the MCP server runs in worker processes — one by default,
+ * `--cluster N` for N — each running `startInProcess` (start.ts) through worker.ts. So a handler
+ * that throws inside a `setTimeout` costs one worker restart, not the service; SIGHUP replaces
+ * the workers one at a time; SIGTERM drains them.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Supervisor, type SupervisorExit } from '../cluster/index.js';
+import { ErlmcpError } from '../protocol/errors.js';
+import { resolveModulePath } from './server-module.js';
+import { endpoints, type RunningServer, type StartOptions } from './start.js';
+
+/** The StartOptions a worker serves (JSON), port included. */
+export const START_OPTIONS_ENV = 'ERLMCP_START_OPTIONS';
+
+/** Starts the supervisor and its workers; resolves once every worker serves. */
+export async function startSupervised(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+  // Resolved here so a typo is a usage error, not N workers failing at startup.
+  const options: StartOptions = o.module === undefined ? { ...o } : { ...o, module: resolveModulePath(o.module) };
+  const supervisor = new Supervisor({
+    exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
+    workers: o.cluster ?? 1,
+    port: o.port,
+    host: o.host,
+    env: (port) => ({ [START_OPTIONS_ENV]: JSON.stringify({ ...options, port }) }),
+    maxRestarts: o.maxRestarts,
+    restartWindowMs: o.restartWindow,
+    drainTimeoutMs: o.drainTimeout,
+    log,
+  });
+  await supervisor.start();
+  let closing: Promise<void> | undefined;
+  return {
+    ...endpoints(o.host, supervisor.port),
+    port: supervisor.port,
+    workerPids: () => supervisor.workerPids(),
+    restart: () => {
+      if (!o.redis) log('erlmcp: rolling restart with the in-memory stores: the sessions of each replaced worker are lost (clients re-initialize on the 404)');
+      return supervisor.restart();
+    },
+    done: supervisor.done,
+    close: () => (closing ??= supervisor.stop()),
+  };
+}
+
+export interface ServiceIO {
+  log(line: string): void;
+  exit(code: number): void;
+  /** Default: process. */
+  target?: NodeJS.EventEmitter;
+}
+
+/**
+ * SIGHUP → rolling restart; the supervisor giving up on a crash loop → the message and exit 1.
+ * Returns the remover of the SIGHUP handler.
+ */
+export function superviseService(running: Pick<RunningServer, 'restart' | 'done'>, io: ServiceIO): () => void {
+  const target = io.target ?? process;
+  const onHup = (): void => {
+    if (!running.restart) return io.log('erlmcp: SIGHUP ignored: this server cannot restart its workers');
+    running.restart().catch((e: Error) => io.log(`erlmcp: rolling restart stopped: ${e.message} (the workers not yet replaced keep serving)`));
+  };
+  target.on('SIGHUP', onHup);
+  void running.done?.then((r: SupervisorExit) => {
+    if (r.code === 0) return;
+    io.log(`erlmcp: the service stopped: ${r.reason ?? 'supervisor gave up'}`);
+    io.exit(r.code);
+  });
+  return () => target.off('SIGHUP', onHup);
+}
+
+/** Writes this process's pid to `path` (for `erlmcp restart --pid-file`); the returned function removes it. */
+export function writePidFile(path: string): () => void {
+  writeFileSync(path, `${process.pid}\n`);
+  let removed = false;
+  const remove = (): void => {
+    if (removed) return;
+    removed = true;
+    try {
+      if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', remove);
+  return remove;
+}
+
+/** `erlmcp restart --pid-file <path>`: asks the running `erlmcp start` for a rolling restart (SIGHUP). */
+export function signalRestart(pidFile: string, kill: (pid: number, signal: NodeJS.Signals) => void = (pid, s) => process.kill(pid, s)): number {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch (e) {
+    throw new ErlmcpError('ERR_INVALID_ARGUMENT', `cannot read the pid file ${pidFile}: ${(e as Error).message}`);
+  }
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `${pidFile} holds no pid: ${JSON.stringify(text.slice(0, 40))}`);
+  try {
+    kill(pid, 'SIGHUP');
+  } catch (e) {
+    throw new ErlmcpError('ERR_CONNECTION_CLOSED', `no erlmcp process ${pid} (from ${pidFile}): ${(e as Error).message}`);
+  }
+  return pid;
+}
