@@ -8,6 +8,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ErlmcpError } from '../protocol/errors.js';
 import { signalRestart, superviseService, writePidFile } from './service.js';
 import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
+import { exitCodeOf } from './exit-code.js';
+import { registerValidate } from './validate/command.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
@@ -168,6 +170,7 @@ replaces the workers one at a time.`,
       io.out(`erlmcp: rolling restart requested (SIGHUP to ${pid}); progress is in the server's log\n`);
     });
 
+  registerValidate(program, io);
   return program;
 }
 
@@ -177,8 +180,9 @@ replaces the workers one at a time.`,
  */
 export async function runCli(argv: string[], io: CliIO = stdio): Promise<number | undefined> {
   try {
-    await createProgram(io).parseAsync(argv, { from: 'user' });
-    return undefined;
+    const program = createProgram(io);
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCodeOf(program);
   } catch (e) {
     // Commander has printed its message; help and --version carry exit code 0.
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;

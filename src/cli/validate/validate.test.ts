@@ -1,0 +1,132 @@
+/**
+ * `erlmcp validate` against our own demo (the everything server) over Streamable HTTP and
+ * stdio — it must pass every MUST — and against a deliberately broken stdio server, which must
+ * make the command exit 1 with the failures named.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createEverythingServer } from '../../../examples/everything/server.js';
+import { StreamableHttpServer } from '../../transports/http/index.js';
+import { runValidate } from './run.js';
+import { parseTarget } from './target.js';
+import type { CheckResult, ValidateReport } from './types.js';
+
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const DEMO_STDIO = fileURLToPath(new URL('../../../examples/everything/stdio.js', import.meta.url));
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+export function check(r: ValidateReport, id: string): CheckResult {
+  const c = r.checks.find((x) => x.id === id);
+  assert.ok(c, `no check ${id} in the report`);
+  return c;
+}
+
+const mustFailures = (r: ValidateReport) => r.checks.filter((c) => c.level === 'MUST' && c.status === 'fail').map((c) => `${c.id}: ${c.detail}`);
+
+describe('erlmcp validate: our demo over Streamable HTTP', () => {
+  let http: StreamableHttpServer;
+  let url: string;
+  let report: ValidateReport;
+  before(async () => {
+    http = new StreamableHttpServer({ server: createEverythingServer() });
+    url = (await http.listen(0, '127.0.0.1')).url;
+    report = await runValidate(parseTarget([url]), { probeMs: 200 });
+  });
+  after(() => http.close());
+
+  it('passes every MUST', () => {
+    assert.deepEqual(mustFailures(report), []);
+    assert.equal(report.summary.mustFailed, 0);
+  });
+
+  it('ran the transport and security checks and found them holding', () => {
+    for (const id of ['http.origin', 'http.host', 'http.session.unknown', 'http.session.deleted', 'http.session.missing', 'http.protocol-version', 'http.notification-accepted', 'http.malformed-json', 'http.content-type', 'http.accept', 'http.sse-resume', 'http.session.id-entropy']) {
+      assert.equal(check(report, id).status, 'pass', `${id}: ${check(report, id).detail}`);
+    }
+    assert.match(check(report, 'http.session.deleted').detail, /HTTP 404/);
+  });
+
+  it('exercised what the server offers: lists, read-only tool calls with structuredContent, reads, prompts, completion, logging', () => {
+    for (const id of ['tools.list', 'resources.list', 'prompts.list', 'tools.input-schema', 'tools.output-schema', 'resources.read', 'prompts.get', 'completion.complete', 'logging.set-level', 'ping', 'errors.unknown-method', 'pagination.bad-cursor', 'tools.unknown']) {
+      assert.equal(check(report, id).status, 'pass', `${id}: ${check(report, id).detail}`);
+    }
+    const calls = report.checks.filter((c) => c.id.startsWith('tools.call:'));
+    assert.ok(calls.length >= 1);
+    assert.ok(calls.every((c) => c.status === 'pass'), JSON.stringify(calls));
+  });
+
+  it('cites a spec section for every check and measures the probe at 1 and 16 in flight', () => {
+    for (const c of report.checks) assert.match(c.spec, /^(basic|server|client)/, c.id);
+    assert.deepEqual(report.probe.map((p) => p.inFlight), [1, 16]);
+    assert.ok(report.probe.every((p) => p.calls > 0 && p.errors === 0 && p.p99Ms >= p.p50Ms));
+  });
+
+  it('the CLI prints the report and exits 0; --json is the same report as JSON', async () => {
+    const text = await runCli(['validate', url, '--probe-ms', '0']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^MUST — 0 failed of \d+$/m);
+    assert.match(text.stdout, /PASS: every MUST holds/);
+    assert.match(text.stderr, /ok {3}MUST {3}lifecycle\.initialize/); // progress on stderr
+    const json = await runCli(['validate', url, '--json', '--probe-ms', '0', '--quiet']);
+    assert.equal(json.code, 0);
+    assert.equal(json.stderr, '');
+    const parsed = JSON.parse(json.stdout) as ValidateReport;
+    assert.equal(parsed.transport, 'http');
+    assert.equal(parsed.summary.mustFailed, 0);
+    assert.equal(parsed.server?.name, 'erlmcp-everything');
+  });
+});
+
+describe('erlmcp validate: stdio servers', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'erlmcp-validate-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('our demo over stdio passes every MUST, with the stdio checks holding', async () => {
+    const r = await runValidate(parseTarget([process.execPath, DEMO_STDIO]), { probeMs: 0 });
+    assert.deepEqual(mustFailures(r), []);
+    for (const id of ['stdio.stdout-only-messages', 'stdio.parse-error', 'stdio.survives-bad-line', 'stdio.exit-on-eof']) assert.equal(check(r, id).status, 'pass', `${id}: ${check(r, id).detail}`);
+    assert.equal(r.checks.filter((c) => c.id.startsWith('http.')).length, 0);
+  });
+
+  it('a server that writes a banner to stdout fails the stdout MUST, and the CLI exits 1 (--html written too)', async () => {
+    // Answers initialize and ping like a server, but prints a banner line first.
+    const noisy = [
+      "process.stdout.write('Server starting...\\n');",
+      "let buf='';process.stdin.on('data',d=>{buf+=d;let i;while((i=buf.indexOf('\\n'))>=0){const line=buf.slice(0,i);buf=buf.slice(i+1);let m;try{m=JSON.parse(line)}catch{continue}",
+      "if(m.id===undefined)continue;const result=m.method==='initialize'?{protocolVersion:'2025-11-25',capabilities:{},serverInfo:{name:'noisy',version:'1'}}:m.method==='ping'?{}:undefined;",
+      "process.stdout.write(JSON.stringify(result?{jsonrpc:'2.0',id:m.id,result}:{jsonrpc:'2.0',id:m.id,error:{code:-32601,message:'Method not found'}})+'\\n')}});",
+    ].join('');
+    const html = join(dir, 'noisy.html');
+    const r = await runCli(['validate', '--json', '--probe-ms', '0', '--html', html, '--', process.execPath, '-e', noisy]);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as ValidateReport;
+    const c = check(report, 'stdio.stdout-only-messages');
+    assert.equal(c.status, 'fail');
+    assert.match(c.detail, /Server starting/);
+    assert.ok(report.summary.mustFailed >= 1);
+    assert.match(readFileSync(html, 'utf8'), /stdio\.stdout-only-messages/);
+  });
+
+  it('a target that cannot be reached fails, and no target is a usage error (exit 2)', async () => {
+    const missing = await runCli(['validate', '--quiet', '--probe-ms', '0', 'http://127.0.0.1:9/mcp']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /lifecycle\.initialize/);
+    const usage = await runCli(['validate']);
+    assert.equal(usage.code, 2);
+  });
+});
