@@ -4,7 +4,6 @@
  * make the command exit 1 with the failures named.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,26 +13,10 @@ import { createEverythingServer } from '../../../examples/everything/server.js';
 import { StreamableHttpServer } from '../../transports/http/index.js';
 import { runValidate } from './run.js';
 import { parseTarget } from './target.js';
-import type { CheckResult, ValidateReport } from './types.js';
+import type { ValidateReport } from './types.js';
+import { check, runCli } from '../../../test/helpers/validate.js';
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const DEMO_STDIO = fileURLToPath(new URL('../../../examples/everything/stdio.js', import.meta.url));
-
-/** Runs the CLI to completion. */
-export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-export function check(r: ValidateReport, id: string): CheckResult {
-  const c = r.checks.find((x) => x.id === id);
-  assert.ok(c, `no check ${id} in the report`);
-  return c;
-}
 
 const mustFailures = (r: ValidateReport) => r.checks.filter((c) => c.level === 'MUST' && c.status === 'fail').map((c) => `${c.id}: ${c.detail}`);
 
