@@ -10,6 +10,8 @@ import { signalRestart, superviseService, writePidFile } from './service.js';
 import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
 import { exitCodeOf } from './exit-code.js';
 import { registerValidate } from './validate/command.js';
+import { registerGates } from './gates/command.js';
+import { registerBench } from './bench/command.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
@@ -171,6 +173,8 @@ replaces the workers one at a time.`,
     });
 
   registerValidate(program, io);
+  registerBench(program, io);
+  registerGates(program, io);
   return program;
 }
 

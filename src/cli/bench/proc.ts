@@ -85,3 +85,37 @@ export function pidListeningOn(port: number): number | undefined {
   }
   return undefined;
 }
+
+/** The process and its descendants (a server started through npx or a shell is a child). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length && out.length < 256; i++) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${out[i]}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        for (const c of readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU time of the process and its descendants, in ms. */
+export function treeCpuMs(pid: number): number | undefined {
+  const own = cpuMs(pid);
+  if (own === undefined) return undefined;
+  return processTree(pid).slice(1).reduce((sum, p) => sum + (cpuMs(p) ?? 0), own);
+}
+
+/** The largest peak RSS among the process and its descendants, in bytes. */
+export function treePeakRssBytes(pid: number): number | undefined {
+  const all = processTree(pid).map(peakRssBytes).filter((v): v is number => v !== undefined);
+  return all.length ? Math.max(...all) : undefined;
+}
