@@ -28,7 +28,7 @@ function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: stri
   });
 }
 
-/** Table rows as [label, ours, sdk, raw, ours/sdk, ours/raw]. */
+/** Table rows as [label, ours, sdk, raw, tmcp, ours/sdk, ours/raw, ours/tmcp]. */
 function tableRows(stdout: string): string[][] {
   return stdout
     .split('\n')
@@ -39,7 +39,7 @@ function tableRows(stdout: string): string[][] {
 test('bench --smoke exits 0 and prints a table with numbers for ours and the SDK in every scenario', { timeout: 90_000 }, async () => {
   const { code, stdout, stderr } = await runSmoke();
   assert.equal(code, 0, `run.js --smoke exited with ${code}\n${stderr.slice(-2000)}`);
-  assert.match(stdout, /\| scenario \| ours \| sdk \| raw \| ours\/sdk \| ours\/raw \|/);
+  assert.match(stdout, /\| scenario \| ours \| sdk \| raw \| tmcp \| ours\/sdk \| ours\/raw \| ours\/tmcp \|/);
   assert.match(stdout, /Load average \(1\/5\/15 min\): before [\d.]+ \/ [\d.]+ \/ [\d.]+, after/);
   const rows = tableRows(stdout);
   for (const s of SCENARIOS) {

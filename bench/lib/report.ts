@@ -2,8 +2,9 @@
  * The report model: one row per (scenario, metric) with a cell per implementation, rendered
  * as the markdown table, the JSON results file and (headline rows) the SVG chart.
  */
-export type Impl = 'ours' | 'sdk' | 'raw';
-export const IMPLS: readonly Impl[] = ['ours', 'sdk', 'raw'];
+/** tmcp (an independent TypeScript MCP server) is measured where a scenario says so. */
+export type Impl = 'ours' | 'sdk' | 'raw' | 'tmcp';
+export const IMPLS: readonly Impl[] = ['ours', 'sdk', 'raw', 'tmcp'];
 
 /** A number, an error text (the measurement failed), or undefined (not applicable). */
 export type Cell = number | string | undefined;
@@ -17,6 +18,7 @@ export interface Row {
   ours?: Cell;
   sdk?: Cell;
   raw?: Cell;
+  tmcp?: Cell;
   /** Shown in the SVG chart of headline ratios. */
   headline?: boolean;
 }
@@ -66,9 +68,9 @@ export function label(row: Row): string {
 }
 
 export function markdownTable(rows: readonly Row[]): string {
-  const lines = ['| scenario | ours | sdk | raw | ours/sdk | ours/raw |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
+  const lines = ['| scenario | ours | sdk | raw | tmcp | ours/sdk | ours/raw | ours/tmcp |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
   for (const r of rows) {
-    lines.push(`| ${label(r)} | ${cell(r.ours)} | ${cell(r.sdk)} | ${cell(r.raw)} | ${ratioCell(ratio(r.ours, r.sdk))} | ${ratioCell(ratio(r.ours, r.raw))} |`);
+    lines.push(`| ${label(r)} | ${cell(r.ours)} | ${cell(r.sdk)} | ${cell(r.raw)} | ${cell(r.tmcp)} | ${ratioCell(ratio(r.ours, r.sdk))} | ${ratioCell(ratio(r.ours, r.raw))} | ${ratioCell(ratio(r.ours, r.tmcp))} |`);
   }
   return lines.join('\n');
 }

@@ -61,5 +61,6 @@ export function toRows(scenario: string, defs: readonly MetricDef[], outcome: Ou
     ours: pick('ours', d.key),
     sdk: pick('sdk', d.key),
     raw: pick('raw', d.key),
+    ...(outcome.tmcp === undefined ? {} : { tmcp: pick('tmcp', d.key) }),
   }));
 }

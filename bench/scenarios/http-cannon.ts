@@ -13,14 +13,14 @@ import { interleave, toRows, type MetricDef, type Sample } from '../lib/runs.js'
 import { startHttpFixture, type FixtureName, type HttpChild } from '../lib/spawn.js';
 import type { Scenario } from './scenario.js';
 
-const FIXTURES: Record<Impl, FixtureName> = { ours: 'ours-http', sdk: 'sdk-http', raw: 'raw-http' };
+const FIXTURES: Record<Exclude<Impl, 'tmcp'>, FixtureName> = { ours: 'ours-http', sdk: 'sdk-http', raw: 'raw-http' };
 
 interface Target {
   child: HttpChild;
   headers: Record<string, string>;
 }
 
-async function startTarget(impl: Impl, mode: 'json' | 'sse'): Promise<Target> {
+async function startTarget(impl: Exclude<Impl, 'tmcp'>, mode: 'json' | 'sse'): Promise<Target> {
   const args = impl === 'raw' ? (mode === 'sse' ? ['--sse'] : []) : mode === 'json' ? ['--json'] : [];
   const child = await startHttpFixture(FIXTURES[impl], args);
   const agent = keepAliveAgent(1);
