@@ -72,6 +72,18 @@ describe('erlmcp validate: our demo over Streamable HTTP', () => {
     assert.equal(parsed.summary.mustFailed, 0);
     assert.equal(parsed.server?.name, 'erlmcp-everything');
   });
+  it('--call-tools calls every tool and probes a read-only one; --timeout and --body-bytes are honoured', async () => {
+    const r = await runCli(['validate', url, '--json', '--quiet', '--call-tools', '--probe-ms', '100', '--timeout', '5000', '--body-bytes', String(20 * 1024 * 1024)]);
+    assert.equal(r.code, 0, r.stderr);
+    const all = JSON.parse(r.stdout) as ValidateReport;
+    const called = all.checks.filter((c) => c.id.startsWith('tools.call:'));
+    assert.ok(called.length > report.checks.filter((c) => c.id.startsWith('tools.call:')).length);
+    // Tools that need sampling or elicitation answer isError to a client without them: info, not a failure.
+    assert.equal(check(all, 'tools.call:test_sampling').status, 'info');
+    assert.equal(all.summary.mustFailed, 0);
+    assert.match(all.probe[0]!.method, /^tools\/call /);
+    assert.match(check(all, 'http.body-limit').title, /a 20 MiB body/);
+  });
 });
 
 describe('erlmcp validate: stdio servers', () => {
