@@ -56,7 +56,8 @@ export const receiptName = (sequence: number): string => `${String(sequence).pad
 
 export function readHead(dir: string): Head | undefined {
   try {
-    return JSON.parse(readFileSync(join(dir, HEAD_FILE), 'utf8')) as Head;
+    const h = JSON.parse(readFileSync(join(dir, HEAD_FILE), 'utf8')) as Partial<Head> | null;
+    return h && Number.isInteger(h.sequence) && (h.sequence as number) > 0 && typeof h.sha256 === 'string' ? (h as Head) : undefined;
   } catch {
     return undefined;
   }

@@ -39,6 +39,8 @@ export async function lifecycleChecks(ctx: CheckContext): Promise<Negotiated | u
       latest = { response: undefined, version: undefined };
       latest = await negotiate(ctx, SPEC_REVISION);
       const r = latest.response;
+      // Without a token nothing can be checked but the discovery of how to get one (http.auth.metadata).
+      if (latest.httpStatus === 401) return skip('the server requires authorization (HTTP 401): see http.auth.metadata');
       if (!r) return fail(latest.httpStatus ? `no JSON-RPC response (HTTP ${latest.httpStatus})` : 'no response to initialize');
       const e = errorOf(r);
       if (e) return fail(`error ${String(e.code)}: ${String(e.message)}`);

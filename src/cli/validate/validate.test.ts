@@ -4,7 +4,10 @@
  * make the command exit 1 with the failures named.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -83,6 +86,37 @@ describe('erlmcp validate: our demo over Streamable HTTP', () => {
     assert.equal(all.summary.mustFailed, 0);
     assert.match(all.probe[0]!.method, /^tools\/call /);
     assert.match(check(all, 'http.body-limit').title, /a 20 MiB body/);
+  });
+});
+
+describe('erlmcp validate: a server that requires authorization', () => {
+  it('follows the 401 to the RFC 9728 metadata and checks it; the rest is skipped, not failed', async () => {
+    let metadataOk = true;
+    const srv = createServer((req, res) => {
+      const origin = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      if (req.method === 'GET' && req.url === '/.well-known/oauth-protected-resource/mcp') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(metadataOk ? { resource: `${origin}/mcp`, authorization_servers: ['https://auth.example'] } : { resource: `${origin}/mcp` }));
+        return;
+      }
+      res.writeHead(401, { 'www-authenticate': `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"` });
+      res.end();
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/mcp`;
+      const r = await runValidate(parseTarget([url]), { probeMs: 0 });
+      assert.equal(check(r, 'http.auth.metadata').status, 'pass', check(r, 'http.auth.metadata').detail);
+      assert.equal(check(r, 'lifecycle.initialize').status, 'skip');
+      assert.equal(r.summary.mustFailed, 0);
+      assert.equal(r.checks.some((c) => c.id === 'client.session'), false);
+      metadataOk = false;
+      const bad = await runValidate(parseTarget([url]), { probeMs: 0 });
+      assert.equal(check(bad, 'http.auth.metadata').status, 'fail');
+    } finally {
+      srv.close();
+    }
   });
 });
 
