@@ -29,6 +29,7 @@ interface Opts {
   timeout: number;
   json?: boolean;
   quiet?: boolean;
+  header: string[];
 }
 
 function parseLevels(value: string): number[] {
@@ -61,6 +62,7 @@ export function registerBench(program: Command, io: IO): void {
     .option('--tool <name>', 'call this tool instead of sending ping')
     .addOption(new Option('--arguments <json>', 'arguments of --tool, a JSON object').argParser(parseArguments))
     .addOption(new Option('--timeout <ms>', 'time limit of one request').default(DEFAULT_BENCH_OPTIONS.timeoutMs).argParser(intInRange(100, 600_000, 'milliseconds')))
+    .option('-H, --header <line>', 'an HTTP header ("Name: value") on every request to URL targets; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--json', 'print the figures as JSON')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
@@ -78,8 +80,12 @@ Examples:
       let a: Target;
       let b: Target | undefined;
       try {
-        a = parseTarget(words);
-        if (opts.compare !== undefined) b = parseTarget(splitCommandLine(opts.compare));
+        const isUrl = (w: string[]) => w.length === 1 && /^https?:\/\//i.test(w[0]!);
+        a = parseTarget(words, isUrl(words) ? opts.header : []);
+        if (opts.compare !== undefined) {
+          const other = splitCommandLine(opts.compare);
+          b = parseTarget(other, isUrl(other) ? opts.header : []);
+        }
       } catch (e) {
         if (e instanceof ErlmcpError) cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'erlmcp.usage' });
         throw e;

@@ -27,6 +27,7 @@ interface Opts {
   probeMs: number;
   bodyBytes: number;
   quiet?: boolean;
+  header: string[];
 }
 
 export function registerValidate(program: Command, io: IO): void {
@@ -40,6 +41,7 @@ export function registerValidate(program: Command, io: IO): void {
     .addOption(new Option('--timeout <ms>', 'time limit of one request').default(DEFAULT_VALIDATE_OPTIONS.timeoutMs).argParser(intInRange(100, 600_000, 'milliseconds')))
     .addOption(new Option('--probe-ms <ms>', 'time spent at each concurrency of the performance probe; 0 skips it').default(DEFAULT_VALIDATE_OPTIONS.probeMs).argParser(intInRange(0, 60_000, 'milliseconds')))
     .addOption(new Option('--body-bytes <n>', 'size of the body sent to test the HTTP body limit').default(DEFAULT_VALIDATE_OPTIONS.bodyBytes).argParser(intInRange(1024, 256 * 1024 * 1024, 'bytes')))
+    .option('-H, --header <line>', 'an HTTP header ("Name: value") on every request, e.g. authorization; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
       'after',
@@ -47,12 +49,13 @@ export function registerValidate(program: Command, io: IO): void {
 Examples:
   erlmcp validate http://127.0.0.1:3000/mcp
   erlmcp validate --html report.html -- npx -y @modelcontextprotocol/server-everything
-  erlmcp validate --json --call-tools -- node dist/server.js`,
+  erlmcp validate --json --call-tools -- node dist/server.js
+  erlmcp validate -H "Authorization: Bearer $TOKEN" https://mcp.example.com/mcp`,
     )
     .action(async (words: string[], opts: Opts, cmd: Command) => {
       let target;
       try {
-        target = parseTarget(words);
+        target = parseTarget(words, opts.header);
       } catch (e) {
         if (e instanceof ErlmcpError) cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'erlmcp.usage' });
         throw e;

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail, info, pass, skip, verdict, type Outcome } from './checks.js';
 import type { CheckContext } from './context.js';
-import { postHeaders, rawHttp, socketPost, type RawResponse } from './raw-http.js';
+import { postHeaders as bareHeaders, rawHttp, socketPost, type RawResponse } from './raw-http.js';
 import { initializeParams } from './raw-session.js';
 import { SPEC_REVISION } from './types.js';
 
@@ -24,8 +24,18 @@ export function isLoopback(url: URL): boolean {
   return h === 'localhost' || h === '::1' || /^127\./.test(h);
 }
 
+/** The target's own headers (--header) under the ones a check sets. */
+function withTargetHeaders(ctx: CheckContext) {
+  const extra = ctx.target.kind === 'http' ? ctx.target.headers : {};
+  return {
+    postHeaders: (sessionId?: string, version?: string): Record<string, string> => ({ ...extra, ...bareHeaders(sessionId, version) }),
+    headers: (h: Record<string, string>): Record<string, string> => ({ ...extra, ...h }),
+  };
+}
+
 export async function httpChecks(ctx: CheckContext): Promise<void> {
   if (ctx.target.kind !== 'http') return;
+  const { postHeaders, headers: withExtra } = withTargetHeaders(ctx);
   const url = ctx.target.url;
   const t = ctx.opts.timeoutMs;
   const post = (body: string, headers: Record<string, string>, extra: { until?: (m: Record<string, unknown>) => boolean; timeoutMs?: number } = {}) =>
@@ -100,7 +110,7 @@ export async function httpChecks(ctx: CheckContext): Promise<void> {
   });
 
   await ctx.rec.check({ id: 'http.get-stream', level: 'MUST', spec: 'basic/transports#listening-for-messages-from-the-server', title: 'GET with Accept: text/event-stream opens an SSE stream or is answered 405' }, async () => {
-    const r = await rawHttp(url, { method: 'GET', headers: { accept: 'text/event-stream', ...(base.sessionId ? { 'mcp-session-id': base.sessionId } : {}), 'mcp-protocol-version': base.version }, timeoutMs: 500 });
+    const r = await rawHttp(url, { method: 'GET', headers: withExtra({ accept: 'text/event-stream', ...(base.sessionId ? { 'mcp-session-id': base.sessionId } : {}), 'mcp-protocol-version': base.version }), timeoutMs: 500 });
     const sse = String(r.headers['content-type']).startsWith('text/event-stream');
     return verdict((r.status === 200 && sse) || r.status === 405, `HTTP ${r.status} ${String(r.headers['content-type'] ?? '')}`);
   });
@@ -114,6 +124,7 @@ type Post = (body: string, headers: Record<string, string>, extra?: { until?: (m
 
 async function sessionChecks(ctx: CheckContext, base: Fresh, fresh: () => Promise<Fresh>, close: (f: Fresh) => Promise<unknown> | undefined, post: Post): Promise<void> {
   const url = (ctx.target as { url: URL }).url;
+  const { postHeaders } = withTargetHeaders(ctx);
   const defs = [
     { id: 'http.session.id-format', level: 'MUST' as const, spec: 'basic/transports#session-management', title: 'the session id is visible ASCII only (0x21–0x7E)' },
     { id: 'http.session.id-entropy', level: 'SHOULD' as const, spec: 'basic/transports#session-management; basic/security_best_practices#session-hijacking', title: 'session ids are unique and cryptographically random (≥ 122 bits by their alphabet and length)' },
@@ -176,7 +187,8 @@ function describeAlphabet(ids: string[]): string {
 
 async function resumeCheck(ctx: CheckContext, base: Fresh): Promise<void> {
   const url = (ctx.target as { url: URL }).url;
-  const headers = (extra: Record<string, string> = {}) => ({ accept: 'text/event-stream', 'mcp-protocol-version': base.version, ...(base.sessionId ? { 'mcp-session-id': base.sessionId } : {}), ...extra });
+  const { headers: withExtra } = withTargetHeaders(ctx);
+  const headers = (extra: Record<string, string> = {}) => withExtra({ accept: 'text/event-stream', 'mcp-protocol-version': base.version, ...(base.sessionId ? { 'mcp-session-id': base.sessionId } : {}), ...extra });
   await ctx.rec.check({ id: 'http.sse-resume', level: 'SHOULD', spec: 'basic/transports#resumability-and-redelivery', title: 'a disconnected SSE stream whose events carry ids can be resumed with GET + Last-Event-ID' }, async (): Promise<Outcome> => {
     // The standalone GET stream stays open, so it can be cut mid-way like a dropped connection.
     const first = await rawHttp(url, { method: 'GET', headers: headers(), timeoutMs: 1500, untilEventId: true });

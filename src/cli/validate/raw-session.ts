@@ -38,7 +38,7 @@ export function openRaw(target: Target, timeoutMs: number): RawSession {
     async request(method, params) {
       const id = `v${nextId++}`;
       const body = JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
-      const res = await rawHttp(target.url, { headers: postHeaders(s.sessionId, version), body, timeoutMs, until: (m) => m.id === id });
+      const res = await rawHttp(target.url, { headers: { ...target.headers, ...postHeaders(s.sessionId, version) }, body, timeoutMs, until: (m) => m.id === id });
       s.last = res;
       const sid = res.headers['mcp-session-id'];
       if (method === 'initialize' && typeof sid === 'string') s.sessionId = sid;
@@ -51,11 +51,11 @@ export function openRaw(target: Target, timeoutMs: number): RawSession {
     },
     async notify(method, params) {
       const body = JSON.stringify(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
-      s.last = await rawHttp(target.url, { headers: postHeaders(s.sessionId, version), body, timeoutMs });
+      s.last = await rawHttp(target.url, { headers: { ...target.headers, ...postHeaders(s.sessionId, version) }, body, timeoutMs });
     },
     async close() {
       if (s.sessionId === undefined) return;
-      await rawHttp(target.url, { method: 'DELETE', headers: postHeaders(s.sessionId, version), timeoutMs }).catch(() => undefined);
+      await rawHttp(target.url, { method: 'DELETE', headers: { ...target.headers, ...postHeaders(s.sessionId, version) }, timeoutMs }).catch(() => undefined);
     },
   };
   let version: string | undefined;

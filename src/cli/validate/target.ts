@@ -9,11 +9,14 @@ import { StreamableHttpClientTransport } from '../../transports/http/index.js';
 import { StdioClientTransport } from '../../transports/stdio/index.js';
 
 export type Target =
-  | { kind: 'http'; url: URL; label: string }
+  | { kind: 'http'; url: URL; label: string; /** Sent on every request (e.g. authorization). */ headers: Record<string, string> }
   | { kind: 'stdio'; command: string; args: string[]; label: string; env?: Record<string, string>; cwd?: string };
 
-/** `words` are the command's operands: one http(s) URL, or a command and its arguments. */
-export function parseTarget(words: string[]): Target {
+/**
+ * `words` are the command's operands: one http(s) URL, or a command and its arguments.
+ * `headers` ("Name: value") go on every HTTP request; they apply to URL targets only.
+ */
+export function parseTarget(words: string[], headers: string[] = []): Target {
   if (words.length === 0) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'A target is needed: an http(s) URL, or -- <command> [args] for a stdio server.');
   if (words.length === 1 && /^https?:\/\//i.test(words[0]!)) {
     let url: URL;
@@ -22,10 +25,22 @@ export function parseTarget(words: string[]): Target {
     } catch {
       throw new ErlmcpError('ERR_INVALID_ARGUMENT', `Not a valid URL: ${words[0]}`);
     }
-    return { kind: 'http', url, label: url.href };
+    return { kind: 'http', url, label: url.href, headers: parseHeaders(headers) };
   }
+  if (headers.length) throw new ErlmcpError('ERR_INVALID_ARGUMENT', '--header applies to URL targets only (a stdio server gets no HTTP headers).');
   const [command, ...args] = words;
   return { kind: 'stdio', command: command!, args, label: words.map((w) => (/\s/.test(w) ? JSON.stringify(w) : w)).join(' ') };
+}
+
+function parseHeaders(lines: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    const name = line.slice(0, i).trim().toLowerCase();
+    if (i <= 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `Not a header ("Name: value"): ${line}`);
+    out[name] = line.slice(i + 1).trim();
+  }
+  return out;
 }
 
 export interface Session {
@@ -49,7 +64,7 @@ export async function connect(target: Target, opts: ConnectOptions): Promise<Ses
   const client = new Client({ name: 'erlmcp-validate', version: '1' }, { defaultTimeoutMs: opts.timeoutMs, validateOutput: false, protocolVersion: opts.protocolVersion });
   client.onerror = () => {}; // transport hiccups surface as failed requests
   if (target.kind === 'http') {
-    const http = new StreamableHttpClientTransport(target.url, { reconnection: { maxRetries: 0, initialDelayMs: 100 } });
+    const http = new StreamableHttpClientTransport(target.url, { headers: target.headers, reconnection: { maxRetries: 0, initialDelayMs: 100 } });
     await client.connect(http);
     return {
       client,

@@ -90,8 +90,10 @@ describe('erlmcp validate: our demo over Streamable HTTP', () => {
 });
 
 describe('erlmcp validate: a server that requires authorization', () => {
-  it('follows the 401 to the RFC 9728 metadata and checks it; the rest is skipped, not failed', async () => {
+  it('without credentials: follows the 401 to the RFC 9728 metadata and skips the rest; with -H: validates the server', async () => {
     let metadataOk = true;
+    // Our demo behind a bearer-token check, as an authorization middleware would put it.
+    const mcp = new StreamableHttpServer({ server: createEverythingServer() });
     const srv = createServer((req, res) => {
       const origin = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
       if (req.method === 'GET' && req.url === '/.well-known/oauth-protected-resource/mcp') {
@@ -99,6 +101,7 @@ describe('erlmcp validate: a server that requires authorization', () => {
         res.end(JSON.stringify(metadataOk ? { resource: `${origin}/mcp`, authorization_servers: ['https://auth.example'] } : { resource: `${origin}/mcp` }));
         return;
       }
+      if (req.headers.authorization === 'Bearer s3cret') return void mcp.handle(req, res);
       res.writeHead(401, { 'www-authenticate': `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"` });
       res.end();
     });
@@ -114,8 +117,21 @@ describe('erlmcp validate: a server that requires authorization', () => {
       metadataOk = false;
       const bad = await runValidate(parseTarget([url]), { probeMs: 0 });
       assert.equal(check(bad, 'http.auth.metadata').status, 'fail');
+
+      const authed = await runCli(['validate', '--json', '--quiet', '--probe-ms', '0', '-H', 'Authorization: Bearer s3cret', url]);
+      assert.equal(authed.code, 0, authed.stderr);
+      const full = JSON.parse(authed.stdout) as ValidateReport;
+      assert.equal(check(full, 'http.auth.metadata').status, 'skip');
+      for (const id of ['client.session', 'tools.list', 'http.session.deleted', 'http.sse-resume']) assert.equal(check(full, id).status, 'pass', `${id}: ${check(full, id).detail}`);
+      // bench sends the header too: without it the server refuses the session.
+      const bench = (extra: string[]) => runCli(['bench', '--quiet', '--in-flight', '1', '--duration-ms', '200', '--warmup-ms', '0', ...extra, url]);
+      assert.equal((await bench(['-H', 'Authorization: Bearer s3cret'])).code, 0);
+      assert.equal((await bench([])).code, 1);
+      assert.equal((await runCli(['validate', '-H', 'no colon', url])).code, 2);
+      assert.equal((await runCli(['validate', '-H', 'X-A: 1', '--', process.execPath, DEMO_STDIO])).code, 2);
     } finally {
       srv.close();
+      await mcp.close();
     }
   });
 });
