@@ -59,7 +59,7 @@ import { InMemoryTransport } from 'erlmcp/transports/memory';
 import type { CallToolResult } from 'erlmcp/protocol';
 
 const server = new McpServer({ name: 't', version: '1' });
-const handler: ToolHandler = () => ({ content: [{ type: 'text', text: 'ok' }] });
+const handler: ToolHandler<undefined, undefined> = () => ({ content: [{ type: 'text', text: 'ok' }] });
 server.tool('t', { description: 'd' }, handler);
 const [a, b] = InMemoryTransport.createLinkedPair();
 await server.connect(a);
