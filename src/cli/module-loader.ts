@@ -46,7 +46,11 @@ export async function importUserFile(path: string, what = 'module', loadTs: Load
     } catch (e) {
       throw tsLoaderMissing(path, (e as Error).message);
     }
-    return await tsImport(url, import.meta.url);
+    const ns = await tsImport(url, import.meta.url);
+    // In a CommonJS-typed folder tsx compiles the file to CommonJS: its exports object
+    // (marked __esModule) arrives as `default`.
+    const inner = ns.default as { __esModule?: unknown } | undefined;
+    return inner && typeof inner === 'object' && inner.__esModule ? (inner as Record<string, unknown>) : ns;
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw await explainLoadError(e, path, what);

@@ -71,8 +71,9 @@ export function addStartCommand(program: Command, io: CliIO): void {
         },
       });
       stop = () => running.close();
-      say(`${banner(options, running).join('\n')}\n`);
+      // Handlers first, banner second: whoever reads the banner may signal at once.
       if (io.onStarted) io.onStarted(running);
       else exitOnSignals(() => running.close(), { log: (l) => io.err(`${l}\n`), exit: (code) => process.exit(code) });
+      say(`${banner(options, running).join('\n')}\n`);
     });
 }
