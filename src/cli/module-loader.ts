@@ -129,11 +129,20 @@ async function explainLoadError(e: unknown, path: string, what: string): Promise
   }
   const frame = firstUserFrame(err.stack ?? '');
   const shown = frame ? `\n  at ${frame.file}:${frame.line}:${frame.column}${excerpt(frame.file, frame.line, frame.column)}` : '';
-  return new CliError(`in your ${what} ${path}: ${err.name}: ${err.message}${shown}\n${indent(err.stack ?? `${err.name}: ${err.message}`)}`, EXIT_FAILURE, { cause: err });
+  return new CliError(`in your ${what} ${path}: ${err.name}: ${err.message}${shown}\n${indent(userStack(err.stack ?? `${err.name}: ${err.message}`))}`, EXIT_FAILURE, { cause: err });
 }
 
 /** erlmcp's own compiled and source files: frames there are not where the user's mistake is. */
 const OWN_DIRS = ['dist/src/', 'src/'].map((d) => fileURLToPath(new URL(`../../../${d}`, import.meta.url)));
+
+/** The stack without the frames of Node's loader and of erlmcp's CLI (which only say "erlmcp imported it"). */
+export function userStack(stack: string): string {
+  const own = (l: string) => l.includes('(node:internal') || / at node:internal/.test(l) || OWN_DIRS.some((d) => l.includes(d) || l.includes(pathToFileURL(d).href));
+  return stack
+    .split('\n')
+    .filter((l) => !/^\s+at /.test(l) || !own(l))
+    .join('\n');
+}
 
 /** The first stack frame in the user's code (not Node's, not erlmcp's, not a dependency's). */
 export function firstUserFrame(stack: string): { file: string; line: number; column: number } | undefined {

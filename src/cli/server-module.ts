@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErlmcpError } from '../protocol/errors.js';
 import type { McpServer } from '../server/index.js';
-import { indent, importUserFile, firstUserFrame } from './module-loader.js';
+import { indent, importUserFile, firstUserFrame, userStack } from './module-loader.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 
 export const SERVER_MODULE_ENV = 'ERLMCP_CLI_SERVER_MODULE';
@@ -53,7 +53,7 @@ export async function loadServer(modulePath?: string): Promise<McpServer> {
     const err = e instanceof Error ? e : new Error(String(e));
     const frame = firstUserFrame(err.stack ?? '');
     const at = frame ? ` (${frame.file}:${frame.line}:${frame.column})` : '';
-    throw new CliError(`in your module ${path}: its server factory threw${at}: ${err.message}\n${indent(err.stack ?? err.message)}`, EXIT_FAILURE, { cause: err });
+    throw new CliError(`in your module ${path}: its server factory threw${at}: ${err.message}\n${indent(userStack(err.stack ?? err.message))}`, EXIT_FAILURE, { cause: err });
   }
   if (!isMcpServer(server)) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `--module ${modulePath}: its factory returned ${server === null ? 'null' : typeof server}, not an McpServer`);
   return server;
