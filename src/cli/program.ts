@@ -4,11 +4,12 @@
  * (unknown option, bad value, options that cannot work together).
  * Each command lives in its own file and registers itself here.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ErlmcpError } from '../protocol/errors.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, red, useColor } from './errors.js';
+import { addCallCommand } from './call/command.js';
 import { addStartCommand } from './start-command.js';
+import { version } from './version.js';
 import type { RunningServer } from './start.js';
 
 export { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
@@ -30,14 +31,6 @@ const stdio: CliIO = {
   err: (t) => process.stderr.write(t),
 };
 
-export function version(): string {
-  try {
-    // dist/src/cli/program.js → the package root.
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** The program; commander never exits the process itself (errors throw CommanderError, see runCli). */
 export function createProgram(io: CliIO = stdio): Command {
@@ -51,6 +44,7 @@ export function createProgram(io: CliIO = stdio): Command {
     .version(version(), '-v, --version');
 
   addStartCommand(program, io);
+  addCallCommand(program, io);
 
   return program;
 }
