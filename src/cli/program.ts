@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ErlmcpError } from '../protocol/errors.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, red, useColor } from './errors.js';
 import { addCallCommand } from './call/command.js';
+import { addInitCommand } from './init/command.js';
 import { addStartCommand } from './start-command.js';
 import { version } from './version.js';
 import type { RunningServer } from './start.js';
@@ -45,6 +46,7 @@ export function createProgram(io: CliIO = stdio): Command {
 
   addStartCommand(program, io);
   addCallCommand(program, io);
+  addInitCommand(program, io);
 
   return program;
 }

@@ -5,11 +5,12 @@
  * publint and @arethetypeswrong/cli (ESM-only profile) must be clean on the same tarball.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { exec, npm, npx } from './npm.js';
+import { childEnv, exec, npm, npmCliScript, npx } from './npm.js';
 import { packCleanClone, REPO_ROOT, type Packed } from './tarball.js';
 
 const require = createRequire(import.meta.url);
@@ -147,5 +148,44 @@ describe('the npm package', { timeout: 600_000 }, () => {
     const problems = Object.values(report.problems ?? {}).flat().filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
     assert.deepEqual(problems, [], attw.stdout);
     assert.equal(attw.code, 0, attw.stderr);
+  });
+
+  it('erlmcp init: the scaffold installs, passes its own npm test, and serves with npm start', async () => {
+    const t0 = Date.now();
+    const init = await npx(['--no-install', 'erlmcp', 'init', 'my-server', '--erlmcp', `file:${packed!.tarball}`], app, 300_000);
+    assert.match(init.stdout, /created 6 files in my-server/);
+    const proj = join(app, 'my-server');
+    const pkg = JSON.parse(readFileSync(join(proj, 'package.json'), 'utf8')) as { name: string; scripts: Record<string, string> };
+    assert.equal(pkg.name, 'my-server');
+    const test = await npm(['test'], proj, 120_000);
+    assert.match(test.stdout, /# pass 1\n# fail 0/);
+    await exec(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], { cwd: proj, timeout: 120_000 });
+    // Measured, not asserted (the machine is shared): init + install + test + typecheck.
+    console.log(`# erlmcp init → npm test → tsc: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const server = spawn(process.execPath, [npmCliScript('npm'), 'start'], { cwd: proj, env: childEnv({ PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const m = /endpoint: (\S+)[\s\S]*ready:/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        server.on('exit', (code) => reject(new Error(`npm start exited ${code}: ${out}`)));
+      });
+      const call = await npx(['--no-install', 'erlmcp', 'call', url, 'call', 'add', '{"a":2,"b":40}'], app);
+      assert.match(call.stdout, /^42\n/);
+    } finally {
+      process.kill(-server.pid!, 'SIGTERM');
+    }
+
+    const stdio = await npx(['--no-install', 'erlmcp', 'init', 'stdio-server', '--transport', 'stdio', '--no-install'], app);
+    assert.match(stdio.stdout, /npm install && npm test/);
+    const stdioPkg = JSON.parse(readFileSync(join(app, 'stdio-server/package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.equal(stdioPkg.scripts.start, 'erlmcp start --stdio --module src/server.ts');
+    const refused = await exec(process.execPath, [npmCliScript('npx'), '--no-install', 'erlmcp', 'init', 'stdio-server'], { cwd: app, allowFail: true });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /stdio-server is not empty: choose a new folder/);
   });
 });
