@@ -19,7 +19,7 @@ export function npmCliScript(name: 'npm' | 'npx' = 'npm'): string {
 /** An environment for children: this Node first on PATH, no node_modules/.bin, no npm_* config of the outer npm. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'NODE_OPTIONS' && k !== 'INIT_CWD') env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'NODE_OPTIONS' && k !== 'INIT_CWD' && k !== 'NODE_TEST_CONTEXT') env[k] = v;
   const path = (process.env.PATH ?? '').split(delimiter).filter((p) => p && !p.includes(`node_modules${'/'}.bin`));
   env.PATH = [dirname(process.execPath), ...path].join(delimiter);
   env.NO_COLOR = '1';
