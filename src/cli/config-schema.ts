@@ -50,6 +50,8 @@ export const configSchema = z
       z.strictObject({ points: count, duration: count }),
     ]),
     // Reserved sections: shape checked by the features that will use them.
+    adminToken: z.string().min(16, 'expected at least 16 characters'),
+    // Reserved sections: shape checked by the features that use them.
     limits: z.record(z.string(), z.unknown()),
     auth: z.record(z.string(), z.unknown()),
     telemetry: z.record(z.string(), z.unknown()),

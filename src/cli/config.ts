@@ -47,6 +47,7 @@ export const ENV_VARS: Partial<Record<Key, { names: string[]; parse: Parser }>> 
   maxInFlight: { names: ['ERLMCP_MAX_IN_FLIGHT'], parse: parseCount },
   toolTimeout: { names: ['ERLMCP_TOOL_TIMEOUT'], parse: parseCount },
   rateLimit: { names: ['ERLMCP_RATE_LIMIT'], parse: parseRate },
+  adminToken: { names: ['ERLMCP_ADMIN_TOKEN'], parse: (v) => v },
 };
 
 export const DEFAULTS: Pick<StartOptions, 'port' | 'host' | 'redisPrefix'> = { port: 3000, host: '127.0.0.1', redisPrefix: 'erlmcp:' };

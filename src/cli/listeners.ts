@@ -19,7 +19,9 @@ import { LegacySseServer } from '../transports/sse-legacy/index.js';
 import { StdioServerTransport } from '../transports/stdio/index.js';
 import { McpTcpServer } from '../transports/tcp/index.js';
 import { DEFAULT_WS_PATH, McpWebSocketServer } from '../transports/ws/index.js';
+import { AdminEndpoint } from './admin.js';
 import { CliError, EXIT_USAGE, listenError } from './errors.js';
+import { version } from './version.js';
 import type { StartOptions } from './start.js';
 
 export interface Endpoints {
@@ -29,6 +31,8 @@ export interface Endpoints {
   port: number;
   healthUrl?: string;
   readyUrl?: string;
+  /** `GET /status` (erlmcp status). */
+  statusUrl?: string;
   wsUrl?: string;
   legacySseUrl?: string;
   tcpUrl?: string;
@@ -82,9 +86,13 @@ export async function serveNetwork(server: McpServer, o: StartOptions, protectio
   const ws = o.ws ? new McpWebSocketServer({ server, ...(protection.allowedOrigins ? { allowedOrigins: protection.allowedOrigins } : {}) }) : undefined;
   if (ws) ws.onerror = (e) => log(`erlmcp: websocket: ${e.message}`);
 
+  const transports = ['streamable-http', ...(o.ws ? ['websocket'] : []), ...(o.legacySse ? ['legacy-sse'] : []), ...(o.tcpPort !== undefined ? ['tcp'] : [])];
+  const admin = new AdminEndpoint({ server, node: streamable.nodeId, version: version(), transports, stores, token: o.adminToken });
   const route = (req: IncomingMessage, res: ServerResponse): void => {
+    admin.track(res);
     void (async () => {
       const path = (req.url ?? '/').split('?', 1)[0];
+      if (await admin.handle(req, res)) return;
       if ((path === '/health' || path === '/ready') && (req.method === 'GET' || req.method === 'HEAD')) return streamable.handleHealth(req, res, path === '/health' ? 'health' : 'ready');
       if (legacy && (await legacy.handle(req, res))) return;
       if (path === '/mcp') return streamable.handle(req, res);
@@ -142,6 +150,7 @@ export async function serveNetwork(server: McpServer, o: StartOptions, protectio
     port,
     healthUrl: `${base}/health`,
     readyUrl: `${base}/ready`,
+    statusUrl: `${base}/status`,
     ...(ws ? { wsUrl: `${wsBase}${DEFAULT_WS_PATH}` } : {}),
     ...(legacy ? { legacySseUrl: `${base}/sse` } : {}),
     ...(tcpUrl ? { tcpUrl } : {}),

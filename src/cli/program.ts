@@ -10,6 +10,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE, red, useColor } from './errors.js';
 import { addCallCommand } from './call/command.js';
 import { addInitCommand } from './init/command.js';
 import { addStartCommand } from './start-command.js';
+import { addStatusCommands } from './status-command.js';
 import { version } from './version.js';
 import type { RunningServer } from './start.js';
 
@@ -47,6 +48,7 @@ export function createProgram(io: CliIO = stdio): Command {
   addStartCommand(program, io);
   addCallCommand(program, io);
   addInitCommand(program, io);
+  addStatusCommands(program, io);
 
   return program;
 }

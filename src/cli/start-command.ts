@@ -57,6 +57,7 @@ export function addStartCommand(program: Command, io: CliIO): void {
     .addOption(new Option('--max-in-flight <n>', 'requests running at once per session (default 256)').argParser(parseCount))
     .addOption(new Option('--tool-timeout <ms>', 'default time limit of a tool call (default 300000)').argParser(parseCount))
     .addOption(new Option('--rate-limit <requests/seconds>', 'per caller (subject, else session, else address), e.g. 100/1; in Redis with --redis').argParser(parseRate))
+    .option('--admin-token <token>', 'bearer token for GET /status (erlmcp status); without one, /status answers loopback clients only')
     .option('--config <file>', 'config file (default: erlmcp.config.{json,ts,mts,js,mjs} in the current folder)')
     .addHelpText('after', EXAMPLES)
     .action(async (_opts: unknown, cmd: Command) => {

@@ -52,6 +52,8 @@ export interface StartOptions {
   maxInFlight?: number;
   toolTimeout?: number;
   rateLimit?: { points: number; duration: number };
+  /** Bearer token `GET /status` requires; without one, /status answers loopback clients only. */
+  adminToken?: string;
   // Reserved config sections, passed through as given for the features that will read them.
   limits?: Record<string, unknown>;
   auth?: Record<string, unknown>;
@@ -255,6 +257,7 @@ export function banner(o: StartOptions, running: RunningServer): string[] {
   if (running.wsUrl) lines.push(`  ws:       ${running.wsUrl}`);
   if (running.legacySseUrl) lines.push(`  sse:      ${running.legacySseUrl}  (2024-11-05 HTTP+SSE)`);
   if (running.tcpUrl) lines.push(`  tcp:      ${running.tcpUrl}`);
+  if (running.statusUrl) lines.push(`  status:   ${running.statusUrl}`);
   lines.push(`  health:   ${running.healthUrl}`, `  ready:    ${running.readyUrl}`);
   if (o.pidFile) lines.push(`  pid:      ${process.pid} (in ${o.pidFile})`);
   return lines;
