@@ -125,7 +125,7 @@ describe('docs', { timeout: 180_000 }, () => {
 
   it('every option docs/cli.md names exists in the command it documents', async () => {
     const cli = read('docs/cli.md');
-    for (const cmd of ['start', 'call', 'init']) {
+    for (const cmd of ['start', 'call', 'init', 'status', 'stop']) {
       const section = cli.split(/^## /m).find((s) => s.startsWith(`erlmcp ${cmd}`));
       assert.ok(section, `docs/cli.md has a section for erlmcp ${cmd}`);
       const help = (await runCli([cmd, '--help'])).stdout;
