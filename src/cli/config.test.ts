@@ -51,13 +51,18 @@ describe('config file and precedence', () => {
   it('loads a .ts config exporting an object or a function, and --config / ERLMCP_CONFIG name one', async () => {
     const cwd = folder({
       'erlmcp.config.ts': `interface C { port: number; legacySse: boolean }\nconst c: C = { port: 0, legacySse: true };\nexport default c;\n`,
-      'other.mjs': `export default async () => ({ tcpPort: 7001, limits: { maxSessions: 10 } });\n`,
+      'other.mjs': `export default async () => ({ tcpPort: 7001, limits: { maxSessions: 10 }, rateLimit: '100/2', allowedOrigins: ['https://app.example'] });\n`,
     });
     const ts = await resolveStartOptions({ flags: {}, env: {}, cwd });
     assert.equal(ts.options.legacySse, true);
     const named = await resolveStartOptions({ flags: { config: 'other.mjs' }, env: {}, cwd });
     assert.equal(named.options.tcpPort, 7001);
     assert.deepEqual(named.options.limits, { maxSessions: 10 }, 'reserved sections pass through');
+    assert.deepEqual(named.options.rateLimit, { points: 100, duration: 2 }, 'a rate limit written like the flag');
+    assert.deepEqual(named.options.allowedOrigins, ['https://app.example']);
+    const env = await resolveStartOptions({ flags: {}, env: { ERLMCP_ALLOWED_ORIGINS: 'https://a.example, https://b.example', ERLMCP_MAX_SESSIONS: '5' }, cwd });
+    assert.deepEqual(env.options.allowedOrigins, ['https://a.example', 'https://b.example']);
+    assert.equal(env.options.maxSessions, 5);
     const fromEnv = await resolveStartOptions({ flags: {}, env: { ERLMCP_CONFIG: 'other.mjs' }, cwd });
     assert.equal(fromEnv.configPath, join(cwd, 'other.mjs'));
     assert.throws(() => findConfigFile('missing.json', cwd), /config file missing\.json not found/);
@@ -87,7 +92,7 @@ describe('config file and precedence', () => {
   });
 });
 
-describe('erlmcp start with a config file', { timeout: 60_000 }, () => {
+describe('erlmcp start with a config file', { timeout: 180_000 }, () => {
   it('serves what erlmcp.config.json in the current folder says; the environment and flags override it', async () => {
     const cwd = folder({ 'erlmcp.config.json': JSON.stringify({ port: 0, ws: true, legacySse: true }) });
     const a = await startCli([], { cwd });

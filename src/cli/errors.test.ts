@@ -23,7 +23,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-describe('startup errors a person can act on', { timeout: 60_000 }, () => {
+describe('startup errors a person can act on', { timeout: 240_000 }, () => {
   it('port in use: says so, and suggests another port or --port 0 (and --tcp-port 0 for TCP)', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

@@ -56,7 +56,7 @@ async function sdkGreet(client: SdkClient): Promise<string> {
   return (r.content as { text: string }[])[0]!.text;
 }
 
-describe('erlmcp start --stdio --module <file.ts>', { timeout: 60_000 }, () => {
+describe('erlmcp start --stdio --module <file.ts>', { timeout: 180_000 }, () => {
   it('is driven by the official SDK stdio client, and exits 0 when the client closes stdin', async () => {
     const transport = new SdkStdioClientTransport({ command: process.execPath, args: [CLI_MAIN, 'start', '--stdio', '--module', tsModule], env: cleanEnv() as Record<string, string>, stderr: 'pipe' });
     let stderr = '';
@@ -88,7 +88,7 @@ describe('erlmcp start --stdio --module <file.ts>', { timeout: 60_000 }, () => {
   });
 });
 
-describe('erlmcp start --ws --legacy-sse --tcp-port 0', { timeout: 60_000 }, () => {
+describe('erlmcp start --ws --legacy-sse --tcp-port 0', { timeout: 180_000 }, () => {
   it('serves Streamable HTTP, WebSocket, legacy SSE and TCP on one McpServer, each driven by a real client', async () => {
     const s = await startCli(['--port', '0', '--ws', '--legacy-sse', '--tcp-port', '0']);
     try {
@@ -130,7 +130,7 @@ describe('erlmcp start --ws --legacy-sse --tcp-port 0', { timeout: 60_000 }, () 
   });
 });
 
-describe('erlmcp start --tls-cert --tls-key', { timeout: 90_000 }, () => {
+describe('erlmcp start --tls-cert --tls-key', { timeout: 180_000 }, () => {
   it('serves HTTPS, WSS and TLS over TCP with the one certificate', async () => {
     const { cert, key } = selfSignedCert();
     writeFileSync(join(dir, 'cert.pem'), cert);
@@ -169,7 +169,7 @@ describe('erlmcp start --tls-cert --tls-key', { timeout: 90_000 }, () => {
   });
 });
 
-describe('erlmcp start --ws --module <file.ts>', { timeout: 60_000 }, () => {
+describe('erlmcp start --ws --module <file.ts>', { timeout: 180_000 }, () => {
   it('is driven by the official SDK WebSocket client', async () => {
     const s = await startCli(['--port', '0', '--ws', '--module', tsModule]);
     const g = globalThis as { WebSocket?: unknown };

@@ -12,7 +12,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const TOKEN = 'a-long-enough-admin-token';
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
 
-describe('erlmcp status / stop / --pid-file', { timeout: 60_000 }, () => {
+describe('erlmcp status / stop / --pid-file', { timeout: 180_000 }, () => {
   it('status shows uptime, sessions, requests and errors; stop <pidfile> drains the server and removes the file', async () => {
     const pidFile = join(dir, 'erlmcp.pid');
     const s = await startCli(['--port', '0', '--pid-file', pidFile, '--admin-token', TOKEN]);

@@ -24,7 +24,7 @@ async function call(args: string[]): Promise<{ code: number; out: string; err: s
   return { code: code ?? 0, out, err };
 }
 
-describe('erlmcp call → our everything server (Streamable HTTP)', { timeout: 60_000 }, () => {
+describe('erlmcp call → our everything server (Streamable HTTP)', { timeout: 180_000 }, () => {
   let server: RunningServer;
   before(async () => {
     server = await startServer({ port: 0, host: '127.0.0.1' }, () => {});
