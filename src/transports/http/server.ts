@@ -91,6 +91,12 @@ function bodyLeftByMiddleware(req: IncomingMessage): unknown {
   }
 }
 
+/**
+ * Streamable HTTP (basic/transports#streamable-http): sessions, SSE streams with resumption, `/health` and `/ready` with `listen()`; `handle(req, res)` mounts it in any node:http or express app.
+ *
+ * @example
+ * const { url } = await new StreamableHttpServer({ server }).listen(3000, '127.0.0.1');
+ */
 export class StreamableHttpServer {
   readonly server: McpServer;
   readonly sessionStore: SessionStore;
