@@ -83,7 +83,8 @@ describe('the npm package', { timeout: 600_000 }, () => {
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true, type: 'module' }, null, 2));
     // --prefer-offline: dependencies come from npm's cache when it has them (the registry otherwise).
-    await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', packed.tarball], app, 300_000);
+    // @types/node as a Node TypeScript app has it: the declarations name Node types (Buffer, http).
+    await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', packed.tarball, '@types/node@^20.19.0'], app, 300_000);
   });
 
   it('ships dist without tests or fixtures, with declaration maps and the sources they point to', async () => {
@@ -125,7 +126,7 @@ describe('the npm package', { timeout: 600_000 }, () => {
     assert.ok(stdout.trim().split(',').every((n) => Number(n) > 0), `every export has named exports: ${stdout}`);
 
     writeFileSync(join(app, 'check.ts'), TYPES);
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [] }, files: ['check.ts'] }));
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['check.ts'] }));
     await exec(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app, timeout: 120_000 });
   });
 
