@@ -31,7 +31,8 @@ import {
 } from './registry/resources.js';
 import { ToolEntry, type ToolConfig, type ToolHandler } from './registry/tools.js';
 import { ServerSession } from './session.js';
-import { MemoryTaskStore, type TaskStore } from './tasks.js';
+import { MemoryTaskStore } from '../stores/memory-task-store.js';
+import type { TaskStore } from '../stores/types.js';
 
 export interface ServerOptions {
   instructions?: string;

@@ -12,7 +12,7 @@ import { HandlerContext } from './context.js';
 import { page } from './pagination.js';
 import type { ToolEntry } from './registry/tools.js';
 import type { ServerSession } from './session.js';
-import { isTerminal } from './tasks.js';
+import { isTerminal } from '../stores/types.js';
 import type { RequestHandler } from './handlers.js';
 
 function owner(session: ServerSession): string {

@@ -1,11 +1,11 @@
 /**
  * Scale-out seams. Everything a session needs to be served by *any* node lives behind these
- * three interfaces; memory implementations are the default, Redis ones plug in unchanged.
+ * interfaces (sessions, SSE events, the message bus, tasks); memory implementations are the default, Redis ones plug in unchanged.
  * Optional members are capabilities a backend may have (health probes, following a stream,
  * a node directory); callers test for them, never for a concrete class.
  * See docs/architecture.md#scale-out.
  */
-import type { ClientCapabilities, Implementation, JSONRPCMessage, LoggingLevel } from '../protocol/types.js';
+import type { ClientCapabilities, Implementation, JSONRPCErrorObject, JSONRPCMessage, LoggingLevel, Result, Task, TaskStatus } from '../protocol/types.js';
 
 /** The durable part of a server session: small, serialisable, enough to rebuild it anywhere. */
 export interface SessionState {
@@ -126,3 +126,29 @@ export interface MessageBus extends StoreProbe, Partial<NodeDirectory> {
   subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+export type TaskOutcome = { result: Result } | { error: JSONRPCErrorObject };
+
+/**
+ * Task outcomes (basic/utilities/tasks, 2025-11-25 experimental). Tasks are bound to the session
+ * that created them (`owner`); a store shared by nodes lets any node poll, await, list and
+ * cancel a task another node runs.
+ */
+export interface TaskStore {
+  create(owner: string, ttlMs: number | null, pollIntervalMs: number | undefined): Promise<Task>;
+  get(owner: string, taskId: string): Promise<Task | undefined>;
+  list(owner: string): Promise<Task[]>;
+  /** Moves a non-terminal task to a new status; terminal tasks never change (returns undefined). */
+  setStatus(taskId: string, status: TaskStatus, statusMessage?: string, outcome?: TaskOutcome): Promise<Task | undefined>;
+  /** Resolves once the task is terminal, with its outcome (undefined when it expired or was cancelled). */
+  waitForOutcome(owner: string, taskId: string, signal?: AbortSignal): Promise<{ task: Task; outcome: TaskOutcome | undefined } | undefined>;
+  /**
+   * Calls `onCancel` when any node sets the task to `cancelled` (a store shared by nodes); the
+   * node running the task aborts its handler. Returns the function that stops watching.
+   */
+  watchCancel?(taskId: string, onCancel: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Terminal task statuses (basic/utilities/tasks#task-status-lifecycle) never change again. */
+export const isTerminal = (s: TaskStatus): boolean => s === 'completed' || s === 'failed' || s === 'cancelled';

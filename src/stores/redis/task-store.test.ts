@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { deleteKeys, keysWithoutTtl, requireRedis, testPrefix, waitFor, REDIS_URL } from '../../../test/scale-out/helpers.js';
-import type { TaskOutcome } from '../../server/tasks.js';
+import type { TaskOutcome } from '../types.js';
 import { connectRedisStores, RedisTaskStore, type RedisStores } from './index.js';
 
 describe('RedisTaskStore', { concurrency: false, timeout: 30_000 }, () => {

@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Task, TaskStatus } from '../../protocol/types.js';
-import type { TaskOutcome, TaskStore } from '../../server/tasks.js';
+import { isTerminal, type TaskOutcome, type TaskStore } from '../types.js';
 import { luaScript, type RedisConnection } from './connection.js';
 
 /** How long a task created with `ttl: null` is kept (24 h, the server's default maximum TTL). */
@@ -55,8 +55,6 @@ redis.call('HSET', KEYS[1], 'task', enc)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'outcome', ARGV[5]) end
 if ARGV[1] == 'completed' or ARGV[1] == 'failed' or ARGV[1] == 'cancelled' then redis.call('PUBLISH', ARGV[6], ARGV[1]) end
 return enc`);
-
-const isTerminal = (s: TaskStatus): boolean => s === 'completed' || s === 'failed' || s === 'cancelled';
 
 type Snapshot = { task: Task; outcome: TaskOutcome | undefined };
 

@@ -1,30 +1,12 @@
 /**
- * Task store (basic/utilities/tasks, 2025-11-25 experimental). Tasks are bound to the session
- * that created them (the spec's "authorization context"); ids are 128-bit random so they
- * cannot be guessed. Results are kept until the task's TTL runs out.
+ * In-memory task store (basic/utilities/tasks, 2025-11-25 experimental), the default of
+ * `McpServer`. Tasks are bound to the session that created them (the spec's "authorization
+ * context"); ids are 128-bit random so they cannot be guessed. Results are kept until the
+ * task's TTL runs out.
  */
 import { randomBytes } from 'node:crypto';
-import type { JSONRPCErrorObject, Result, Task, TaskStatus } from '../protocol/types.js';
-
-export type TaskOutcome = { result: Result } | { error: JSONRPCErrorObject };
-
-export interface TaskStore {
-  create(owner: string, ttlMs: number | null, pollIntervalMs: number | undefined): Promise<Task>;
-  get(owner: string, taskId: string): Promise<Task | undefined>;
-  list(owner: string): Promise<Task[]>;
-  /** Moves a non-terminal task to a new status; terminal tasks never change (returns undefined). */
-  setStatus(taskId: string, status: TaskStatus, statusMessage?: string, outcome?: TaskOutcome): Promise<Task | undefined>;
-  /** Resolves once the task is terminal, with its outcome (undefined when it expired or was cancelled). */
-  waitForOutcome(owner: string, taskId: string, signal?: AbortSignal): Promise<{ task: Task; outcome: TaskOutcome | undefined } | undefined>;
-  /**
-   * Calls `onCancel` when any node sets the task to `cancelled` (a store shared by nodes); the
-   * node running the task aborts its handler. Returns the function that stops watching.
-   */
-  watchCancel?(taskId: string, onCancel: () => void): () => void;
-  close(): Promise<void>;
-}
-
-export const isTerminal = (s: TaskStatus): boolean => s === 'completed' || s === 'failed' || s === 'cancelled';
+import type { Task, TaskStatus } from '../protocol/types.js';
+import { isTerminal, type TaskOutcome, type TaskStore } from './types.js';
 
 interface Rec {
   owner: string;
