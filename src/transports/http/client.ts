@@ -12,8 +12,8 @@
 import { ErlmcpError } from '../../protocol/errors.js';
 import type { MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
-import { readSseStream, type SseEvent } from './sse-reader.js';
-import { nodeFetch } from './node-fetch.js';
+import { nodeFetch } from '../shared/node-fetch.js';
+import { readSseStream, type SseEvent } from '../shared/sse-reader.js';
 
 export interface ReconnectionOptions {
   /** First backoff delay when the server sent no `retry`. Default 1000 ms. */

@@ -14,7 +14,7 @@ import type { EventId, EventStore } from '../../stores/types.js';
 import type { SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
 import { parsePostStreamKey } from './stream-keys.js';
-import { sendError } from './validate.js';
+import { sendError } from '../shared/http.js';
 
 export type FollowingStore = EventStore & { follow: NonNullable<EventStore['follow']> };
 

@@ -12,7 +12,7 @@ import { ErrorCode, McpError } from '../../protocol/errors.js';
 import { envelopeVersion, hasModernClaim, headerMismatch, isModernVersion, isSupportedModernVersion, ModernErrorCode, unsupportedVersion } from '../../protocol/eras.js';
 import type { JSONRPCRequest, RequestId } from '../../protocol/types.js';
 import type { McpServer } from '../../server/index.js';
-import { header } from './validate.js';
+import { header } from '../shared/http.js';
 
 export type Inbound =
   | { kind: 'legacy' }

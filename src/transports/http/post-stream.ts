@@ -13,7 +13,7 @@ import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
 import type { EventId } from '../../stores/types.js';
 import { PRIMING_MIN_VERSION, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
-import { sendError } from './validate.js';
+import { sendError } from '../shared/http.js';
 import { encodeBatch, encodeMessage } from '../../protocol/encode.js';
 import { ModernErrorCode } from '../../protocol/eras.js';
 

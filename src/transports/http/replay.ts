@@ -8,7 +8,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { EventId } from '../../stores/types.js';
 import type { SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
-import { sendError } from './validate.js';
+import { sendError } from '../shared/http.js';
 
 /**
  * A stream not running here (finished, or running on a node we cannot follow): replay what is

@@ -24,7 +24,8 @@ import { SessionDirectory } from './session-directory.js';
 import type { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
 import { OriginPolicy } from '../shared/origin-policy.js';
-import { header, acceptsJsonAndSse, acceptsSse, isJsonContentType, isLoopbackHost, listenOn, readBody, sendError, sendRpcError } from './validate.js';
+import { header, acceptsJsonAndSse, acceptsSse, isJsonContentType, listenOn, readBody, sendError, sendRpcError } from '../shared/http.js';
+import { isLoopbackHost } from '../shared/origin.js';
 
 export interface StreamableHttpServerOptions {
   server: McpServer;

@@ -24,7 +24,7 @@ import { PostStream } from './post-stream.js';
 import { replayAndEnd, replayThenRelease } from './replay.js';
 import { PRIMING_MIN_VERSION, responseChannel, type BoundSession, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
-import { sendError } from './validate.js';
+import { sendError } from '../shared/http.js';
 import { encodeMessage } from '../../protocol/encode.js';
 
 export { PRIMING_MIN_VERSION, responseChannel, type SessionHost } from './session-host.js';

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { AuthInfo } from '../../protocol/transport.js';
 import type { AdmissionRefusal, AdmissionRequest, McpServer } from '../../server/index.js';
-import { header } from '../http/validate.js';
+import { header } from './http.js';
 
 export function admissionRequest(transport: AdmissionRequest['transport'], req: IncomingMessage): AdmissionRequest {
   return {

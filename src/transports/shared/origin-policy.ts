@@ -9,7 +9,8 @@
  *   sends the attacker's host name). Elsewhere Host is checked only against `allowedHosts`, when given.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostAllowed, originAllowed, header, sendError } from '../http/validate.js';
+import { header, sendError } from './http.js';
+import { hostAllowed, originAllowed } from './origin.js';
 
 export class OriginPolicy {
   private readonly anyOrigin: boolean;

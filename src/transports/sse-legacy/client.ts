@@ -9,8 +9,8 @@
 import { ErlmcpError } from '../../protocol/errors.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
-import { readSseStream, type SseEvent } from '../http/sse-reader.js';
-import { nodeFetch } from '../http/node-fetch.js';
+import { nodeFetch } from '../shared/node-fetch.js';
+import { readSseStream, type SseEvent } from '../shared/sse-reader.js';
 
 export interface LegacySseClientTransportOptions {
   /** Extra headers on every request (e.g. authorization). */

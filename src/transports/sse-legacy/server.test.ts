@@ -7,7 +7,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import { McpServer } from '../../server/index.js';
 import { StreamableHttpServer } from '../http/server.js';
 import { StreamableHttpClientTransport } from '../http/client.js';
-import { readSseStream, type SseEvent } from '../http/sse-reader.js';
+import { readSseStream, type SseEvent } from '../shared/sse-reader.js';
 import { LegacySseClientTransport } from './client.js';
 import { LegacySseServer, type LegacySseServerOptions } from './server.js';
 

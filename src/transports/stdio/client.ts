@@ -14,7 +14,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
-import { NewlineFramer, serialize } from './framing.js';
+import { NewlineFramer, serialize } from '../shared/framing.js';
 import { BackpressureWriter } from './writer.js';
 
 export interface StdioServerParameters {

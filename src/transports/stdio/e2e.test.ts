@@ -10,7 +10,7 @@ import { Endpoint } from '../../engine/endpoint.js';
 import { McpError } from '../../protocol/errors.js';
 import type { Result } from '../../protocol/types.js';
 import { StdioClientTransport } from './client.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, serialize } from './framing.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, serialize } from '../shared/framing.js';
 
 class ClientEndpoint extends Endpoint {
   protected dispatchRequest(_method: string, params: Record<string, unknown> | undefined): Result {

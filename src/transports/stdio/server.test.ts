@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../shared/framing.js';
 import { StdioServerTransport } from './server.js';
 
 /** A transport over PassThrough pipes; `output()` resolves with the next n lines written. */

@@ -8,11 +8,11 @@
  * then the next line is served normally.
  */
 import type { Readable, Writable } from 'node:stream';
-import { ErlmcpError, ErrorCode } from '../../protocol/errors.js';
-import { errorResponse, parseJson } from '../../protocol/jsonrpc.js';
+import { ErlmcpError } from '../../protocol/errors.js';
+import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCErrorResponse, JSONRPCMessage } from '../../protocol/types.js';
-import { NewlineFramer, serialize, type OverflowInfo } from './framing.js';
+import { NewlineFramer, serialize, tooLargeResponse, type OverflowInfo } from '../shared/framing.js';
 import { BackpressureWriter } from './writer.js';
 import { encodeBatch } from '../../protocol/encode.js';
 
@@ -23,15 +23,6 @@ export interface StdioServerTransportOptions {
   stdout?: Writable;
   /** Per-message limit in bytes; default 16 MiB. */
   maxMessageBytes?: number;
-}
-
-/** The -32600 response for a line over the limit (shared with the client side's wording). */
-export function tooLargeResponse(info: OverflowInfo, limit: number): JSONRPCErrorResponse {
-  return errorResponse(info.id, {
-    code: ErrorCode.InvalidRequest,
-    message: `Message of ${info.bytes} bytes exceeds the ${limit}-byte limit`,
-    data: { limit, bytes: info.bytes },
-  });
 }
 
 export class StdioServerTransport implements Transport {

@@ -24,7 +24,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
-import { NewlineFramer, serialize } from '../stdio/framing.js';
+import { NewlineFramer, serialize } from '../shared/framing.js';
 import { writeToSocket } from './socket-write.js';
 
 export interface TcpReconnectOptions {

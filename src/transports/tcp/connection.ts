@@ -17,8 +17,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { AuthInfo, MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
-import { NewlineFramer, serialize, type OverflowInfo } from '../stdio/framing.js';
-import { tooLargeResponse } from '../stdio/server.js';
+import { NewlineFramer, serialize, tooLargeResponse, type OverflowInfo } from '../shared/framing.js';
 import { writeToSocket } from './socket-write.js';
 import { encodeBatch } from '../../protocol/encode.js';
 

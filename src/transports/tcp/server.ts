@@ -15,7 +15,7 @@ import { ErlmcpError, toError } from '../../protocol/errors.js';
 import { errorResponse } from '../../protocol/jsonrpc.js';
 import type { AdmissionRequest, McpServer } from '../../server/index.js';
 import type { AuthInfo } from '../../protocol/transport.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, serialize } from '../stdio/framing.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, serialize } from '../shared/framing.js';
 import { TcpServerConnection } from './connection.js';
 
 export interface McpTcpServerOptions {

@@ -1,6 +1,7 @@
 /**
- * Newline framing for the stdio transport (basic/transports#stdio): messages are delimited by
- * newlines and MUST NOT contain embedded newlines, so a frame is simply "bytes up to '\n'".
+ * Newline framing for the stdio transport (basic/transports#stdio), reused as is by TCP:
+ * messages are delimited by newlines and MUST NOT contain embedded newlines, so a frame is
+ * simply "bytes up to '\n'".
  *
  * Cost is linear in the bytes received: each pushed chunk is scanned once, from where the
  * previous scan stopped, and a message's pieces are concatenated once, when its newline
@@ -12,8 +13,10 @@
  * overflow once, so a peer cannot make us hold an unbounded line in memory.
  */
 import { Buffer } from 'node:buffer';
-import type { JSONRPCMessage } from '../../protocol/types.js';
+import type { JSONRPCErrorResponse, JSONRPCMessage } from '../../protocol/types.js';
 import { encodeMessage } from '../../protocol/encode.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { errorResponse } from '../../protocol/jsonrpc.js';
 
 /** Default per-message limit: 16 MiB, excluding the newline. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -213,4 +216,13 @@ export function recoverId(prefix: string): string | number | null {
 /** One stdio frame: the JSON text plus the delimiter. JSON.stringify never emits raw newlines. */
 export function serialize(message: JSONRPCMessage): string {
   return encodeMessage(message) + '\n';
+}
+
+/** The answer to an oversized message: -32600 with its recovered id, so the peer's call fails instead of hanging. */
+export function tooLargeResponse(info: OverflowInfo, limit: number): JSONRPCErrorResponse {
+  return errorResponse(info.id, {
+    code: ErrorCode.InvalidRequest,
+    message: `Message of ${info.bytes} bytes exceeds the ${limit}-byte limit`,
+    data: { limit, bytes: info.bytes },
+  });
 }
