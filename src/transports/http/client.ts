@@ -9,7 +9,7 @@
  * Each fetch has its own AbortController, dropped when the fetch and its body are done, so no
  * abort listener accumulates however many requests a long-lived client makes.
  */
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import type { MessageExtra, SendOptions, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
 import { nodeFetch } from '../shared/node-fetch.js';
@@ -228,7 +228,7 @@ export class StreamableHttpClientTransport implements Transport {
       try {
         this.onmessage?.(m);
       } catch (e) {
-        this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+        this.onerror?.(toError(e));
       }
     }
   }

@@ -8,8 +8,6 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Generic server-side error code for transport rejections (JSON-RPC implementation-defined range). */
-export const TRANSPORT_ERROR = -32000;
 
 /** Media types listed in an Accept header, lower-cased, parameters dropped. */
 function acceptedTypes(accept: string | undefined): string[] {
@@ -51,7 +49,7 @@ export function errorBody(code: number, message: string): string {
 }
 
 /** Ends `res` with an HTTP status and a JSON-RPC error object that has no id. */
-export function sendError(res: ServerResponse, status: number, message: string, code: number = TRANSPORT_ERROR, headers?: OutgoingHttpHeaders): void {
+export function sendError(res: ServerResponse, status: number, message: string, code: number = ErrorCode.ServerError, headers?: OutgoingHttpHeaders): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
@@ -79,7 +77,7 @@ export type BodyResult = { ok: true; text: string } | { ok: false; status: numbe
  * reading anything), then by counting bytes as they arrive (chunked or lying clients).
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
-  const tooLarge: BodyResult = { ok: false, status: 413, code: TRANSPORT_ERROR, message: `Payload too large: limit is ${maxBytes} bytes` };
+  const tooLarge: BodyResult = { ok: false, status: 413, code: ErrorCode.ServerError, message: `Payload too large: limit is ${maxBytes} bytes` };
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.resolve(tooLarge);
   return new Promise((resolve) => {
@@ -109,7 +107,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
     const onEnd = (): void => finish({ ok: true, text: Buffer.concat(chunks, size).toString('utf8') });
     const onError = (e: Error): void => finish({ ok: false, status: 400, code: ErrorCode.ParseError, message: `Error reading body: ${e.message}` });
     // A client that disconnects mid-body may produce 'close' without 'end' or 'error'.
-    const onClose = (): void => finish({ ok: false, status: 400, code: TRANSPORT_ERROR, message: 'Request body incomplete' });
+    const onClose = (): void => finish({ ok: false, status: 400, code: ErrorCode.ServerError, message: 'Request body incomplete' });
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -6,7 +6,7 @@
  * (this transport has no resumption; a reconnect would be a new session). A start() that fails
  * closes the transport too, so onclose fires exactly once whatever happened.
  */
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
 import { nodeFetch } from '../shared/node-fetch.js';
@@ -168,7 +168,7 @@ export class LegacySseClientTransport implements Transport {
     try {
       this.onmessage?.(value);
     } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
     }
   }
 

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
@@ -206,7 +206,7 @@ export class StdioClientTransport implements Transport {
     try {
       this.onmessage?.(parsed.value);
     } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
     }
   }
 }

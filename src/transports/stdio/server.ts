@@ -8,7 +8,7 @@
  * then the next line is served normally.
  */
 import type { Readable, Writable } from 'node:stream';
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCErrorResponse, JSONRPCMessage } from '../../protocol/types.js';
@@ -114,7 +114,7 @@ export class StdioServerTransport implements Transport {
     try {
       this.onmessage?.(parsed.value);
     } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
     }
   }
 
@@ -126,6 +126,6 @@ export class StdioServerTransport implements Transport {
   }
 
   private reply(response: JSONRPCErrorResponse): void {
-    this.send(response).catch((e: unknown) => this.onerror?.(e instanceof Error ? e : new Error(String(e))));
+    this.send(response).catch((e: unknown) => this.onerror?.(toError(e)));
   }
 }

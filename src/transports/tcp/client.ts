@@ -20,7 +20,7 @@
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
@@ -52,8 +52,8 @@ export interface TcpClientTransportOptions {
   connectTimeoutMs?: number;
 }
 
-/** JSON-RPC implementation-defined error code used for requests lost with the connection. */
-export const CONNECTION_LOST = -32000;
+/** The code of the error answering requests lost with the connection: `ErrorCode.ServerError` (-32000). */
+export const CONNECTION_LOST = ErrorCode.ServerError;
 
 function isResponse(v: unknown): v is { id: RequestId } {
   return v !== null && typeof v === 'object' && !('method' in v) && ('result' in v || 'error' in v);
@@ -243,7 +243,7 @@ export class TcpClientTransport implements Transport {
           try {
             this.onreconnect?.();
           } catch (e) {
-            this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+            this.onerror?.(toError(e));
           }
         },
         (e: Error) => {
@@ -300,7 +300,7 @@ export class TcpClientTransport implements Transport {
     try {
       this.onmessage?.(value);
     } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
     }
   }
 

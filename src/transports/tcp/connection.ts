@@ -13,7 +13,7 @@
  * with a logged reason — TCP has no close code to carry it.
  */
 import type { Socket } from 'node:net';
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { AuthInfo, MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
@@ -137,7 +137,7 @@ export class TcpServerConnection implements Transport {
     try {
       this.onmessage?.(parsed.value, this.extra);
     } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
     }
   }
 

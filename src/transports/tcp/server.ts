@@ -11,7 +11,7 @@
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { ErlmcpError, toError } from '../../protocol/errors.js';
+import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import { errorResponse } from '../../protocol/jsonrpc.js';
 import type { AdmissionRequest, McpServer } from '../../server/index.js';
 import type { AuthInfo } from '../../protocol/transport.js';
@@ -36,8 +36,6 @@ export interface McpTcpServerOptions {
   closeGraceMs?: number;
 }
 
-/** JSON-RPC implementation-defined server error, for transport-level refusals. */
-const TRANSPORT_ERROR = -32000;
 const MiB = 1024 * 1024;
 /** Sockets allowed above maxConnections for TLS handshakes and refusals in progress. */
 const CONNECTION_HEADROOM = 100;
@@ -171,7 +169,7 @@ export class McpTcpServer {
     const timer = setTimeout(() => socket.destroy(), this.options.closeGraceMs ?? 2000);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
-    socket.end(serialize(errorResponse(null, { code: TRANSPORT_ERROR, message })));
+    socket.end(serialize(errorResponse(null, { code: ErrorCode.ServerError, message })));
   }
 }
 

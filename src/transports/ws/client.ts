@@ -10,7 +10,7 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
-import { ErlmcpError, type LocalErrorCode } from '../../protocol/errors.js';
+import { ErlmcpError, type LocalErrorCode, toError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
@@ -199,7 +199,7 @@ export class WebSocketClientTransport implements Transport {
     try {
       this.onmessage?.(parsed.value);
     } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
     }
   };
 

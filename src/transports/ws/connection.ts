@@ -15,7 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
-import { ErlmcpError } from '../../protocol/errors.js';
+import { ErlmcpError, toError } from '../../protocol/errors.js';
 import { parseJson } from '../../protocol/jsonrpc.js';
 import type { AuthInfo, MessageExtra, Transport } from '../../protocol/transport.js';
 import type { JSONRPCMessage } from '../../protocol/types.js';
@@ -165,7 +165,7 @@ export class WebSocketServerConnection implements Transport {
     try {
       this.onmessage?.(parsed.value, this.extra);
     } catch (e) {
-      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      this.onerror?.(toError(e));
     }
   };
 

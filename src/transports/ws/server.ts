@@ -26,7 +26,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/server.js';
 import type { ServerSession } from '../../server/session.js';
-import { errorBody, TRANSPORT_ERROR } from '../shared/http.js';
+import { errorBody } from '../shared/http.js';
 import { originAllowed } from '../shared/origin.js';
 import { admissionRequest, refusalBody } from '../shared/admission-http.js';
 import { DEFAULT_DRAIN_GRACE_MS, DRAIN_EXPIRED_MESSAGE, HttpDrain, type DrainOptions } from '../shared/drain.js';
@@ -128,7 +128,7 @@ export class McpWebSocketServer {
     srv.on('request', (req, res) => {
       const status = pathOf(req) === this.path ? 426 : 404;
       res.writeHead(status, { 'content-type': 'application/json', ...(status === 426 ? { upgrade: 'websocket', connection: 'Upgrade' } : {}) });
-      res.end(errorBody(TRANSPORT_ERROR, status === 426 ? 'Upgrade Required: connect with WebSocket' : 'Not Found'));
+      res.end(errorBody(ErrorCode.ServerError, status === 426 ? 'Upgrade Required: connect with WebSocket' : 'Not Found'));
     });
     // Hard cap at the socket level too (sockets still in the HTTP phase, refused upgrades):
     // beyond it the kernel-accepted socket is dropped before any parsing.
@@ -338,7 +338,7 @@ function rejectUpgrade(socket: Duplex, status: number, message: string, headers?
     socket.destroy();
     return;
   }
-  const body = jsonBody ?? errorBody(TRANSPORT_ERROR, message);
+  const body = jsonBody ?? errorBody(ErrorCode.ServerError, message);
   const extra = headers ? Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') : '';
   socket.once('finish', () => socket.destroy());
   socket.end(
