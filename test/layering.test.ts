@@ -1,14 +1,22 @@
 /**
- * Architectural layering, checked on the TypeScript sources:
- * - protocol and engine are runtime-neutral: no Node builtins, and no imports from the layers
- *   built on them (server, client, transports, stores); protocol does not import engine;
- * - server and client never import each other;
- * - transports may name server types (`import type`) but never load server code.
+ * Architectural layering, checked on the TypeScript sources. Bottom up:
+ *
+ *   protocol                      wire types, codec, errors, the Transport interface
+ *   engine · schema · stores      JSON-RPC endpoint · tool-schema validators · state seams
+ *   server · client               McpServer/ServerSession · Client (never each other)
+ *   transports                    name server/client only as types; one transport reaches
+ *                                 another only through transports/shared/
+ *   cluster                       multi-process supervisor and its worker
+ *   cli                           the erlmcp command
+ *
+ * Each top-level entry of src/ has a rule in RULES; a new folder without one fails the suite,
+ * so does any import a rule does not allow. protocol and engine are also runtime-neutral: no
+ * Node builtins, no Buffer/process globals.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -60,16 +68,72 @@ function layerOf(file: string): string {
   return relative(SRC, file).split(sep)[0]!;
 }
 
+interface Rule {
+  /** Layers whose code (values and types) it may import. Itself, Node builtins and packages are always allowed. */
+  may: string[];
+  /** Layers it may name only with `import type`. */
+  typesOnly?: string[];
+}
+
+const BELOW_SERVER = ['protocol', 'engine', 'schema', 'stores'];
+const BELOW_TRANSPORTS = [...BELOW_SERVER, 'server', 'client'];
+
+/**
+ * What each top-level entry of src/ may import. `outside-src` is a file outside src/: only the
+ * CLI loads one, the bundled demo server (examples/everything, shipped in the package) that
+ * `erlmcp start` runs when no module is given.
+ */
+export const RULES: Record<string, Rule> = {
+  protocol: { may: [] },
+  engine: { may: ['protocol'] },
+  schema: { may: ['protocol'] },
+  stores: { may: ['protocol'] },
+  server: { may: BELOW_SERVER },
+  client: { may: ['protocol', 'engine', 'schema'] },
+  transports: { may: ['protocol', 'engine', 'stores'], typesOnly: ['server', 'client'] },
+  cluster: { may: [...BELOW_TRANSPORTS, 'transports'] },
+  cli: { may: [...BELOW_TRANSPORTS, 'transports', 'cluster', 'outside-src'] },
+  /** The package's root entry (`erlmcp`): re-exports the public API. */
+  'index.ts': { may: [...BELOW_TRANSPORTS, 'transports'] },
+};
+
+/** Top-level entries of src/ that carry code: folders, and .ts files directly under src/. */
+function topLevelEntries(): string[] {
+  return readdirSync(SRC, { withFileTypes: true })
+    .filter((d) => d.isDirectory() || (d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') && !d.name.endsWith('.test.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+function filesOf(entry: string): string[] {
+  const path = join(SRC, entry);
+  return statSync(path).isDirectory() ? sourceFiles(path) : [path];
+}
+
 interface Violation {
   file: string;
   line: number;
   specifier: string;
 }
 
+/** Imports in `code` (the source of `file`) that `rule` does not allow. */
+export function ruleViolations(file: string, code: string, rule: Rule): Violation[] {
+  const own = layerOf(file);
+  const out: Violation[] = [];
+  for (const ref of extractImports(code)) {
+    const to = target(file, ref.specifier);
+    if (to === own || to === 'node' || to === 'package') continue;
+    if (rule.may.includes(to)) continue;
+    if (ref.typeOnly && rule.typesOnly?.includes(to)) continue;
+    out.push({ file: relative(SRC, file), line: ref.line, specifier: ref.specifier });
+  }
+  return out;
+}
+
 function violations(layers: string[], forbidden: (to: string, ref: ImportRef) => boolean): Violation[] {
   const out: Violation[] = [];
   for (const layer of layers) {
-    for (const file of sourceFiles(join(SRC, layer))) {
+    for (const file of filesOf(layer)) {
       for (const ref of extractImports(readFileSync(file, 'utf8'))) {
         if (forbidden(target(file, ref.specifier), ref)) out.push({ file: relative(SRC, file), line: ref.line, specifier: ref.specifier });
       }
@@ -78,12 +142,55 @@ function violations(layers: string[], forbidden: (to: string, ref: ImportRef) =>
   return out;
 }
 
+/**
+ * Inside src/transports: the transport folder (`http`, `stdio`…) a file or import lands in;
+ * `(root)` for files directly under transports/ (memory.ts, connect-http.ts).
+ */
+function transportOf(path: string): string {
+  const parts = relative(join(SRC, 'transports'), path).split(sep);
+  return parts.length > 1 ? parts[0]! : '(root)';
+}
+
+/**
+ * One transport uses another's pieces only through transports/shared/ (framing, HTTP checks,
+ * Origin, SSE reader, fetch); shared/ depends on no transport. Files directly under transports/
+ * (connect-http.ts combines HTTP with its legacy-SSE fallback) and public `index.ts` entries
+ * (which re-export) may reach any transport.
+ */
+export function crossTransportViolations(file: string, code: string): Violation[] {
+  const from = transportOf(file);
+  if (from === '(root)' || basename(file) === 'index.ts') return [];
+  const out: Violation[] = [];
+  for (const ref of extractImports(code)) {
+    if (!ref.specifier.startsWith('.') || target(file, ref.specifier) !== 'transports') continue;
+    const to = transportOf(resolve(dirname(file), ref.specifier));
+    if (to === from || (to === 'shared' && from !== 'shared')) continue;
+    out.push({ file: relative(SRC, file), line: ref.line, specifier: ref.specifier });
+  }
+  return out;
+}
+
 describe('layering', () => {
   it('finds the sources', () => {
-    for (const layer of ['protocol', 'engine', 'server', 'client', 'transports']) {
-      assert.ok(sourceFiles(join(SRC, layer)).length > 0, `no sources under src/${layer}`);
-    }
+    for (const layer of Object.keys(RULES)) assert.ok(filesOf(layer).length > 0, `no sources under src/${layer}`);
     assert.equal(layerOf(join(SRC, 'server', 'server.ts')), 'server');
+  });
+
+  it('has a rule for every top-level entry of src/ (a new folder needs one)', () => {
+    assert.deepEqual(topLevelEntries(), Object.keys(RULES).sort());
+  });
+
+  for (const [layer, rule] of Object.entries(RULES)) {
+    const allowed = [...rule.may, ...(rule.typesOnly ?? []).map((t) => `${t} (types only)`)];
+    it(`${layer} imports only ${allowed.length ? allowed.join(', ') : 'itself'}`, () => {
+      const found = filesOf(layer).flatMap((file) => ruleViolations(file, readFileSync(file, 'utf8'), rule));
+      assert.deepEqual(found, []);
+    });
+  }
+
+  it('transports reach each other only through transports/shared/', () => {
+    const found = sourceFiles(join(SRC, 'transports')).flatMap((file) => crossTransportViolations(file, readFileSync(file, 'utf8')));
+    assert.deepEqual(found, []);
   });
 
   it('protocol and engine import no Node builtins', () => {
@@ -103,26 +210,31 @@ describe('layering', () => {
     }
     assert.deepEqual(hits, []);
   });
+});
 
-  it('protocol and engine import nothing from server, client, transports or stores', () => {
-    const upper = new Set(['server', 'client', 'transports', 'stores']);
-    assert.deepEqual(violations(['protocol', 'engine'], (to) => upper.has(to)), []);
+describe('layering rules (the checker itself)', () => {
+  const at = (...parts: string[]) => join(SRC, ...parts);
+
+  it('flags a back-import: stores loading server code, even as a type', () => {
+    const code = "import type { TaskStore } from '../../server/tasks.js';\nimport { isTerminal } from '../types.js';";
+    assert.deepEqual(
+      ruleViolations(at('stores', 'redis', 'task-store.ts'), code, RULES.stores!).map((v) => [v.specifier, v.line]),
+      [['../../server/tasks.js', 1]],
+    );
   });
 
-  it('protocol does not import the engine', () => {
-    assert.deepEqual(violations(['protocol'], (to) => to === 'engine'), []);
+  it('lets transports name server types but not load server code', () => {
+    const file = at('transports', 'tcp', 'server.ts');
+    assert.deepEqual(ruleViolations(file, "import type { McpServer } from '../../server/server.js';", RULES.transports!), []);
+    assert.equal(ruleViolations(file, "import { McpServer } from '../../server/server.js';", RULES.transports!).length, 1);
   });
 
-  it('server does not import client', () => {
-    assert.deepEqual(violations(['server'], (to) => to === 'client'), []);
-  });
-
-  it('client does not import server', () => {
-    assert.deepEqual(violations(['client'], (to) => to === 'server'), []);
-  });
-
-  it('transports import server code only as types', () => {
-    assert.deepEqual(violations(['transports'], (to, ref) => to === 'server' && !ref.typeOnly), []);
+  it('flags one transport importing another one\'s internals, not shared/ or its own folder', () => {
+    const file = at('transports', 'tcp', 'connection.ts');
+    const code = ["import { tooLargeResponse } from '../stdio/server.js';", "import { serialize } from '../shared/framing.js';", "import { x } from './socket-write.js';"].join('\n');
+    assert.deepEqual(crossTransportViolations(file, code).map((v) => v.specifier), ['../stdio/server.js']);
+    assert.deepEqual(crossTransportViolations(at('transports', 'shared', 'http.ts'), "import { y } from '../http/server.js';").length, 1);
+    assert.deepEqual(crossTransportViolations(at('transports', 'http', 'index.ts'), "export { connectHttp } from '../connect-http.js';"), []);
   });
 });
 
