@@ -96,6 +96,14 @@ export function compileSchema(schema: SchemaInput, io: 'input' | 'output' = 'inp
   };
 }
 
-/** Type of a handler's arguments given its schema: inferred for Standard Schemas. */
-export type InferInput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>;
-export type InferOutput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : Record<string, unknown>;
+/**
+ * What a schema accepts, before validation (defaults not yet filled, transforms not applied):
+ * what a tool handler returns as `structuredContent` for its output schema. A raw JSON Schema
+ * infers nothing: any object.
+ */
+export type InferInput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : Record<string, unknown>;
+/**
+ * What a schema produces once validated (defaults filled, transforms applied): the arguments a
+ * tool or prompt handler receives for its input schema. A raw JSON Schema: any object.
+ */
+export type InferOutput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Record<string, unknown>;

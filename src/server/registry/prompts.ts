@@ -4,7 +4,7 @@
  */
 import { ErrorCode, McpError } from '../../protocol/errors.js';
 import type { GetPromptResult, Icon, Meta, Prompt, PromptArgument } from '../../protocol/types.js';
-import { compileSchema, isStandardSchema, type CompiledSchema, type InferInput } from '../../schema/validator.js';
+import { compileSchema, isStandardSchema, type CompiledSchema, type InferOutput } from '../../schema/validator.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { HandlerContext } from '../context.js';
 import type { Listed } from './list.js';
@@ -23,7 +23,7 @@ export interface PromptConfig<A extends PromptArgsInput | undefined = undefined>
 }
 
 export type PromptHandler<A> = (
-  args: A extends StandardSchemaV1 ? InferInput<A> : Record<string, string>,
+  args: A extends StandardSchemaV1 ? InferOutput<A> : Record<string, string>,
   ctx: HandlerContext,
 ) => GetPromptResult | Promise<GetPromptResult>;
 

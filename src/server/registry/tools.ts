@@ -9,7 +9,7 @@ import { Gate } from '../limits.js';
 import { InputRequiredSignal } from '../modern/input-required.js';
 import { afterDeadline } from '../tool-deadlines.js';
 import type { CallToolResult, Icon, Meta, ObjectJsonSchema, Tool, ToolAnnotations, ToolExecution } from '../../protocol/types.js';
-import { compileSchema, type CompiledSchema, type InferInput, type SchemaInput } from '../../schema/validator.js';
+import { compileSchema, type CompiledSchema, type InferInput, type InferOutput, type SchemaInput } from '../../schema/validator.js';
 import type { HandlerContext } from '../context.js';
 import { resolveHandler } from '../isolate/handler.js';
 import { IsolationError } from '../isolate/pool.js';
@@ -40,10 +40,10 @@ export interface ToolConfig<I extends SchemaInput | undefined = undefined, O ext
 }
 
 export type ToolResultFor<O> = O extends StandardSchemaV1
-  ? CallToolResult & { structuredContent?: StandardSchemaV1.InferInput<O> & Record<string, unknown> }
+  ? CallToolResult & { structuredContent?: InferInput<O> & Record<string, unknown> }
   : CallToolResult;
 
-export type ToolHandler<I, O> = (args: I extends undefined ? Record<string, unknown> : InferInput<I>, ctx: HandlerContext) => ToolResultFor<O> | Promise<ToolResultFor<O>>;
+export type ToolHandler<I, O> = (args: I extends undefined ? Record<string, unknown> : InferOutput<I>, ctx: HandlerContext) => ToolResultFor<O> | Promise<ToolResultFor<O>>;
 
 const EMPTY_OBJECT_SCHEMA: ObjectJsonSchema = { type: 'object', properties: {} };
 
