@@ -9,10 +9,18 @@ import { fileURLToPath } from 'node:url';
 
 const serverPath = fileURLToPath(new URL('../../examples/everything/stdio.js', import.meta.url));
 
+/**
+ * Reads the server's stdout line by line. A reply is awaited without a timer of its own: the
+ * wait ends with the reply, or with an error as soon as the server exits (with its stderr);
+ * the test's own timeout is the only bound, so a slow, loaded machine is not a failure.
+ */
 class RawPeer {
   private buf = '';
-  private waiters: ((m: Record<string, unknown>) => void)[] = [];
+  private waiters: { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
   private queue: Record<string, unknown>[] = [];
+  private stderr = '';
+  private exitError: Error | undefined;
+  readonly exited: Promise<void>;
   constructor(readonly child: ChildProcessWithoutNullStreams) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
@@ -23,9 +31,17 @@ class RawPeer {
         this.buf = this.buf.slice(nl + 1);
         const m = JSON.parse(line) as Record<string, unknown>;
         const w = this.waiters.shift();
-        if (w) w(m);
+        if (w) w.resolve(m);
         else this.queue.push(m);
       }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitError = new Error(`server exited (code ${code}, signal ${signal}) before replying; stderr: ${this.stderr}`);
+        for (const w of this.waiters.splice(0)) w.reject(this.exitError);
+        resolve();
+      });
     });
   }
   write(text: string): void {
@@ -34,13 +50,12 @@ class RawPeer {
   next(): Promise<Record<string, unknown>> {
     const q = this.queue.shift();
     if (q) return Promise.resolve(q);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no reply within 10 s')), 10_000);
-      this.waiters.push((m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-    });
+    if (this.exitError) return Promise.reject(this.exitError);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+    await this.exited;
   }
   async request(id: number, method: string, params?: object): Promise<Record<string, unknown>> {
     this.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
@@ -65,8 +80,8 @@ describe('stdio server under bad input', () => {
     assert.equal((init.result as { protocolVersion: string }).protocolVersion, '2025-11-25');
     peer.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
   });
-  after(() => {
-    peer.child.kill();
+  after(async () => {
+    await peer?.stop();
   });
 
   test('malformed JSON gets -32700 with id null', async () => {
@@ -162,7 +177,7 @@ describe('stdio server with a 2025-03-26 session', () => {
       assert.deepEqual(byId.get(3)?.result?.content, [{ type: 'text', text: 'in a batch' }]);
       assert.equal(byId.get(4)?.error?.code, -32601);
     } finally {
-      child.kill();
+      await peer.stop();
     }
   });
 });
