@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { connectPair, RawPeer, sleep, until } from '../../test/helpers/pair.js';
+import { connectPair, RawPeer, until } from '../../test/helpers/pair.js';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/versions.js';
 import { InMemoryTransport } from '../transports/memory.js';
 import { McpServer } from './server.js';
@@ -111,7 +111,8 @@ describe('initialize', () => {
     await raw.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'r', version: '0' } });
     assert.equal(raw.session.initialized, false);
     server.tool('before', {}, () => ({ content: [] }));
-    await sleep(20);
+    // A ping round trip: anything the server sent before answering it has arrived by now.
+    await raw.request('ping');
     assert.equal(raw.received.filter((m) => m.method === 'notifications/tools/list_changed').length, 0);
     await raw.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     await until(() => raw.session.initialized, 1000, 'initialized');
@@ -194,8 +195,8 @@ describe('bad input', () => {
     const raw = await ready();
     const before = raw.received.length;
     await raw.send({ jsonrpc: '2.0', method: 'notifications/whatever', params: { a: 1 } });
-    await sleep(20);
-    assert.equal(raw.received.length, before);
+    const pong = await raw.request('ping');
+    assert.deepEqual(raw.received.slice(before), [pong], 'only the ping was answered');
     await stillServes(raw);
   });
 
@@ -231,7 +232,7 @@ describe('bad input', () => {
       const r = await raw.next((m) => m.error !== undefined);
       assert.equal(r.id, null);
       assert.equal(r.error?.code, -32600);
-      await sleep(10);
+      await raw.request('ping');
       assert.equal(raw.received.some((m) => m.id === 'b1' || m.id === 'b2'), false, 'batch elements were not processed');
       await stillServes(raw);
     });
@@ -266,8 +267,8 @@ describe('bad input', () => {
       { jsonrpc: '2.0', method: 'notifications/whatever' },
       { jsonrpc: '2.0', method: 'notifications/other' },
     ]);
-    await sleep(20);
-    assert.equal(raw.received.length, before);
+    const pong = await raw.request('ping');
+    assert.deepEqual(raw.received.slice(before), [pong], 'only the ping was answered');
     await stillServes(raw);
   });
 });

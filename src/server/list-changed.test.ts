@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { connectPair, RawPeer, sleep, until } from '../../test/helpers/pair.js';
+import { connectPair, RawPeer, until } from '../../test/helpers/pair.js';
 import { McpServer } from './server.js';
 
 let servers: McpServer[] = [];
@@ -29,7 +29,8 @@ describe('list_changed notifications', () => {
     server.resource('x://a', {}, (uri) => ({ contents: [{ uri, text: '' }] }));
     server.resourceTemplate('tpl', 'x://{id}', {}, (uri) => ({ contents: [{ uri, text: '' }] }));
     server.prompt('p', {}, () => ({ messages: [] }));
-    await sleep(30);
+    // A ping round trip: what the server sent before answering it has arrived by now.
+    await client.ping();
     assert.deepEqual(got.sort(), ['notifications/prompts/list_changed', 'notifications/resources/list_changed', 'notifications/tools/list_changed']);
   });
 
@@ -54,9 +55,10 @@ describe('list_changed notifications', () => {
     ready.client.onToolsListChanged = () => changes++;
     server.tool('t', {}, () => ({ content: [] }));
     await until(() => changes === 1, 1000, 'initialized session notified');
-    await sleep(20);
+    await raw.request('ping');
+    const prePong = await pre.request('ping');
     assert.equal(raw.received.filter((m) => LIST_CHANGED.test(m.method ?? '')).length, 0);
-    assert.equal(pre.received.length, 0);
+    assert.deepEqual(pre.received, [prePong]);
   });
 
   it('does not disturb other sessions when one has gone away', async () => {

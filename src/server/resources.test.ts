@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { connectPair, sleep, until } from '../../test/helpers/pair.js';
+import { connectPair, until } from '../../test/helpers/pair.js';
 import { McpError } from '../protocol/errors.js';
 import { McpServer } from './server.js';
 
@@ -106,13 +106,15 @@ describe('resource subscriptions', () => {
     await server.notifyResourceUpdated('test://static/text');
     await server.notifyResourceUpdated('test://static/binary');
     await until(() => gotA.length === 1, 1000, 'updated on A');
-    await sleep(20);
+    // Ping round trips: anything sent to A or B before the pongs has arrived.
+    await a.client.ping();
+    await b.client.ping();
     assert.deepEqual(gotA, ['test://static/text']);
     assert.deepEqual(gotB, []);
 
     await a.client.unsubscribeResource('test://static/text');
     await server.notifyResourceUpdated('test://static/text');
-    await sleep(20);
+    await a.client.ping();
     assert.deepEqual(gotA, ['test://static/text']);
   });
 

@@ -270,7 +270,7 @@ describe('runtime changes', () => {
     let changes = 0;
     client.onToolsListChanged = () => changes++;
     handle.enable();
-    await sleep(20);
+    await client.ping(); // anything sent before the pong has arrived
     assert.equal(changes, 0);
   });
 
@@ -283,7 +283,7 @@ describe('runtime changes', () => {
     a.disable();
     server.tool('b', {}, () => ({ content: [] }));
     server.tool('c', {}, () => ({ content: [] }));
-    await sleep(30);
+    await client.ping();
     assert.equal(changes, 1);
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['b', 'c']);
   });

@@ -14,15 +14,26 @@ import { StreamableHttpServer, type StreamableHttpServerOptions } from './server
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until `cond` holds, checking every few ms. The bound is a backstop for a broken build,
+ * far above anything a loaded machine needs; tests never depend on how soon it holds.
+ */
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
 /** Test-controlled latches: the `gate` tool waits until the test opens its key. */
 const gates = new Map<string, () => void>();
 function gateOpened(key: string): Promise<void> {
   return new Promise((resolve) => gates.set(key, resolve));
 }
 async function openGate(key: string): Promise<void> {
-  for (let i = 0; i < 500 && !gates.has(key); i++) await sleep(2);
-  const open = gates.get(key);
-  assert.ok(open, `gate ${key} was never reached`);
+  await waitFor(() => gates.has(key), `gate ${key} to be reached`);
+  const open = gates.get(key)!;
   gates.delete(key);
   open();
 }
@@ -351,20 +362,29 @@ describe('sessions', () => {
     await again.body?.cancel();
   });
 
-  it('expires a session idle for longer than sessionIdleTtlMs', async (t) => {
-    const { url, http } = await start(t, { sessionIdleTtlMs: 150 });
-    const h = await initSession(url);
-    await sleep(100);
-    const alive = await post(url, { jsonrpc: '2.0', id: 1, method: 'ping' }, h); // touches: idle clock restarts
+  it('expires a session idle for longer than sessionIdleTtlMs; requests restart the idle clock', async (t) => {
+    // No fixed sleeps: two sessions start together; `busy` is pinged back to back (each ping
+    // restarts its idle clock) until the sweeper drops `idle`. Only a gap of a whole TTL between
+    // two consecutive pings (a >1.5 s stall) could expire `busy` too.
+    const { url, http } = await start(t, { sessionIdleTtlMs: 1500 });
+    const busy = await initSession(url);
+    const idle = await initSession(url);
+    let pings = 0;
+    for (; http.sessionCount === 2 && pings < 100_000; pings++) {
+      const r = await post(url, { jsonrpc: '2.0', id: pings, method: 'ping' }, busy);
+      assert.equal(r.status, 200, `the busy session expired after ${pings} pings`);
+      await r.text();
+    }
+    assert.equal(http.sessionCount, 1, 'the idle session expired, the busy one did not');
+    const gone = await post(url, { jsonrpc: '2.0', id: 'i', method: 'ping' }, idle);
+    assert.equal(gone.status, 404);
+    await gone.body?.cancel();
+    const alive = await post(url, { jsonrpc: '2.0', id: 'b', method: 'ping' }, busy);
     assert.equal(alive.status, 200);
     await alive.text();
-    await sleep(100);
-    const stillAlive = await post(url, { jsonrpc: '2.0', id: 2, method: 'ping' }, h);
-    assert.equal(stillAlive.status, 200);
-    await stillAlive.text();
-    await sleep(350);
-    assert.equal(http.sessionCount, 0);
-    const expired = await post(url, { jsonrpc: '2.0', id: 3, method: 'ping' }, h);
+    // Left alone, the busy session expires too.
+    await waitFor(() => http.sessionCount === 0, 'the busy session to expire once idle');
+    const expired = await post(url, { jsonrpc: '2.0', id: 'e', method: 'ping' }, busy);
     assert.equal(expired.status, 404);
     await expired.body?.cancel();
   });
@@ -399,8 +419,7 @@ describe('sessions', () => {
 
     const del = await fetch(a.url, { method: 'DELETE', headers: h });
     assert.equal(del.status, 204);
-    await sleep(10);
-    assert.equal(b.http.sessionCount, 0);
+    await waitFor(() => b.http.sessionCount === 0, 'the DELETE to reach node b');
     const gone = await post(b.url, { jsonrpc: '2.0', id: 2, method: 'ping' }, h);
     assert.equal(gone.status, 404);
     await gone.body?.cancel();
@@ -511,10 +530,15 @@ describe('GET', () => {
     assert.equal(second.status, 409);
     await second.body?.cancel();
     await first.body?.cancel();
-    await sleep(20);
-    const third = await fetch(url, { headers: { ...h, accept: 'text/event-stream' } });
-    assert.equal(third.status, 200, 'a disconnected stream frees the slot');
-    await third.body?.cancel();
+    // The server learns of the disconnect asynchronously: until then a GET is still 409.
+    let third: Response | undefined;
+    await waitFor(async () => {
+      third = await fetch(url, { headers: { ...h, accept: 'text/event-stream' } });
+      if (third.status === 409) await third.body?.cancel();
+      return third.status !== 409;
+    }, 'the disconnected stream to free its slot');
+    assert.equal(third!.status, 200, 'a disconnected stream frees the slot');
+    await third!.body?.cancel();
   });
 
   it('delivers the result over GET + Last-Event-ID after the tool closes its POST stream (SEP-1699)', async (t) => {
@@ -652,8 +676,7 @@ describe('stateless mode', () => {
     assert.equal((await new SseReader(r).message())?.msg.result.content[0].text, 'no session');
     const n = await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' });
     assert.equal(n.status, 202);
-    await sleep(10);
-    assert.equal(server.sessionCount, 0, 'per-request sessions are closed');
+    await waitFor(() => server.sessionCount === 0, 'per-request sessions to close');
     assert.equal(http.sessionCount, 0);
     const get = await fetch(url, { headers: { accept: 'text/event-stream' } });
     assert.equal(get.status, 405);
@@ -686,8 +709,7 @@ describe('robustness', () => {
     assert.deepEqual(warnings, []);
     assert.equal(server.sessionCount, 1);
     assert.equal(http.sessionCount, 1);
-    await sleep(20);
-    assert.equal(eventStore.streamCount, 0, 'a POST stream that finished normally is deleted');
+    await waitFor(() => eventStore.streamCount === 0, 'finished POST streams to be deleted');
   });
 
   it('mounts in an existing node:http server through handle(), taking a pre-parsed body', async (t) => {
