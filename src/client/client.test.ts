@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { z } from 'zod';
-import { connectPair, sleep, until } from '../../test/helpers/pair.js';
+import { connectPair, sleep, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { SpyTransport, type AnyMessage } from '../../test/helpers/spy.js';
 import { ErlmcpError, McpError, UrlElicitationRequiredError } from '../protocol/errors.js';
 import type { MessageExtra, Transport } from '../protocol/transport.js';
@@ -45,7 +45,7 @@ async function spiedPair(server: McpServer, options?: ClientOptions) {
   const spy = new SpyTransport(ct);
   const client = new Client({ name: 'spied', version: '1' }, options);
   await client.connect(spy);
-  await until(() => serverSession.initialized, 1000, 'initialized');
+  await until(() => serverSession.initialized, WAIT_MS, 'initialized');
   return { client, spy, serverSession };
 }
 
@@ -130,7 +130,7 @@ describe('progress and timeouts', () => {
     await client.connect(fake.clientEnd);
     await assert.rejects(client.callTool({ name: 'anything' }, { timeoutMs: 50 }), isLocal('ERR_TIMEOUT'));
     const call = fake.received.find((m) => m.method === 'tools/call');
-    await until(() => fake.received.some((m) => m.method === 'notifications/cancelled'), 1000, 'cancelled');
+    await until(() => fake.received.some((m) => m.method === 'notifications/cancelled'), WAIT_MS, 'cancelled');
     const cancel = fake.received.find((m) => m.method === 'notifications/cancelled');
     assert.equal(cancel?.params?.requestId, call?.id);
   });
@@ -151,13 +151,13 @@ describe('cancellation', () => {
     const { client, spy } = await spiedPair(server);
     const ac = new AbortController();
     const p = client.callTool({ name: 'wait' }, { signal: ac.signal });
-    await until(() => started, 1000, 'tool start');
+    await until(() => started, WAIT_MS, 'tool start');
     ac.abort('user changed their mind');
     await assert.rejects(p, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CANCELLED' && /changed their mind/.test(e.message));
     const call = spy.sent.find((s) => s.message.method === 'tools/call')!.message;
     const cancel = spy.sent.find((s) => s.message.method === 'notifications/cancelled')?.message;
     assert.deepEqual(cancel?.params, { requestId: call.id, reason: 'user changed their mind' });
-    await until(() => observedAbort !== undefined, 1000, 'handler abort');
+    await until(() => observedAbort !== undefined, WAIT_MS, 'handler abort');
     assert.equal(observedAbort, 'user changed their mind');
     await sleep(30);
     assert.equal(spy.received.some((m) => m.id === call.id), false, 'no response for a cancelled request');
@@ -263,7 +263,7 @@ describe('server-to-client requests', () => {
     const r = await client.callTool({ name: 'agent' });
     assert.equal(r.isError, true);
     assert.match(text(r), /timed out/);
-    await until(() => handlerAborted, 1000, 'client sampling handler abort');
+    await until(() => handlerAborted, WAIT_MS, 'client sampling handler abort');
   });
 
   it('are cancelled with the tool call they were made for', async () => {
@@ -291,11 +291,11 @@ describe('server-to-client requests', () => {
     });
     const ac = new AbortController();
     const call = client.callTool({ name: 'agent' }, { signal: ac.signal });
-    await until(() => samplingStarted, 1000, 'sampling start');
+    await until(() => samplingStarted, WAIT_MS, 'sampling start');
     ac.abort('stop');
     await assert.rejects(call, isLocal('ERR_CANCELLED'));
-    await until(() => samplingAborted, 1000, 'nested sampling cancelled');
-    await until(() => toolSawAbort, 1000, 'tool abort');
+    await until(() => samplingAborted, WAIT_MS, 'nested sampling cancelled');
+    await until(() => toolSawAbort, WAIT_MS, 'tool abort');
   });
 });
 
@@ -367,7 +367,7 @@ describe('elicitation', () => {
     client.onElicitationComplete = (id) => completed.push(id);
     assert.equal(text(await client.callTool({ name: 'connect' })), 'accept');
     assert.deepEqual(seen, { message: 'Authorize access', elicitationId: 'el-42', url: 'https://example.com/authorize?state=el-42', mode: 'url' });
-    await until(() => completed.length === 1, 1000, 'elicitation/complete');
+    await until(() => completed.length === 1, WAIT_MS, 'elicitation/complete');
     assert.deepEqual(completed, ['el-42']);
   });
 
@@ -416,7 +416,7 @@ describe('roots', () => {
       { uri: 'file:///a', name: 'a' },
       { uri: 'file:///b', name: 'b' },
     ]);
-    await until(() => changedSessions.length === 1, 1000, 'onrootschanged');
+    await until(() => changedSessions.length === 1, WAIT_MS, 'onrootschanged');
     assert.equal(changedSessions[0], serverSession);
     assert.equal(text(await client.callTool({ name: 'roots' })), 'a=file:///a,b=file:///b');
   });
@@ -539,7 +539,7 @@ describe('connection and handshake', () => {
       capabilities: { sampling: { tools: {} }, elicitation: { form: {}, url: {} }, roots: { listChanged: true } },
       clientInfo: { name: 'full-client', version: '9.9.9' },
     });
-    await until(() => fake.received.length >= 2, 1000, 'initialized');
+    await until(() => fake.received.length >= 2, WAIT_MS, 'initialized');
     assert.equal(fake.received[1]?.method, 'notifications/initialized');
     assert.equal(client.protocolVersion, '2025-06-18');
     assert.equal(client.instructions, 'hi');
@@ -574,7 +574,7 @@ describe('connection and handshake', () => {
     ] as const) {
       await fake.serverEnd.send({ jsonrpc: '2.0', id, method, params: {} });
     }
-    await until(() => fake.received.filter((m) => typeof m.id === 'string' && m.id.startsWith('s')).length === 5, 1000, 'replies');
+    await until(() => fake.received.filter((m) => typeof m.id === 'string' && m.id.startsWith('s')).length === 5, WAIT_MS, 'replies');
     const byId = Object.fromEntries(fake.received.filter((m) => typeof m.id === 'string').map((m) => [m.id as string, m]));
     assert.deepEqual(byId.s1?.result, {});
     for (const id of ['s2', 's3', 's4', 's5']) assert.equal(byId[id]?.error?.code, -32601, id);
@@ -641,7 +641,7 @@ describe('session expiry', () => {
     assert.deepEqual(tools.map((t) => t.name), ['t']);
     assert.deepEqual(transport.sent, ['initialize', 'notifications/initialized', 'tools/list', 'initialize', 'notifications/initialized', 'tools/list']);
     assert.equal(transport.sessions.length, 2);
-    await until(() => transport.sessions[1]!.initialized, 1000, 'new session initialized');
+    await until(() => transport.sessions[1]!.initialized, WAIT_MS, 'new session initialized');
     assert.equal(server.sessionCount, 1);
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['t']);
   });

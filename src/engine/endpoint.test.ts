@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { sleep, until } from '../../test/helpers/pair.js';
+import { sleep, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { SpyTransport } from '../../test/helpers/spy.js';
 import { ErlmcpError, McpError } from '../protocol/errors.js';
 import type { MessageExtra } from '../protocol/transport.js';
@@ -135,7 +135,7 @@ describe('Endpoint timeouts and cancellation', () => {
       });
     b.handlers.barrier = () => ({});
     await assert.rejects(a.request('hang', undefined, { timeoutMs: 50 }), errCode('ERR_TIMEOUT'));
-    await until(() => aborted, 1000, 'handler abort');
+    await until(() => aborted, WAIT_MS, 'handler abort');
     const cancel = sb.received.find((m) => m.method === 'notifications/cancelled');
     assert.equal(cancel?.params?.requestId, 0);
     assert.match(String(cancel?.params?.reason), /timed out/);
@@ -186,10 +186,10 @@ describe('Endpoint timeouts and cancellation', () => {
     b.handlers.hang = (p, ctx) => ((started = true), hang!(p, ctx));
     const ac = new AbortController();
     const p = a.request('hang', undefined, { signal: ac.signal });
-    await until(() => started, 1000, 'handler start');
+    await until(() => started, WAIT_MS, 'handler start');
     ac.abort('user pressed stop');
     await assert.rejects(p, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CANCELLED' && e.message === 'user pressed stop');
-    await until(() => observed !== undefined, 1000, 'handler abort');
+    await until(() => observed !== undefined, WAIT_MS, 'handler abort');
     assert.equal(observed, 'user pressed stop');
     const cancel = sb.received.find((m) => m.method === 'notifications/cancelled');
     assert.deepEqual(cancel?.params, { requestId: 0, reason: 'user pressed stop' });
@@ -281,14 +281,14 @@ describe('Endpoint nested requests', () => {
     };
     const ac = new AbortController();
     const p = a.request('outer', undefined, { signal: ac.signal });
-    await until(() => sb.sent.some((s) => s.message.method === 'inner'), 1000, 'nested request');
+    await until(() => sb.sent.some((s) => s.message.method === 'inner'), WAIT_MS, 'nested request');
     ac.abort('stop');
     await assert.rejects(p, errCode('ERR_CANCELLED'));
-    await until(() => nestedError !== undefined, 1000, 'nested rejection');
+    await until(() => nestedError !== undefined, WAIT_MS, 'nested rejection');
     assert.ok(nestedError instanceof ErlmcpError && nestedError.code === 'ERR_CANCELLED');
     for (const s of sb.sent) assert.deepEqual(s.options, { relatedRequestId: 0 }, String(s.message.method));
     // The nested request was cancelled on the wire too.
-    await until(() => sb.sent.some((s) => s.message.method === 'notifications/cancelled'), 1000, 'nested cancel');
+    await until(() => sb.sent.some((s) => s.message.method === 'notifications/cancelled'), WAIT_MS, 'nested cancel');
   });
 });
 
@@ -297,9 +297,9 @@ describe('Endpoint inbound validation', () => {
     const { sa, sb } = await pair();
     await sa.send({ jsonrpc: '2.0', id: 5, method: 7 } as never);
     await sa.send({ id: 6, method: 'x' } as never);
-    await until(() => sa.received.length >= 2, 1000, 'errors');
+    await until(() => sa.received.length >= 2, WAIT_MS, 'errors');
     (sb.inner as InMemoryTransport).deliver('just a string');
-    await until(() => sa.received.length >= 3, 1000, 'third error');
+    await until(() => sa.received.length >= 3, WAIT_MS, 'third error');
     assert.deepEqual(
       sa.received.map((m) => [m.id, m.error?.code]),
       [
@@ -316,7 +316,7 @@ describe('Endpoint inbound validation', () => {
     const bEnd = sb.inner as InMemoryTransport;
     bEnd.deliver([{ jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1 } }]);
     bEnd.deliver([]);
-    await until(() => sa.received.length >= 2, 1000, 'batch errors');
+    await until(() => sa.received.length >= 2, WAIT_MS, 'batch errors');
     assert.deepEqual(
       sa.received.map((m) => [m.id, m.error?.code]),
       [
@@ -345,7 +345,7 @@ describe('Endpoint inbound validation', () => {
       { jsonrpc: '2.0', id: 'p2', method: 'x', params: { n: 2, delay: 0 } },
       { jsonrpc: '2.0', id: 'bad', method: 5 },
     ]);
-    await until(() => sa.received.length >= 1, 1000, 'batch reply');
+    await until(() => sa.received.length >= 1, WAIT_MS, 'batch reply');
     await a.request('x', { n: 'barrier', delay: 0 }); // a round trip after the batch reply
     assert.equal(sa.received.length, 2, 'exactly one reply (and the barrier\'s)');
     const reply = sa.received[0] as unknown as { id: unknown; result?: unknown; error?: { code: number } }[];
@@ -371,7 +371,7 @@ describe('Endpoint inbound validation', () => {
     await a.request('quick'); // a round trip: 'q' is done, the batch still waits for 'h'
     assert.equal(sa.received.filter((m) => Array.isArray(m)).length, 0, 'the batch waits for every request');
     bEnd.deliver({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'h' } });
-    await until(() => sa.received.length >= 2, 1000, 'batch reply');
+    await until(() => sa.received.length >= 2, WAIT_MS, 'batch reply');
     assert.deepEqual(sa.received[1], [{ jsonrpc: '2.0', id: 'q', result: { quick: true } }]);
     bEnd.deliver([
       { jsonrpc: '2.0', method: 'a' },
@@ -390,7 +390,7 @@ describe('Endpoint inbound validation', () => {
       { jsonrpc: '2.0', id: 'p1', method: 'x', params: { n: 1 } },
       { jsonrpc: '2.0', id: 'p2', method: 'x', params: { n: 2 } },
     ]);
-    await until(() => sa.received.length >= 2, 1000, 'responses');
+    await until(() => sa.received.length >= 2, WAIT_MS, 'responses');
     await a.request('x', { n: 'barrier' });
     assert.deepEqual(
       sa.received.map((m) => [m.id, m.result]),
@@ -418,7 +418,7 @@ describe('Endpoint inbound validation', () => {
   it('reports responses for unknown ids to onerror', async () => {
     const { a, sb } = await pair();
     await sb.send({ jsonrpc: '2.0', id: 424242, result: {} });
-    await until(() => a.errors.length > 0, 1000, 'onerror');
+    await until(() => a.errors.length > 0, WAIT_MS, 'onerror');
     assert.ok(a.errors[0] instanceof ErlmcpError);
     assert.match(a.errors[0]!.message, /424242/);
   });
@@ -427,7 +427,7 @@ describe('Endpoint inbound validation', () => {
     const { a, b } = await pair();
     await a.notify('hello', { x: 1 });
     await a.notify('explode');
-    await until(() => b.errors.length > 0, 1000, 'onerror');
+    await until(() => b.errors.length > 0, WAIT_MS, 'onerror');
     assert.deepEqual(b.notifications, [{ method: 'hello', params: { x: 1 } }]);
     assert.match(b.errors[0]!.message, /notification handler failed/);
   });
@@ -447,7 +447,7 @@ describe('Endpoint close', () => {
     let closed = 0;
     a.onclose = () => closed++;
     const p = a.request('hang');
-    await until(() => (b as unknown as { inbound: Map<unknown, unknown> }).inbound.size === 1, 1000, 'inbound');
+    await until(() => (b as unknown as { inbound: Map<unknown, unknown> }).inbound.size === 1, WAIT_MS, 'inbound');
     await a.close();
     await assert.rejects(p, errCode('ERR_CONNECTION_CLOSED'));
     assert.equal(inboundAborted, true);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { connectPair, RawPeer, until } from '../../test/helpers/pair.js';
+import { connectPair, RawPeer, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/versions.js';
 import { InMemoryTransport } from '../transports/memory.js';
 import { McpServer } from './server.js';
@@ -115,7 +115,7 @@ describe('initialize', () => {
     await raw.request('ping');
     assert.equal(raw.received.filter((m) => m.method === 'notifications/tools/list_changed').length, 0);
     await raw.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    await until(() => raw.session.initialized, 1000, 'initialized');
+    await until(() => raw.session.initialized, WAIT_MS, 'initialized');
     server.tool('after', {}, () => ({ content: [] }));
     await raw.next((m) => m.method === 'notifications/tools/list_changed');
   });
@@ -289,9 +289,9 @@ describe('sessions', () => {
     });
     const { client } = await connectPair(server);
     const call = client.callTool({ name: 'hang' }).catch((e: unknown) => e);
-    await until(() => started, 1000, 'tool start');
+    await until(() => started, WAIT_MS, 'tool start');
     await client.close();
-    await until(() => aborted, 1000, 'handler abort');
+    await until(() => aborted, WAIT_MS, 'handler abort');
     assert.equal(((await call) as { code?: string }).code, 'ERR_CONNECTION_CLOSED');
   });
 
@@ -314,10 +314,10 @@ describe('sessions', () => {
     peer.onmessage = (m) => got.push(m);
     await peer.start();
     await peer.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
-    await until(() => got.length > 0, 1000, 'tools/list answer');
+    await until(() => got.length > 0, WAIT_MS, 'tools/list answer');
     assert.equal(((got[0] as { result: { tools: unknown[] } }).result.tools).length, 1);
     await server.notifyResourceUpdated('x://r');
-    await until(() => got.some((m) => (m as { method?: string }).method === 'notifications/resources/updated'), 1000, 'updated on resumed session');
+    await until(() => got.some((m) => (m as { method?: string }).method === 'notifications/resources/updated'), WAIT_MS, 'updated on resumed session');
     await peer.close();
   });
 
@@ -327,8 +327,8 @@ describe('sessions', () => {
     const b = await connectPair(server);
     assert.equal(server.sessionCount, 2);
     await a.close();
-    await until(() => server.sessionCount === 1, 1000, 'session detach');
+    await until(() => server.sessionCount === 1, WAIT_MS, 'session detach');
     await b.close();
-    await until(() => server.sessionCount === 0, 1000, 'session detach');
+    await until(() => server.sessionCount === 0, WAIT_MS, 'session detach');
   });
 });

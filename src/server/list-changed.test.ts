@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { connectPair, RawPeer, until } from '../../test/helpers/pair.js';
+import { connectPair, RawPeer, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { McpServer } from './server.js';
 
 let servers: McpServer[] = [];
@@ -40,9 +40,9 @@ describe('list_changed notifications', () => {
     let changes = 0;
     client.onToolsListChanged = () => changes++;
     server.tool('a', {}, () => ({ content: [] }));
-    await until(() => changes === 1, 1000, 'first');
+    await until(() => changes === 1, WAIT_MS, 'first');
     server.tool('b', {}, () => ({ content: [] }));
-    await until(() => changes === 2, 1000, 'second');
+    await until(() => changes === 2, WAIT_MS, 'second');
   });
 
   it('skips sessions that have not sent notifications/initialized', async () => {
@@ -54,7 +54,7 @@ describe('list_changed notifications', () => {
     let changes = 0;
     ready.client.onToolsListChanged = () => changes++;
     server.tool('t', {}, () => ({ content: [] }));
-    await until(() => changes === 1, 1000, 'initialized session notified');
+    await until(() => changes === 1, WAIT_MS, 'initialized session notified');
     await raw.request('ping');
     const prePong = await pre.request('ping');
     assert.equal(raw.received.filter((m) => LIST_CHANGED.test(m.method ?? '')).length, 0);
@@ -71,7 +71,7 @@ describe('list_changed notifications', () => {
     let changes = 0;
     live.client.onToolsListChanged = () => changes++;
     server.tool('t', {}, () => ({ content: [] }));
-    await until(() => changes === 1, 1000, 'live session notified');
+    await until(() => changes === 1, WAIT_MS, 'live session notified');
     assert.deepEqual(errors, []);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { z } from 'zod';
-import { connectPair, until } from '../../test/helpers/pair.js';
+import { connectPair, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { McpError } from '../protocol/errors.js';
 import type { TextContent } from '../protocol/types.js';
 import { McpServer } from './server.js';
@@ -118,7 +118,7 @@ describe('prompts', () => {
     let changes = 0;
     client.onPromptsListChanged = () => changes++;
     h.remove();
-    await until(() => changes === 1, 1000, 'prompts list_changed');
+    await until(() => changes === 1, WAIT_MS, 'prompts list_changed');
     assert.equal((await client.listPrompts()).prompts.some((p) => p.name === 'temp'), false);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { connectPair, until } from '../../test/helpers/pair.js';
+import { connectPair, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { McpError } from '../protocol/errors.js';
 import { McpServer } from './server.js';
 
@@ -86,7 +86,7 @@ describe('resources', () => {
     let changes = 0;
     client.onResourcesListChanged = () => changes++;
     handle.disable();
-    await until(() => changes === 1, 1000, 'resources list_changed');
+    await until(() => changes === 1, WAIT_MS, 'resources list_changed');
     await assert.rejects(client.readResource('test://temp'), (e: unknown) => e instanceof McpError && e.code === -32002);
     assert.equal((await client.listResources()).resources.some((r) => r.uri === 'test://temp'), false);
   });
@@ -105,7 +105,7 @@ describe('resource subscriptions', () => {
     await a.client.subscribeResource('test://static/text');
     await server.notifyResourceUpdated('test://static/text');
     await server.notifyResourceUpdated('test://static/binary');
-    await until(() => gotA.length === 1, 1000, 'updated on A');
+    await until(() => gotA.length === 1, WAIT_MS, 'updated on A');
     // Ping round trips: anything sent to A or B before the pongs has arrived.
     await a.client.ping();
     await b.client.ping();
@@ -125,7 +125,7 @@ describe('resource subscriptions', () => {
     const a = await connectPair(server);
     await a.client.subscribeResource('test://static/text');
     await a.close();
-    await until(() => server.sessionCount === 0, 1000, 'detach');
+    await until(() => server.sessionCount === 0, WAIT_MS, 'detach');
     await server.notifyResourceUpdated('test://static/text');
     assert.deepEqual(errors, []);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { connectPair, sleep, until } from '../../test/helpers/pair.js';
+import { connectPair, sleep, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { McpError, UrlElicitationRequiredError } from '../protocol/errors.js';
 import { RELATED_TASK_META_KEY } from '../protocol/methods.js';
 import type { CallToolResult, ElicitRequestParams, Task, TextContent } from '../protocol/types.js';
@@ -97,7 +97,7 @@ describe('task-augmented tools/call', () => {
     const done = await client.getTask(task.taskId);
     assert.equal(done.status, 'completed');
     assert.equal(done.taskId, task.taskId);
-    await until(() => statuses.some((t) => t.status === 'completed'), 1000, 'status notification');
+    await until(() => statuses.some((t) => t.status === 'completed'), WAIT_MS, 'status notification');
     // Asking again returns the same result.
     assert.equal(((await client.getTaskResult(task.taskId)) as CallToolResult).content.length, 1);
   });
@@ -119,7 +119,7 @@ describe('task-augmented tools/call', () => {
     const cancelled = await client.cancelTask(task.taskId);
     assert.equal(cancelled.status, 'cancelled');
     assert.equal(cancelled.taskId, task.taskId);
-    await until(() => state.aborted, 1000, 'tool abort');
+    await until(() => state.aborted, WAIT_MS, 'tool abort');
     await sleep(10);
     assert.equal((await client.getTask(task.taskId)).status, 'cancelled', 'stays cancelled after the tool returns');
     await assert.rejects(client.cancelTask(task.taskId), invalidParams);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { z } from 'zod';
-import { connectPair, RawPeer, sleep, until } from '../../test/helpers/pair.js';
+import { connectPair, RawPeer, sleep, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { ErlmcpError, McpError } from '../protocol/errors.js';
 import type { CallToolResult, TextContent } from '../protocol/types.js';
 import { McpServer } from './server.js';
@@ -246,21 +246,21 @@ describe('runtime changes', () => {
     client.onToolsListChanged = () => changes++;
 
     handle.disable();
-    await until(() => changes === 1, 1000, 'list_changed after disable');
+    await until(() => changes === 1, WAIT_MS, 'list_changed after disable');
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['stay']);
     await assert.rejects(client.callTool({ name: 'flip' }), (e: unknown) => e instanceof McpError && e.code === -32602);
 
     handle.enable();
-    await until(() => changes === 2, 1000, 'list_changed after enable');
+    await until(() => changes === 2, WAIT_MS, 'list_changed after enable');
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['flip', 'stay']);
     assert.equal(text(await client.callTool({ name: 'flip' })), 'flipped');
 
     handle.remove();
-    await until(() => changes === 3, 1000, 'list_changed after remove');
+    await until(() => changes === 3, WAIT_MS, 'list_changed after remove');
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['stay']);
     // Adding a tool at runtime is announced too, and the name is free again.
     server.tool('flip', {}, () => ({ content: [] }));
-    await until(() => changes === 4, 1000, 'list_changed after add');
+    await until(() => changes === 4, WAIT_MS, 'list_changed after add');
   });
 
   it('does not announce enable/disable calls that change nothing', async () => {
@@ -362,7 +362,7 @@ describe('one definition, many sessions', () => {
     let changes = 0;
     for (const { client } of pairs) client.onToolsListChanged = () => changes++;
     server.tool('new', {}, () => ({ content: [] }));
-    await until(() => changes === 3, 1000, 'list_changed on every session');
+    await until(() => changes === 3, WAIT_MS, 'list_changed on every session');
     await pairs[0]!.close();
     assert.equal(text(await pairs[1]!.client.callTool({ name: 'who', arguments: { delay: 0 } })), 'c2');
   });

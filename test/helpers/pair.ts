@@ -17,8 +17,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * How long a test waits for something that should happen before it gives up. A backstop for a
+ * broken build, not a timing claim: on a loaded machine (load average 10) an in-process event
+ * can take far longer than usual, and a test must not fail for that.
+ */
+export const WAIT_MS = 30_000;
+
 /** Polls `cond` until true; rejects after `timeoutMs`. */
-export async function until(cond: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
+export async function until(cond: () => boolean, timeoutMs = WAIT_MS, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
@@ -43,7 +50,7 @@ export async function connectPair(server: McpServer, clientOptions?: ClientOptio
   const serverSession = await server.connect(serverTransport);
   const client = new Client({ name, version: '1.0.0' }, clientOptions);
   await client.connect(clientTransport);
-  await until(() => serverSession.initialized, 1000, 'notifications/initialized');
+  await until(() => serverSession.initialized, WAIT_MS, 'notifications/initialized');
   return { client, serverSession, clientTransport, serverTransport, close: () => client.close() };
 }
 
@@ -80,14 +87,14 @@ export class RawPeer {
   }
 
   /** Waits for the first received message matching `pred` (already received ones count). */
-  async next(pred: (m: Msg) => boolean, timeoutMs = 1000): Promise<Msg> {
+  async next(pred: (m: Msg) => boolean, timeoutMs = WAIT_MS): Promise<Msg> {
     let found: Msg | undefined;
     await until(() => (found = this.received.find(pred)) !== undefined, timeoutMs, 'a matching message');
     return found!;
   }
 
   /** The response to id `id`. */
-  response(id: RequestId | null, timeoutMs = 1000): Promise<Msg> {
+  response(id: RequestId | null, timeoutMs = WAIT_MS): Promise<Msg> {
     return this.next((m) => m.id === id && (m.result !== undefined || m.error !== undefined), timeoutMs);
   }
 

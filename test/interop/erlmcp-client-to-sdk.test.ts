@@ -14,7 +14,7 @@ import type { Transport } from '../../src/protocol/transport.js';
 import type { CreateMessageRequestParams, ElicitRequestParams, ElicitResult, LoggingMessageNotificationParams } from '../../src/protocol/types.js';
 import { StreamableHttpClientTransport } from '../../src/transports/http/index.js';
 import { StdioClientTransport } from '../../src/transports/stdio/index.js';
-import { sleep, until } from '../helpers/pair.js';
+import { sleep, until, WAIT_MS } from '../helpers/pair.js';
 import { SpyTransport } from '../helpers/spy.js';
 import { startSdkHttpServer } from './sdk-http.js';
 import { SDK_SERVER_NAME, createSdkServer } from './sdk-server.js';
@@ -183,7 +183,7 @@ function suite(label: string, connect: () => Promise<Harness>): void {
       h.seen.updated.length = 0;
       await h.client.subscribeResource('test://greeting');
       assert.equal(textOf(await h.client.callTool({ name: 'touch_resource', arguments: { uri: 'test://greeting' } })), 'notified');
-      await until(() => h.seen.updated.length > 0, 3000, 'notifications/resources/updated');
+      await until(() => h.seen.updated.length > 0, WAIT_MS, 'notifications/resources/updated');
       assert.deepEqual(h.seen.updated, ['test://greeting']);
       await h.client.unsubscribeResource('test://greeting');
       assert.equal(textOf(await h.client.callTool({ name: 'touch_resource', arguments: { uri: 'test://greeting' } })), 'not subscribed');
@@ -215,7 +215,7 @@ function suite(label: string, connect: () => Promise<Harness>): void {
       await h.client.setLoggingLevel('warning');
       h.seen.logs.length = 0;
       await h.client.callTool({ name: 'log_levels', arguments: {} });
-      await until(() => h.seen.logs.length >= 2, 3000, 'two log messages');
+      await until(() => h.seen.logs.length >= 2, WAIT_MS, 'two log messages');
       await h.client.ping();
       await sleep(50);
       assert.deepEqual(
@@ -228,7 +228,7 @@ function suite(label: string, connect: () => Promise<Harness>): void {
       await h.client.setLoggingLevel('debug');
       h.seen.logs.length = 0;
       await h.client.callTool({ name: 'log_levels', arguments: {} });
-      await until(() => h.seen.logs.length >= 4, 3000, 'four log messages');
+      await until(() => h.seen.logs.length >= 4, WAIT_MS, 'four log messages');
       assert.deepEqual(
         h.seen.logs.map((l) => l.level),
         ['debug', 'info', 'warning', 'error'],

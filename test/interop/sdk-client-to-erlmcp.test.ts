@@ -24,7 +24,7 @@ import {
 import { JSON_SCHEMA_2020_12, createEverythingServer } from '../../examples/everything/server.js';
 import type { McpServer } from '../../src/server/index.js';
 import { StreamableHttpServer } from '../../src/transports/http/server.js';
-import { sleep, until } from '../helpers/pair.js';
+import { sleep, until, WAIT_MS } from '../helpers/pair.js';
 import { RecordingTransport } from './recording-transport.js';
 
 const EVERYTHING_STDIO = fileURLToPath(new URL('../../examples/everything/stdio.js', import.meta.url));
@@ -229,7 +229,7 @@ function suite(label: string, connect: () => Promise<Harness>): void {
       if (server) {
         h.seen.updated.length = 0;
         await server.notifyResourceUpdated(uri);
-        await until(() => h.seen.updated.length > 0, 3000, 'notifications/resources/updated');
+        await until(() => h.seen.updated.length > 0, WAIT_MS, 'notifications/resources/updated');
         assert.deepEqual(h.seen.updated, [uri]);
       }
       assert.deepEqual(await h.client.unsubscribeResource({ uri }), {});
@@ -267,7 +267,7 @@ function suite(label: string, connect: () => Promise<Harness>): void {
       h.seen.logs.length = 0;
       const r = await h.client.callTool({ name: 'test_tool_with_logging', arguments: {} });
       assert.equal(textOf(r), 'Tool with logging executed successfully');
-      await until(() => h.seen.logs.length >= 3, 3000, 'three log notifications');
+      await until(() => h.seen.logs.length >= 3, WAIT_MS, 'three log notifications');
       assert.deepEqual(
         h.seen.logs.map((l) => [l.level, l.data]),
         [

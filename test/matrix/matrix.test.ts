@@ -67,7 +67,7 @@ for (const entry of matrixEntries()) {
       c.client.onResourceUpdated = (uri) => updated.push(uri);
       await c.client.subscribeResource('test://watched-resource');
       await c.client.callTool({ name: 'matrix_touch_resource', arguments: { uri: 'test://watched-resource' } });
-      await until(() => updated.length === 1, 3000, 'resources/updated');
+      await until(() => updated.length === 1, 30_000, 'resources/updated');
       await c.client.unsubscribeResource('test://watched-resource');
       await c.client.callTool({ name: 'matrix_touch_resource', arguments: { uri: 'test://watched-resource' } });
       await new Promise((r) => setTimeout(r, 100));
@@ -86,7 +86,7 @@ for (const entry of matrixEntries()) {
       c.client.onLogMessage = (m) => logs.push(m);
       await c.client.setLoggingLevel('info');
       await c.client.callTool({ name: 'test_tool_with_logging' });
-      await until(() => logs.length >= 3, 3000, 'three log messages');
+      await until(() => logs.length >= 3, 30_000, 'three log messages');
       logs.length = 0;
       await c.client.setLoggingLevel('error');
       await c.client.callTool({ name: 'test_tool_with_logging' });

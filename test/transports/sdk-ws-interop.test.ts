@@ -12,7 +12,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import { createEverythingServer } from '../../examples/everything/server.js';
 import { McpWebSocketServer } from '../../src/transports/ws/index.js';
-import { until } from '../helpers/pair.js';
+import { until, WAIT_MS } from '../helpers/pair.js';
 import { runSdkWsScenario, type SdkWsObservation } from './fixtures/sdk-ws-client.js';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./fixtures/sdk-ws-client.js', import.meta.url));
@@ -56,7 +56,7 @@ describe('official SDK WebSocket client → our McpWebSocketServer (everything s
     });
     const observed = await runSdkWsScenario(url);
     assertScenario(observed);
-    await until(() => wss.connectionCount === 0, 3000, 'the SDK client close to end our session');
+    await until(() => wss.connectionCount === 0, WAIT_MS, 'the SDK client close to end our session');
   });
 
   it("does the same with Node's built-in WebSocket (undici), in a child process", async (t) => {

@@ -73,7 +73,7 @@ function transport(url: string, options?: LegacySseClientTransportOptions) {
   return { t, got, errors, closes: () => closed };
 }
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
+async function until(cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

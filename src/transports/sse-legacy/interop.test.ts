@@ -14,7 +14,7 @@ import { LegacySseClientTransport } from './client.js';
 import { SDK_LEGACY_SERVER_NAME, startSdkLegacyServer } from './fixtures/sdk-legacy-server.js';
 import { LegacySseServer } from './server.js';
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
+async function until(cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

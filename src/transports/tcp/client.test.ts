@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { until } from '../../../test/helpers/pair.js';
+import { until, WAIT_MS } from '../../../test/helpers/pair.js';
 import { Client } from '../../client/client.js';
 import { ErlmcpError, McpError } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/server.js';
@@ -41,7 +41,7 @@ describe('TcpClientTransport', () => {
     assert.equal(text(await client.callTool({ name: 'echo', arguments: { n: 1 } })), '{"n":1}');
 
     await first.tcp.close();
-    await until(() => !transport.isConnected, 2000, 'the drop to be noticed');
+    await until(() => !transport.isConnected, WAIT_MS, 'the drop to be noticed');
     assert.ok(errors.some((e) => e instanceof ErlmcpError && e.code === 'ERR_CONNECTION_CLOSED' && /reconnecting/.test(e.message)));
     // A call made during the outage waits for the new connection, then runs in a new session.
     const during = client.callTool({ name: 'echo', arguments: { n: 2 } });
@@ -69,7 +69,7 @@ describe('TcpClientTransport', () => {
     const { tcp, port } = await serve(t);
     const { transport, errors, isClosed } = await connect(t, { port, reconnect: { initialDelayMs: 20, factor: 2, maxRetries: 3 } });
     await tcp.close();
-    await until(isClosed, 3000, 'onclose after giving up');
+    await until(isClosed, WAIT_MS, 'onclose after giving up');
     assert.ok(errors.some((e) => /Gave up reconnecting to 127\.0\.0\.1:\d+ after 3 attempts/.test(e.message)));
     await assert.rejects(transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' }), (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CONNECTION_CLOSED');
   });
@@ -78,7 +78,7 @@ describe('TcpClientTransport', () => {
     const { tcp, port } = await serve(t);
     const { isClosed } = await connect(t, { port, reconnect: false });
     await tcp.close();
-    await until(isClosed, 2000, 'onclose');
+    await until(isClosed, WAIT_MS, 'onclose');
   });
 
   it('fails start() at once when nothing listens, without retrying', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect as netConnect, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { until } from '../../../test/helpers/pair.js';
+import { until, WAIT_MS } from '../../../test/helpers/pair.js';
 import { Client, type ClientOptions } from '../../client/client.js';
 import { ErlmcpError } from '../../protocol/errors.js';
 import { TcpClientTransport } from './client.js';
@@ -106,7 +106,7 @@ describe('McpTcpServer', () => {
     assert.equal(tcp.connectionCount, 2);
     assert.equal(server.sessionCount, 2);
     await second.close();
-    await until(() => tcp.connectionCount === 1 && server.sessionCount === 1, 2000, 'second connection gone');
+    await until(() => tcp.connectionCount === 1 && server.sessionCount === 1, WAIT_MS, 'second connection gone');
   });
 
   it('answers a line that is not JSON with -32700 and serves the next request', async (t) => {
@@ -144,7 +144,7 @@ describe('McpTcpServer', () => {
     assert.equal(refused.received[0]!.error?.code, -32000);
     assert.match(refused.received[0]!.error!.message, /Too many connections \(limit 2\)/);
     a.socket.end();
-    await until(() => tcp.connectionCount === 1, 2000, 'slot released');
+    await until(() => tcp.connectionCount === 1, WAIT_MS, 'slot released');
     const again = await Raw.open(t, port);
     again.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
     assert.deepEqual((await again.reply(1)).result, {});
@@ -176,7 +176,7 @@ describe('McpTcpServer', () => {
     slow.socket.pause();
     // 400 × 256 KiB = 100 MiB of notifications, fired without waiting for the reader.
     slow.send({ jsonrpc: '2.0', id: 'flood', method: 'tools/call', params: { name: 'flood', arguments: { count: 400, size: 256 * 1024 } } });
-    await until(() => server.sessionCount === 1, 10_000, 'the slow session to be closed');
+    await until(() => server.sessionCount === 1, WAIT_MS, 'the slow session to be closed');
     sample();
     clearInterval(sampler);
     assert.ok(flood.refused > 200, `most of the flood was refused (refused ${flood.refused})`);
@@ -208,11 +208,11 @@ describe('McpTcpServer', () => {
       const before = sent;
       const r = await client.callTool({ name: 'echo', arguments: { n: i } }, { timeoutMs: 10_000 });
       assert.equal(r.isError, undefined);
-      await until(() => sent > before, 5000, 'the flood to go on');
+      await until(() => sent > before, WAIT_MS, 'the flood to go on');
     }
     stop = true;
     await flooding;
-    await until(() => flooder.received.length > sent / 2, 5000, 'flood answered');
+    await until(() => flooder.received.length > sent / 2, WAIT_MS, 'flood answered');
     assert.ok(sent - sentBefore > 2000, `flooder sent ${sent - sentBefore} pings during the calls`);
   });
 
@@ -232,6 +232,6 @@ describe('McpTcpServer', () => {
     plain.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
     await plain.closed;
     assert.deepEqual(plain.received, []);
-    await until(() => errors.some((e) => /TLS handshake failed/.test(e.message)), 2000, 'handshake failure logged');
+    await until(() => errors.some((e) => /TLS handshake failed/.test(e.message)), WAIT_MS, 'handshake failure logged');
   });
 });

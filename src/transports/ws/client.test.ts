@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { until } from '../../../test/helpers/pair.js';
+import { until, WAIT_MS } from '../../../test/helpers/pair.js';
 import { Client } from '../../client/client.js';
 import { ErlmcpError } from '../../protocol/errors.js';
 import { selfSignedCert } from '../tcp/fixtures/cert.js';
@@ -59,7 +59,7 @@ describe('WebSocketClientTransport', () => {
     const { client, errors, isClosed } = await connect(t, new WebSocketClientTransport(url));
     const call = client.callTool({ name: 'echo', arguments: { pad: 'x'.repeat(5000) } });
     await assert.rejects(call, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CONNECTION_CLOSED');
-    await until(isClosed, 2000, 'onclose');
+    await until(isClosed, WAIT_MS, 'onclose');
     const closeError = errors.find((e) => e instanceof WebSocketCloseError);
     assert.ok(closeError instanceof WebSocketCloseError, `errors: ${errors.map((e) => e.message).join('; ')}`);
     assert.equal(closeError.code, 'ERR_MESSAGE_TOO_LARGE');
@@ -71,7 +71,7 @@ describe('WebSocketClientTransport', () => {
     const transport = new WebSocketClientTransport(url, { maxMessageBytes: 4096 });
     const { client, errors, isClosed } = await connect(t, transport);
     await assert.rejects(client.callTool({ name: 'echo', arguments: { pad: 'x'.repeat(5000) } }), (e: unknown) => e instanceof ErlmcpError);
-    await until(isClosed, 2000, 'onclose');
+    await until(isClosed, WAIT_MS, 'onclose');
     assert.ok(errors.some((e) => e instanceof ErlmcpError && e.code === 'ERR_MESSAGE_TOO_LARGE'));
     assert.equal(transport.closeCode, 1009);
   });
@@ -81,7 +81,7 @@ describe('WebSocketClientTransport', () => {
     const transport = new WebSocketClientTransport(url);
     const { errors, isClosed } = await connect(t, transport);
     await wss.close();
-    await until(isClosed, 3000, 'onclose');
+    await until(isClosed, WAIT_MS, 'onclose');
     const e = errors.find((x) => x instanceof WebSocketCloseError);
     assert.ok(e instanceof WebSocketCloseError);
     assert.equal(e.code, 'ERR_CONNECTION_CLOSED');

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
-import { sleep, until } from '../../../test/helpers/pair.js';
+import { sleep, until, WAIT_MS } from '../../../test/helpers/pair.js';
 import { Client, type ClientOptions } from '../../client/client.js';
 import { initializeMessages, testServer, text } from '../tcp/fixtures/mcp-server.js';
 import { WebSocketClientTransport } from './client.js';
@@ -96,7 +96,7 @@ describe('McpWebSocketServer', () => {
     assert.equal(wss.connectionCount, 2);
     assert.equal(server.sessionCount, 2);
     await second.close();
-    await until(() => wss.connectionCount === 1 && server.sessionCount === 1, 2000, 'second connection gone');
+    await until(() => wss.connectionCount === 1 && server.sessionCount === 1, WAIT_MS, 'second connection gone');
   });
 
   it('answers a text frame that is not JSON with -32700 and serves the next request', async (t) => {
@@ -148,7 +148,7 @@ describe('McpWebSocketServer', () => {
     await Raw.open(t, url);
     await assert.rejects(Raw.open(t, url), /HTTP 503/);
     a.ws.close();
-    await until(() => wss.connectionCount === 1, 2000, 'slot released');
+    await until(() => wss.connectionCount === 1, WAIT_MS, 'slot released');
     await Raw.open(t, url);
     assert.equal(wss.connectionCount, 2);
   });
@@ -194,7 +194,7 @@ describe('McpWebSocketServer', () => {
     slow.ws.pause(); // never read again (until the end of the test)
     // 400 × 256 KiB = 100 MiB of notifications, fired without waiting for the reader.
     slow.send({ jsonrpc: '2.0', id: 'flood', method: 'tools/call', params: { name: 'flood', arguments: { count: 400, size: 256 * 1024 } } });
-    await until(() => server.sessionCount === 1, 10_000, 'the slow session to be closed');
+    await until(() => server.sessionCount === 1, WAIT_MS, 'the slow session to be closed');
     sample(); // the backlog is still held here: the peer has not read it and the grace period runs
     clearInterval(sampler);
     assert.ok(flood.refused > 200, `most of the flood was refused (refused ${flood.refused})`);
@@ -227,11 +227,11 @@ describe('McpWebSocketServer', () => {
     for (let i = 0; i < 10; i++) {
       const before = sent;
       assert.equal(text(await client.callTool({ name: 'echo', arguments: { n: i } }, { timeoutMs: 10_000 })), `{"n":${i}}`);
-      await until(() => sent > before, 5000, 'the flood to go on');
+      await until(() => sent > before, WAIT_MS, 'the flood to go on');
     }
     stop = true;
     await flooding;
-    await until(() => flooder.received.length > sent / 2, 5000, 'flood answered');
+    await until(() => flooder.received.length > sent / 2, WAIT_MS, 'flood answered');
     assert.ok(sent - sentBefore > 2000, `flooder sent ${sent - sentBefore} pings during the calls`);
   });
 
