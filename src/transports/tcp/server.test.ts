@@ -206,7 +206,7 @@ describe('McpTcpServer', () => {
     const sentBefore = sent;
     for (let i = 0; i < 10; i++) {
       const before = sent;
-      const r = await client.callTool({ name: 'echo', arguments: { n: i } }, { timeoutMs: 10_000 });
+      const r = await client.callTool({ name: 'echo', arguments: { n: i } }, { timeoutMs: 60_000 });
       assert.equal(r.isError, undefined);
       await until(() => sent > before, WAIT_MS, 'the flood to go on');
     }
