@@ -69,7 +69,8 @@ describe('StdioClientTransport', () => {
     await transport.close();
     const elapsed = Date.now() - started;
     assert.deepEqual(transport.exitStatus, { code: null, signal: 'SIGKILL' });
-    assert.ok(elapsed < 5000, `close took ${elapsed} ms`);
+    // Without SIGKILL close() would never end; the bound is loose (spawn and signals are slow on a loaded machine).
+    assert.ok(elapsed < 30_000, `close took ${elapsed} ms`);
     assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
     assert.equal(closes, 1);
     await transport.close();
