@@ -103,7 +103,8 @@ describe('MemoryEventStore', () => {
       if (got.length === 1) return new Promise<void>((r) => (release = r));
       return undefined;
     });
-    await new Promise((r) => setTimeout(r, 10));
+    // One macrotask turn: a replay that did not wait would have sent every event by now.
+    await new Promise((r) => setImmediate(r));
     assert.deepEqual(got, [1]);
     release();
     await done;

@@ -69,7 +69,8 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<void> {
+/** Waits until `check` holds. The default bound is a backstop for a broken build, not a timing claim. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, everyMs = 50): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -110,7 +111,11 @@ export async function spawnNode(options: NodeOptions): Promise<NodeProcess> {
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const info = await new Promise<{ url: string; nodeId: string }>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
-    const timer = setTimeout(() => reject(new Error(`node did not start within 10 s: ${err}`)), 10_000);
+    // Generous (a loaded machine starts node slowly); a node that never starts is killed, not left running.
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`node did not start within 60 s: ${err}`));
+    }, 60_000);
     rl.once('line', (line) => {
       clearTimeout(timer);
       try {

@@ -131,7 +131,13 @@ describe('Redis stores', { concurrency: false }, () => {
     assert.deepEqual(got, [2, 3, 4, 5, 6]);
     f.stop();
     await b.eventStore.append('f1/_', note(7));
-    await sleep(100);
+    // A barrier: another stream followed on the same subscriber connection, appended after 7.
+    // Pub/sub keeps order per connection, so 7 would have arrived before 8 does.
+    const barrier: number[] = [];
+    const g = await a.eventStore.follow('f1b/_', 'f1b/_#0-0', (_id, m) => void barrier.push(dataOf(m) as number));
+    await b.eventStore.append('f1b/_', note(8));
+    await waitFor('the barrier event', () => barrier.length === 1);
+    g.stop();
     assert.deepEqual(got, [2, 3, 4, 5, 6], 'nothing after stop()');
   });
 
@@ -190,7 +196,9 @@ describe('Redis stores', { concurrency: false }, () => {
       if (got.length === 1) return new Promise<void>((r) => (release = r));
       return undefined;
     });
-    await sleep(50);
+    await waitFor('the first replayed event', () => got.length >= 1);
+    // A round trip on a's command connection: a read issued without waiting for the sink would be answered first.
+    await a.sessionStore.get('no-such-session');
     assert.deepEqual(got, [[1, true]], 'the next replayed event waits for the sink');
     release();
     const f = await following;
@@ -213,7 +221,12 @@ describe('Redis stores', { concurrency: false }, () => {
     assert.deepEqual(got, [{ hello: 1 }]);
     await unsubscribe();
     await b.bus.publish('chan', { hello: 2 });
-    await sleep(100);
+    // A barrier on another channel, published after: pub/sub keeps order per connection.
+    const barrier: unknown[] = [];
+    const stopBarrier = await a.bus.subscribe('chan-barrier', (m) => barrier.push(m));
+    await b.bus.publish('chan-barrier', { after: 2 });
+    await waitFor('the barrier message', () => barrier.length === 1);
+    await stopBarrier();
     assert.equal(got.length, 1);
   });
 
@@ -244,6 +257,7 @@ describe('Redis stores', { concurrency: false }, () => {
     const port = await freePort();
     const t0 = Date.now();
     await assert.rejects(connectRedisStores({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 500 }), /Redis at redis:\/\/127\.0\.0\.1:\d+ is not reachable/);
-    assert.ok(Date.now() - t0 < 3000);
+    // Fails rather than retrying forever; the bound is loose (only "not stuck in retries").
+    assert.ok(Date.now() - t0 < 20_000);
   });
 });
