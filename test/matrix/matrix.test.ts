@@ -70,8 +70,12 @@ for (const entry of matrixEntries()) {
       await until(() => updated.length === 1, 30_000, 'resources/updated');
       await c.client.unsubscribeResource('test://watched-resource');
       await c.client.callTool({ name: 'matrix_touch_resource', arguments: { uri: 'test://watched-resource' } });
-      await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(updated, ['test://watched-resource']);
+      // A barrier on the same channel: an update for another subscribed resource, sent after.
+      await c.client.subscribeResource('test://static-text');
+      await c.client.callTool({ name: 'matrix_touch_resource', arguments: { uri: 'test://static-text' } });
+      await until(() => updated.length === 2, 30_000, 'the barrier update');
+      await c.client.unsubscribeResource('test://static-text');
+      assert.deepEqual(updated, ['test://watched-resource', 'test://static-text']);
     });
 
     test('prompts and completion', async () => {
@@ -89,8 +93,8 @@ for (const entry of matrixEntries()) {
       await until(() => logs.length >= 3, 30_000, 'three log messages');
       logs.length = 0;
       await c.client.setLoggingLevel('error');
+      // A tool's logs travel with its call and arrive before its result.
       await c.client.callTool({ name: 'test_tool_with_logging' });
-      await new Promise((r) => setTimeout(r, 100));
       assert.equal(logs.length, 0);
       await c.client.setLoggingLevel('debug');
     });
@@ -103,10 +107,9 @@ for (const entry of matrixEntries()) {
 
     test('cancellation: aborting a long call rejects it at once and the session goes on', async () => {
       const ac = new AbortController();
-      const started = Date.now();
+      // ERR_CANCELLED is the client's own answer: no response ever comes for a cancelled call.
       const call = c.client.callTool({ name: 'long_running_operation', arguments: { seconds: 10, steps: 100 } }, { signal: ac.signal, onprogress: () => ac.abort('stop') });
       await assert.rejects(call, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CANCELLED');
-      assert.ok(Date.now() - started < 3000);
       const r = await c.client.callTool({ name: 'echo', arguments: { text: 'after cancel' } });
       assert.equal(text(r), 'after cancel');
     });
