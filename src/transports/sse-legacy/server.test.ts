@@ -25,6 +25,8 @@ async function until(cond: () => boolean, ms = 30_000): Promise<void> {
 
 interface Observed {
   cancelled: string[];
+  /** Calls of `wait` that have started. */
+  waiting?: number;
 }
 
 function makeServer(observed: Observed = { cancelled: [] }): McpServer {
@@ -48,6 +50,7 @@ function makeServer(observed: Observed = { cancelled: [] }): McpServer {
     return { content: [{ type: 'text', text: `${r.action}: ${String(r.content?.name)}` }] };
   });
   server.tool('wait', { description: 'Runs until cancelled' }, async (_args, ctx) => {
+    observed.waiting = (observed.waiting ?? 0) + 1;
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     observed.cancelled.push(String(ctx.signal.reason ?? 'aborted'));
     return { content: [] };
@@ -164,7 +167,7 @@ describe('LegacySseServer with our Client', () => {
     const { client } = await connect(t, url);
     const controller = new AbortController();
     const call = client.callTool({ name: 'wait', arguments: {} }, { signal: controller.signal });
-    await sleep(50);
+    await until(() => observed.waiting === 1);
     controller.abort('user gave up');
     await assert.rejects(call, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CANCELLED');
     await until(() => observed.cancelled.length === 1);
