@@ -257,7 +257,8 @@ function suite(label: string, connect: () => Promise<Harness>): void {
       const call = h.client.callTool({ name: 'slow', arguments: { seconds: 10 } }, { signal: ac.signal, onprogress: () => ac.abort(new Error('user pressed stop')) });
       await assert.rejects(call, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CANCELLED');
       const elapsed = performance.now() - started;
-      assert.ok(elapsed < 2500, `rejected after ${Math.round(elapsed)} ms`);
+      // Well before the 10 s the call would take (a loose bound: only "did not wait for it").
+      assert.ok(elapsed < 8000, `rejected after ${Math.round(elapsed)} ms`);
       const id = h.spy.sent.findLast((s) => s.message.method === 'tools/call')?.message.id;
       assert.ok(
         h.spy.sent.some((s) => s.message.method === 'notifications/cancelled' && s.message.params?.requestId === id),
@@ -266,7 +267,7 @@ function suite(label: string, connect: () => Promise<Harness>): void {
       type Observed = { aborted: boolean; reason: string; steps: number } | null;
       const lastCancellation = async (): Promise<Observed> => JSON.parse(textOf(await h.client.callTool({ name: 'last_cancellation', arguments: {} }))) as Observed;
       let seenByServer = await lastCancellation();
-      const deadline = Date.now() + 3000;
+      const deadline = Date.now() + WAIT_MS;
       while (seenByServer === null && Date.now() < deadline) {
         await sleep(25);
         seenByServer = await lastCancellation();
