@@ -91,7 +91,8 @@ describe('node failure', { concurrency: false, timeout: 60_000 }, () => {
     assert.ok(e instanceof McpError, `expected McpError, got ${String(e)}`);
     assert.equal(e.code, -32603);
     assert.equal(e.message, `node ${dead.nodeId} holding this request died`);
-    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+    // Well before the call's own 30 s (a loose bound: only "not a hang").
+    assert.ok(Date.now() - t0 < 25_000, `took ${Date.now() - t0} ms`);
     // And the session still works on the last node standing.
     const r = await client.callTool({ name: 'echo', arguments: { text: 'last node' } });
     assert.deepEqual(r.content, [{ type: 'text', text: 'last node' }]);

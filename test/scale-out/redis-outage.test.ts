@@ -77,7 +77,8 @@ describe('Redis outage', { concurrency: false, timeout: 60_000 }, () => {
     assert.match(body.error.message, /Redis\) is unreachable/);
 
     await assert.rejects(client.callTool({ name: 'echo', arguments: { text: 'x' } }), /HTTP 503: .*session store \(Redis\) is unreachable/);
-    assert.ok(Date.now() - t0 < 2000, `answered in ${Date.now() - t0} ms`);
+    // Answered rather than queued until Redis returns (a loose bound: only "not hanging").
+    assert.ok(Date.now() - t0 < 10_000, `answered in ${Date.now() - t0} ms`);
   });
 
   it('recovers: /ready returns to 200 and the same session, GET stream included, carries on', async () => {

@@ -75,7 +75,6 @@ describe('sampling across three nodes', { concurrency: false, timeout: 60_000 },
 
   it('a sampling request sent on a stream resumed on node 1 arrives live, and the reply via node 2 completes the call on node 0', async () => {
     const start = proxy.log.length;
-    const t0 = Date.now();
     const r = await client.callTool({ name: 'sample_after_reconnect', arguments: { prompt: 'resumed' } });
     const text = (r.content as { text: string }[])[0]?.text ?? '';
     assert.equal(text, `sampled on ${nodes[0]!.nodeId}: echo:resumed`);
@@ -84,7 +83,6 @@ describe('sampling across three nodes', { concurrency: false, timeout: 60_000 },
     await waitFor('the reply answered by node 2', () => proxy.log.slice(start).some((e) => e.method === 'POST' && e.body.includes('"result"') && e.backend === 2 && e.status === 202));
     // Live, not polled: one resumption carried both the request and the result.
     assert.equal(log.filter((e) => e.method === 'GET' && e.resume).length, 1, JSON.stringify(log));
-    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
     assert.deepEqual(prompts.slice(-1), ['resumed']);
   });
 

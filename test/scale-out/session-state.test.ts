@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { RoundRobinProxy } from '../../src/cluster/proxy.js';
 import { Client } from '../../src/client/index.js';
 import { StreamableHttpClientTransport } from '../../src/transports/http/index.js';
-import { deleteKeys, requireRedis, sleep, spawnNodes, testPrefix, type NodeProcess } from './helpers.js';
+import { deleteKeys, requireRedis, spawnNodes, testPrefix, waitFor, type NodeProcess } from './helpers.js';
 
 describe('session state across nodes', { concurrency: false, timeout: 60_000 }, () => {
   const prefix = testPrefix();
@@ -46,9 +46,13 @@ describe('session state across nodes', { concurrency: false, timeout: 60_000 }, 
     const warmed = proxy.hits();
     assert.ok(warmed.every((h) => h > 0), `every node served the session: ${JSON.stringify(warmed)}`);
     await client.setLoggingLevel('error');
-    await sleep(100); // the broadcast is asynchronous to the setLevel answer
-    logs.length = 0;
-    for (let i = 0; i < 6; i++) await client.callTool({ name: 'test_tool_with_logging', arguments: {} });
+    // The broadcast to the other nodes is asynchronous to the setLevel answer: wait until a
+    // round of six calls (two per node) brings no info log, rather than for a fixed time.
+    await waitFor('every node to apply setLevel(error)', async () => {
+      logs.length = 0;
+      for (let i = 0; i < 6; i++) await client.callTool({ name: 'test_tool_with_logging', arguments: {} });
+      return logs.length === 0;
+    });
     assert.deepEqual(logs, [], 'no node sent info logs after setLevel(error)');
   });
 });
