@@ -33,8 +33,12 @@ const SPEW_BYTES = SPEW.count * SPEW.size;
 const MEMORY_BOUND = 64 * MiB;
 const FLOOD_CONNECTIONS = 16;
 const FLOOD_MS = 2000;
-/** A generous bound on one tools/call under pressure: it is behaviour (served), not speed. */
-const CALL_BOUND_MS = 2000;
+/**
+ * A backstop on one tools/call under pressure: the behaviour is that it is served (each call
+ * completes while the pressure is still on), not how fast. The machine may be loaded (load
+ * average 10), so this is far from any latency; the times are printed, not asserted.
+ */
+const CALL_BOUND_MS = 30_000;
 const PROTOCOL_VERSION = '2025-11-25';
 const INIT = { jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'pressure', version: '1.0.0' } } };
 const INITIALIZED = { jsonrpc: '2.0', method: 'notifications/initialized' };
@@ -256,7 +260,7 @@ describe('HTTP transports: a ping flood on 16 keep-alive connections', { concurr
     const report = await child.request<Report>('report');
     assert.equal(f.failures, 0, 'every flood ping was accepted');
     assert.equal(f.sockets.size, FLOOD_CONNECTIONS, 'the flood reused its keep-alive connections');
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     while (pongs < f.sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(pongs, f.sent, 'every flood ping was answered on the SSE stream');
     assert.ok(times.length > 0, 'tools/calls completed during the flood');

@@ -51,8 +51,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+// Bounds here are backstops, generous for a loaded machine (load average 10): the test asserts
+// what was served and released, and prints how long it took.
 describe('WebSocket transport: 10 000 held connections on one process', () => {
-  it('initializes 10 000 sessions, answers every sampled ping while all are held, and closes each one cleanly', { timeout: 150_000 }, async (t) => {
+  it('initializes 10 000 sessions, answers every sampled ping while all are held, and closes each one cleanly', { timeout: 600_000 }, async (t) => {
     const server = spawnChild(SERVER, [], { nodeFlags: ['--expose-gc'], raiseFdLimit: true });
     const client = spawnChild(CLIENT, [], { raiseFdLimit: true });
     t.after(async () => {
@@ -70,27 +72,27 @@ describe('WebSocket transport: 10 000 held connections on one process', () => {
     assert.equal(warm.initialized, 200);
     await client.request('ping', { samples: 50 });
     await client.request('close');
-    assert.deepEqual(await untilCount(server, 0, 10_000), { connections: 0, sessions: 0 });
+    assert.deepEqual(await untilCount(server, 0, 60_000), { connections: 0, sessions: 0 });
     const before = await server.request<Stats>('stats');
 
     const opened = await client.request<{ initialized: number; failed: number; firstError?: string; ms: number }>(
       'open',
       { url, count: CONNECTIONS, concurrency: OPEN_CONCURRENCY },
-      100_000,
+      300_000,
     );
     assert.equal(opened.initialized, CONNECTIONS, `${opened.failed} connections failed: ${opened.firstError ?? ''}`);
     const during = await server.request<Stats>('stats');
     assert.equal(during.connections, CONNECTIONS, 'the server holds every connection');
     assert.equal(during.sessions, CONNECTIONS, 'one session per connection');
 
-    const pings = await client.request<{ answered: number; sampled: number; latencies: number[] }>('ping', { samples: PING_SAMPLES }, 60_000);
+    const pings = await client.request<{ answered: number; sampled: number; latencies: number[] }>('ping', { samples: PING_SAMPLES }, 180_000);
     assert.equal(pings.sampled, PING_SAMPLES);
     assert.equal(pings.answered, PING_SAMPLES, 'every sampled ping was answered');
 
-    const closed = await client.request<{ closed: number; codes: Record<string, number>; dropped: number }>('close', {}, 60_000);
+    const closed = await client.request<{ closed: number; codes: Record<string, number>; dropped: number }>('close', {}, 180_000);
     assert.equal(closed.dropped, 0, 'the server closed no connection while they were held');
     assert.deepEqual(closed.codes, { '1000': CONNECTIONS }, 'every connection ended with a completed 1000 close handshake');
-    assert.deepEqual(await untilCount(server, 0, 20_000), { connections: 0, sessions: 0 }, 'the server released every connection and session');
+    assert.deepEqual(await untilCount(server, 0, 120_000), { connections: 0, sessions: 0 }, 'the server released every connection and session');
 
     const kib = (bytes: number) => (bytes / 1024 / CONNECTIONS).toFixed(1);
     const ms = (x: number) => x.toFixed(2);
