@@ -83,7 +83,7 @@ function post(url: string, body: unknown, sessionId?: string): Promise<{ status:
   });
 }
 
-describe('erlmcp start', { timeout: 60_000 }, () => {
+describe('erlmcp start', { timeout: 180_000 }, () => {
   it('prints the real URL for --port 0, answers initialize and /health, and exits 0 on SIGTERM', async () => {
     const s = await start(['--port', '0']);
     const url = new URL(s.url);
@@ -160,7 +160,7 @@ export function createServer() {
   });
 });
 
-describe('erlmcp usage', { timeout: 30_000 }, () => {
+describe('erlmcp usage', { timeout: 120_000 }, () => {
   it('fails with exit code 2 and says why when --cluster 2 has no --redis', async () => {
     const r = await run(['start', '--port', '0', '--cluster', '2']);
     assert.equal(r.code, 2);

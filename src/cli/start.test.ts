@@ -34,7 +34,7 @@ async function initialize(url: string): Promise<string> {
   return r.sessionId;
 }
 
-describe('startServer', { timeout: 30_000 }, () => {
+describe('startServer', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'erlmcp-cli-'));
   const running: RunningServer[] = [];
   after(async () => {
@@ -95,7 +95,7 @@ export default s;`,
   });
 });
 
-describe('startServer --redis', { timeout: 30_000 }, () => {
+describe('startServer --redis', { timeout: 120_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis | undefined;
   const running: RunningServer[] = [];
