@@ -6,6 +6,7 @@
  *   server · client               McpServer/ServerSession · Client (never each other)
  *   transports                    name server/client only as types; one transport reaches
  *                                 another only through transports/shared/
+ *   features                      modules that install on the seam (rate limiting, protection)
  *   cluster                       multi-process supervisor and its worker
  *   cli                           the erlmcp command
  *
@@ -91,8 +92,9 @@ export const RULES: Record<string, Rule> = {
   server: { may: BELOW_SERVER },
   client: { may: ['protocol', 'engine', 'schema'] },
   transports: { may: ['protocol', 'engine', 'stores'], typesOnly: ['server', 'client'] },
-  cluster: { may: [...BELOW_TRANSPORTS, 'transports'] },
-  cli: { may: [...BELOW_TRANSPORTS, 'transports', 'cluster', 'outside-src'] },
+  features: { may: [...BELOW_TRANSPORTS, 'transports'] },
+  cluster: { may: [...BELOW_TRANSPORTS, 'transports', 'features'] },
+  cli: { may: [...BELOW_TRANSPORTS, 'transports', 'features', 'cluster', 'outside-src'] },
   /** The package's root entry (`erlmcp`): re-exports the public API. */
   'index.ts': { may: [...BELOW_TRANSPORTS, 'transports'] },
 };
