@@ -19,9 +19,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const gates = new Map<string, () => void>();
 const gateOpened = (key: string): Promise<void> => new Promise((resolve) => gates.set(key, resolve));
 async function openGate(key: string): Promise<void> {
-  for (let i = 0; i < 1000 && !gates.has(key); i++) await sleep(2);
-  const open = gates.get(key);
-  assert.ok(open, `gate ${key} was never reached`);
+  await until(`gate ${key} to be reached`, () => gates.has(key));
+  const open = gates.get(key)!;
   gates.delete(key);
   open();
 }
