@@ -179,13 +179,15 @@ test('cancelling a request stops polling for its response', async () => {
       return res.end();
     }
     sseHead(res);
-    sse(res, { id: 'c-1', retry: 150, data: '' });
+    sse(res, { id: 'c-1', retry: 1000, data: '' });
     res.end();
   });
   const { t } = transport(url);
   await t.send(req(9, 'tools/call'));
+  // The cancel follows at once; only a 1 s stall between these two lines could let the poll
+  // start first. Then wait out twice the retry: a poll still scheduled would have come.
   await t.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9 } });
-  await new Promise((r) => setTimeout(r, 350));
+  await new Promise((r) => setTimeout(r, 2000));
   assert.deepEqual(seen.map((s) => s.method), ['POST', 'POST']);
 });
 
