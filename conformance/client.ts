@@ -5,6 +5,7 @@
  */
 import { Client } from '../src/client/index.js';
 import { StreamableHttpClientTransport } from '../src/transports/http/client.js';
+import { nodeFetch } from '../src/transports/shared/node-fetch.js';
 import type { Tool } from '../src/protocol/types.js';
 
 const url = process.argv[process.argv.length - 1];
@@ -30,12 +31,24 @@ async function run(): Promise<void> {
         }
       : {},
   );
-  const transport = new StreamableHttpClientTransport(url);
+  // The client opens its standalone GET stream after notifications/initialized, without waiting.
+  // The sse-retry mock server takes the first GET after the tool call for the reconnection, so on
+  // a loaded machine a late standalone GET read as "reconnected too early". Record when that GET
+  // has been answered and make the tool call only then, as an app that waits for it would.
+  let standaloneOpen!: () => void;
+  const standaloneOpened = new Promise<void>((resolve) => (standaloneOpen = resolve));
+  const recordingFetch = (async (input: string | URL, init?: Parameters<typeof nodeFetch>[1]) => {
+    const res = await nodeFetch(input, init);
+    if ((init?.method ?? 'GET') === 'GET') standaloneOpen();
+    return res;
+  }) as typeof fetch;
+  const transport = new StreamableHttpClientTransport(url, { fetch: recordingFetch });
   await client.connect(transport);
   try {
     const tools = (await client.listTools()).tools;
     if (scenario === 'initialize') return;
     if (scenario === 'sse-retry') {
+      await standaloneOpened;
       await client.callTool({ name: 'test_reconnection', arguments: {} });
       return;
     }
