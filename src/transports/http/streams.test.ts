@@ -4,7 +4,7 @@
  * write per answer.
  */
 import assert from 'node:assert/strict';
-import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { McpServer } from '../../server/index.js';
@@ -69,6 +69,17 @@ async function start(t: TestContext, options: Partial<StreamableHttpServerOption
   const n = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
   await n.text();
   return { http, url, headers };
+}
+
+/**
+ * Resolves once the server has seen the next new connection close: a test that needs "the client
+ * left before the tool wrote anything" waits on this, not on a fixed sleep (on a loaded machine
+ * 20 ms was not always enough, and the tool's result then went to a stream still counted live).
+ * The http.Server is private to StreamableHttpServer: reached by a cast, in this test only.
+ */
+function nextConnectionClosed(http: StreamableHttpServer): Promise<void> {
+  const srv = (http as unknown as { httpServer: Server }).httpServer;
+  return new Promise((resolve) => srv.once('connection', (socket: Socket) => socket.once('close', () => resolve())));
 }
 
 const floodCall = (id: number, args: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'flood', arguments: args } });
@@ -167,7 +178,8 @@ describe('SSE backpressure', () => {
 
 describe('SSE resumption replay', () => {
   it('delivers a stored backlog of more than 8 MiB whole on one resumed connection', async (t) => {
-    const { url, headers } = await start(t);
+    const { url, headers, http } = await start(t);
+    const left = nextConnectionClosed(http);
     const post = await open('POST', url, headers, floodCall(3, { key: 'big', count: 200, size: 64 * KiB, startGate: true }));
     const priming = await new Promise<string>((resolve) => {
       post.res.setEncoding('utf8');
@@ -175,7 +187,7 @@ describe('SSE resumption replay', () => {
       post.res.resume();
     });
     post.res.destroy(); // the client goes away before the tool says anything
-    await sleep(20);
+    await left;
     await openGate('big:start');
     await until('the tool to finish', () => floods.get('big')?.done === true);
     const resumed = await open('GET', url, { ...headers, accept: 'text/event-stream', 'last-event-id': priming });
@@ -187,7 +199,8 @@ describe('SSE resumption replay', () => {
   });
 
   it('replays more than 8 MiB to a client resuming a running request, then carries it on live', async (t) => {
-    const { url, headers } = await start(t);
+    const { url, headers, http } = await start(t);
+    const left = nextConnectionClosed(http);
     const post = await open('POST', url, headers, floodCall(4, { key: 'running', count: 200, size: 64 * KiB, startGate: true, endGate: true }));
     const priming = await new Promise<string>((resolve) => {
       post.res.setEncoding('utf8');
@@ -195,7 +208,7 @@ describe('SSE resumption replay', () => {
       post.res.resume();
     });
     post.res.destroy();
-    await sleep(20);
+    await left;
     await openGate('running:start');
     await until('the logs to be stored', () => floods.get('running')?.sent === 200);
     const resumed = await open('GET', url, { ...headers, accept: 'text/event-stream', 'last-event-id': priming });
@@ -213,7 +226,7 @@ describe('POST streams in the EventStore', () => {
   it('stores no priming marker, deletes a stream that finished normally, and keeps one whose client left first', async (t) => {
     const eventStore = new MemoryEventStore();
     t.after(() => eventStore.close());
-    const { url, headers } = await start(t, { eventStore });
+    const { url, headers, http } = await start(t, { eventStore });
 
     const waiting = await open('POST', url, headers, floodCall(5, { key: 'quiet', count: 0, size: 0, startGate: true }));
     await until('the call to start', () => floods.has('quiet'));
@@ -224,9 +237,10 @@ describe('POST streams in the EventStore', () => {
     // Deleted once its last write has finished, which the client may see first.
     await until('the finished stream to be deleted', () => eventStore.streamCount === 0);
 
+    const left = nextConnectionClosed(http);
     const chatty = await open('POST', url, headers, floodCall(6, { key: 'left', count: 3, size: 10, startGate: true }));
     chatty.res.destroy();
-    await sleep(20);
+    await left;
     await openGate('left:start');
     await until('the call to finish', () => floods.get('left')?.done === true);
     await sleep(20);
