@@ -4,4 +4,4 @@ export { responseChannel, PRIMING_MIN_VERSION } from './session-transport.js';
 export { SseWriter, type SseWriterOptions } from './sse-writer.js';
 export * from './client.js';
 export { connectHttp, type ConnectHttpOptions, type HttpClientTransport } from '../connect-http.js';
-export { createNodeFetch, type NodeFetchOptions } from './node-fetch.js';
+export { createNodeFetch, type NodeFetchOptions } from '../shared/node-fetch.js';
