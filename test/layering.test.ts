@@ -238,6 +238,11 @@ describe('layering rules (the checker itself)', () => {
     assert.deepEqual(crossTransportViolations(at('transports', 'shared', 'http.ts'), "import { y } from '../http/server.js';").length, 1);
     assert.deepEqual(crossTransportViolations(at('transports', 'http', 'index.ts'), "export { connectHttp } from '../connect-http.js';"), []);
   });
+
+  it('telemetry installs on the seams: it imports server and client only as types, and no lower layer imports it', () => {
+    assert.deepEqual(violations(['telemetry'], (to, ref) => (to === 'server' || to === 'client') && !ref.typeOnly), []);
+    assert.deepEqual(violations(['protocol', 'engine', 'server', 'client', 'transports', 'stores'], (to) => to === 'telemetry'), []);
+  });
 });
 
 describe('import extraction (the checker itself)', () => {

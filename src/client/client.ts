@@ -13,6 +13,7 @@ import type { MessageExtra, Transport } from '../protocol/transport.js';
 import type * as T from '../protocol/types.js';
 import { LATEST_PROTOCOL_VERSION, isSupportedVersion } from '../protocol/versions.js';
 import { applyElicitationDefaults } from './elicitation-defaults.js';
+import { runClientChain, type ClientCall, type ClientMiddleware } from './middleware.js';
 import { OutputValidators } from './output-validators.js';
 
 export type SamplingHandler = (params: T.CreateMessageRequestParams, ctx: RequestContext) => T.CreateMessageResult | Promise<T.CreateMessageResult>;
@@ -44,6 +45,7 @@ export class Client extends Endpoint {
   private roots: T.Root[] | undefined;
   private readonly outputs = new OutputValidators();
   private reinit: Promise<void> | undefined;
+  private readonly middlewares: ClientMiddleware[] = [];
 
   onnotification?: (method: string, params: Record<string, unknown> | undefined) => void;
   onToolsListChanged?: () => void;
@@ -60,6 +62,28 @@ export class Client extends Endpoint {
   ) {
     super(options);
     this.roots = options.roots;
+  }
+
+  /**
+   * Adds a middleware around every request sent and received (outermost first); see middleware.ts.
+   *
+   * @example
+   * client.use((call, next) => (call.direction === 'outbound' ? next() : next()));
+   */
+  use(middleware: ClientMiddleware): this {
+    this.middlewares.push(middleware);
+    return this;
+  }
+
+  override request<R = T.Result>(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<R> {
+    if (this.middlewares.length === 0) return super.request<R>(method, params, options);
+    const call = this.clientCall('outbound', method, params, undefined);
+    return runClientChain(this.middlewares, call, () => super.request(method, call.params, options)) as Promise<R>;
+  }
+
+  private clientCall(direction: ClientCall['direction'], method: string, params: Record<string, unknown> | undefined, id: T.RequestId | undefined): ClientCall {
+    const transport = this.transport;
+    return { direction, method, params, id, transport: transport?.kind, sessionId: transport?.sessionId, protocolVersion: this.protocolVersion };
   }
 
   capabilities(): T.ClientCapabilities {
@@ -186,7 +210,12 @@ export class Client extends Endpoint {
     if (this.connected && this.protocolVersion) await this.notify('notifications/roots/list_changed');
   }
 
-  protected override async dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<T.Result> {
+  protected override dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<T.Result> {
+    if (this.middlewares.length === 0) return this.serve(method, params, ctx);
+    return runClientChain(this.middlewares, this.clientCall('inbound', method, params, ctx.id), () => this.serve(method, params, ctx));
+  }
+
+  private async serve(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<T.Result> {
     switch (method) {
       case 'ping':
         return {};

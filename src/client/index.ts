@@ -1,3 +1,4 @@
 export { Client, type ClientOptions, type SamplingHandler, type ElicitationHandler } from './client.js';
 export { applyElicitationDefaults } from './elicitation-defaults.js';
 export { McpError, ErlmcpError, ErrorCode, UrlElicitationRequiredError } from '../protocol/errors.js';
+export type { ClientCall, ClientMiddleware } from './middleware.js';

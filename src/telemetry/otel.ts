@@ -1,0 +1,191 @@
+/**
+ * OpenTelemetry for servers and clients, through `@opentelemetry/api` only: a span per request
+ * (SERVER for requests received, CLIENT for requests sent), named and attributed per the MCP
+ * semantic conventions, context carried in `params._meta` both ways, and the operation-duration
+ * histograms. Nothing is exported unless the application (or `erlmcp start --otel`) registers an
+ * SDK; without one every call below is the API's no-op. Nothing is installed unless asked: a
+ * server that never calls `instrumentServer` runs no middleware at all.
+ */
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  metrics,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+  type Link,
+  type MeterProvider,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import type { Client } from '../client/client.js';
+import type { ClientCall } from '../client/middleware.js';
+import type { Result } from '../protocol/types.js';
+import type { Call } from '../server/middleware.js';
+import type { McpServer } from '../server/server.js';
+import { ATTR, BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkProtocol, networkTransport, spanName } from './conventions.js';
+import { extractFromMeta, injectIntoParams } from './propagation.js';
+
+const SCOPE = 'erlmcp';
+
+export interface OtelOptions {
+  /** Default: the global provider (a no-op until an SDK registers one). */
+  tracerProvider?: TracerProvider;
+  /** Default: the global provider. */
+  meterProvider?: MeterProvider;
+}
+
+interface Instruments {
+  tracer: Tracer;
+  duration: Histogram;
+}
+
+function instruments(side: 'server' | 'client', options: OtelOptions | undefined): Instruments {
+  const tracer = (options?.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
+  const meter = (options?.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
+  const duration = meter.createHistogram(`mcp.${side}.operation.duration`, {
+    description: `Duration of MCP requests as seen by the ${side}`,
+    unit: 's',
+    advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+  });
+  return { tracer, duration };
+}
+
+/** Attributes about what a request acts on; `toolLabel` bounds the tool name used as a metric attribute. */
+function targetAttributes(method: string, params: Record<string, unknown> | undefined, attrs: Attributes, metric: Attributes, toolLabel: (name: string) => string): void {
+  const name = params?.name;
+  if (method === 'tools/call' && typeof name === 'string') {
+    attrs[ATTR.TOOL_NAME] = name;
+    attrs[ATTR.OPERATION_NAME] = 'execute_tool';
+    metric[ATTR.TOOL_NAME] = toolLabel(name);
+  } else if (method === 'prompts/get' && typeof name === 'string') {
+    attrs[ATTR.PROMPT_NAME] = name;
+    metric[ATTR.PROMPT_NAME] = toolLabel(name);
+  } else if (method.startsWith('resources/') && typeof params?.uri === 'string') {
+    // Span only: a URI is unbounded, never a metric attribute.
+    attrs[ATTR.RESOURCE_URI] = params.uri;
+  }
+}
+
+/** Ends `span` and records the duration for a call that answered `result`. */
+function succeed(span: Span, duration: Histogram, metric: Attributes, started: number, result: Result): Result {
+  if (isToolError(result)) {
+    span.setAttribute(ATTR.ERROR_TYPE, TOOL_ERROR);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    metric[ATTR.ERROR_TYPE] = TOOL_ERROR;
+  }
+  span.end();
+  duration.record((performance.now() - started) / 1000, metric);
+  return result;
+}
+
+/** Ends `span` and records the duration for a call that failed with `e`; rethrows it. */
+function fail(span: Span, duration: Histogram, metric: Attributes, started: number, e: unknown, callerFaultIsError: boolean): never {
+  const f = classifyFailure(e);
+  // A non-MCP error is answered -32603 (engine finishError).
+  const code = String(f.code ?? -32603);
+  span.setAttribute(ATTR.ERROR_TYPE, f.type);
+  span.setAttribute(ATTR.STATUS_CODE, code);
+  if (callerFaultIsError || !f.callerFault) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: f.message });
+    if (!(e instanceof Error && e.name === 'McpError')) span.recordException(e instanceof Error ? e : String(e));
+  }
+  span.end();
+  metric[ATTR.ERROR_TYPE] = f.type;
+  metric[ATTR.STATUS_CODE] = code;
+  duration.record((performance.now() - started) / 1000, metric);
+  throw e;
+}
+
+/** Runs `fn` in `ctx` under `span`, ending the span and recording the duration either way. */
+function within(span: Span, ctx: Context, inst: Instruments, metric: Attributes, fn: () => Promise<Result>, callerFaultIsError: boolean): Promise<Result> {
+  const started = performance.now();
+  let p: Promise<Result>;
+  try {
+    p = context.with(trace.setSpan(ctx, span), fn);
+  } catch (e) {
+    return Promise.reject(e).catch((err: unknown) => fail(span, inst.duration, metric, started, err, callerFaultIsError));
+  }
+  return p.then(
+    (r) => succeed(span, inst.duration, metric, started, r),
+    (e: unknown) => fail(span, inst.duration, metric, started, e, callerFaultIsError),
+  );
+}
+
+/**
+ * Traces every request a server receives (a SERVER span, the handler running inside it, so spans
+ * the handler opens nest under it), records `mcp.server.operation.duration`, and puts the active
+ * trace context into `_meta` of every request and notification the server sends (sampling,
+ * elicitation, roots, progress): the client's handling joins the same trace.
+ *
+ * @example
+ * import { instrumentServer } from 'erlmcp/telemetry';
+ * instrumentServer(server); // spans go wherever the registered OpenTelemetry SDK sends them
+ */
+export function instrumentServer(server: McpServer, options?: OtelOptions): void {
+  const inst = instruments('server', options);
+  const toolLabel = (name: string): string => (server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
+  server.use((call: Call, next) => {
+    const active = context.active();
+    const parent = extractFromMeta(call.meta as Record<string, unknown> | undefined, active);
+    const attrs: Attributes = { [ATTR.METHOD]: call.method, [ATTR.REQUEST_ID]: String(call.id) };
+    const metric: Attributes = { [ATTR.METHOD]: call.method };
+    const session = call.session;
+    if (session?.id !== undefined) attrs[ATTR.SESSION_ID] = session.id;
+    const version = session?.protocolVersion;
+    if (version !== undefined) attrs[ATTR.PROTOCOL_VERSION] = metric[ATTR.PROTOCOL_VERSION] = version;
+    const net = networkTransport(call.transport);
+    if (net !== undefined) attrs[ATTR.NETWORK_TRANSPORT] = metric[ATTR.NETWORK_TRANSPORT] = net;
+    const proto = networkProtocol(call.transport);
+    if (proto !== undefined) attrs[ATTR.NETWORK_PROTOCOL_NAME] = proto;
+    if (call.remoteAddress !== undefined) attrs[ATTR.CLIENT_ADDRESS] = call.remoteAddress;
+    targetAttributes(call.method, call.params, attrs, metric, toolLabel);
+    // The span whose context the carrier set up (an HTTP server span) is linked, not the parent,
+    // when the message carries its own context.
+    let links: Link[] | undefined;
+    if (parent !== active) {
+      const ambient = trace.getSpanContext(active);
+      if (ambient !== undefined) links = [{ context: ambient }];
+    }
+    const span = inst.tracer.startSpan(spanName(call.method, call.params), { kind: SpanKind.SERVER, attributes: attrs, links }, parent);
+    return within(span, parent, inst, metric, next, false);
+  });
+  server.onOutbound((message) => {
+    if (!('method' in message)) return undefined;
+    const params = injectIntoParams(message.params, context.active());
+    return params === message.params ? undefined : { ...message, params };
+  });
+}
+
+/**
+ * Traces every request a client sends (a CLIENT span whose context goes into `_meta`) and every
+ * request it receives from the server (a SERVER span under the context the server sent), and
+ * records `mcp.client.operation.duration`.
+ *
+ * @example
+ * const client = new Client({ name: 'app', version: '1.0.0' });
+ * instrumentClient(client);
+ */
+export function instrumentClient(client: Client, options?: OtelOptions): void {
+  const inst = instruments('client', options);
+  const names = new BoundedValues(256);
+  const toolLabel = (name: string): string => names.get(name);
+  client.use((call: ClientCall, next) => {
+    const inbound = call.direction === 'inbound';
+    const attrs: Attributes = { [ATTR.METHOD]: call.method };
+    const metric: Attributes = { [ATTR.METHOD]: call.method };
+    if (call.id !== undefined) attrs[ATTR.REQUEST_ID] = String(call.id);
+    if (call.sessionId !== undefined) attrs[ATTR.SESSION_ID] = call.sessionId;
+    if (call.protocolVersion !== undefined) attrs[ATTR.PROTOCOL_VERSION] = metric[ATTR.PROTOCOL_VERSION] = call.protocolVersion;
+    const net = networkTransport(call.transport);
+    if (net !== undefined) attrs[ATTR.NETWORK_TRANSPORT] = metric[ATTR.NETWORK_TRANSPORT] = net;
+    targetAttributes(call.method, call.params, attrs, metric, toolLabel);
+    const parent = inbound ? extractFromMeta(call.params?._meta as Record<string, unknown> | undefined) : context.active();
+    const span = inst.tracer.startSpan(spanName(call.method, call.params), { kind: inbound ? SpanKind.SERVER : SpanKind.CLIENT, attributes: attrs }, parent);
+    if (!inbound) call.params = injectIntoParams(call.params, trace.setSpan(parent, span));
+    return within(span, parent, inst, metric, next, !inbound);
+  });
+}
