@@ -1,0 +1,168 @@
+/**
+ * Prometheus metrics with prom-client: requests by method, tool and outcome, duration histograms
+ * (the MCP conventions' names and buckets), sessions, requests in flight, limit rejections by
+ * reason, and the process metrics. Label values are bounded: tool and prompt names only when
+ * registered (else `_OTHER`), rejection reasons capped; no session id, request id, URI or address
+ * is ever a label.
+ *
+ * @example
+ * const metrics = new PrometheusMetrics();
+ * metrics.instrument(server);
+ * const http = new StreamableHttpServer({ server, routes: { '/metrics': metrics.handler() } });
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Result } from '../protocol/types.js';
+import type { Call } from '../server/middleware.js';
+import type { McpServer } from '../server/server.js';
+import { BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkTransport } from './conventions.js';
+
+export interface PrometheusOptions {
+  /** Where the metrics are registered. Default: a new Registry of this instance. */
+  registry?: Registry;
+  /** Collect prom-client's default process metrics (CPU, memory, event loop lag, GC). Default true. */
+  processMetrics?: boolean;
+  /** Static labels on every series (e.g. `{ node: 'a' }`). */
+  labels?: Record<string, string>;
+}
+
+/** Outcome label of `mcp_server_requests_total`. */
+export type Outcome = 'ok' | 'tool_error' | 'caller_error' | 'error';
+
+const OP_LABELS = ['mcp_method_name', 'gen_ai_tool_name', 'gen_ai_prompt_name', 'error_type', 'rpc_response_status_code', 'mcp_protocol_version', 'network_transport'] as const;
+type OpLabel = (typeof OP_LABELS)[number];
+
+export class PrometheusMetrics {
+  readonly registry: Registry;
+  private readonly servers = new Set<McpServer>();
+  private readonly requests: Counter<'mcp_method_name' | 'gen_ai_tool_name' | 'outcome'>;
+  private readonly duration: Histogram<OpLabel>;
+  private readonly inFlight: Gauge<'mcp_method_name'>;
+  private readonly opened: Counter<'network_transport'>;
+  private readonly rejections: Counter<'reason'>;
+  private readonly reasons = new BoundedValues(32);
+
+  constructor(options: PrometheusOptions = {}) {
+    this.registry = options.registry ?? new Registry();
+    if (options.labels) this.registry.setDefaultLabels(options.labels);
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named `_total` (promtool rejects them); `nodejs_active_{handles,requests,resources}`
+      // carry the same figures by type.
+      for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(n);
+    }
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'mcp_server_requests_total',
+      help: 'MCP requests answered, by method, tool and outcome (ok, tool_error, caller_error, error).',
+      labelNames: ['mcp_method_name', 'gen_ai_tool_name', 'outcome'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'mcp_server_operation_duration_seconds',
+      help: 'Duration of MCP requests handled by the server.',
+      labelNames: OP_LABELS,
+      buckets: [...DURATION_BUCKETS],
+      registers,
+    });
+    this.inFlight = new Gauge({ name: 'mcp_server_requests_in_flight', help: 'MCP requests being handled now.', labelNames: ['mcp_method_name'], registers });
+    this.opened = new Counter({ name: 'mcp_server_sessions_opened_total', help: 'Sessions initialized (initialize answered).', labelNames: ['network_transport'], registers });
+    const servers = this.servers;
+    new Gauge({
+      name: 'mcp_server_sessions_active',
+      help: 'Sessions live on this process.',
+      registers,
+      collect() {
+        let n = 0;
+        for (const s of servers) n += s.sessionCount;
+        this.set(n);
+      },
+    });
+    this.rejections = new Counter({
+      name: 'mcp_server_rejections_total',
+      help: 'Requests refused by a limit (JSON-RPC -32000 with data.reason: max_in_flight, tool_busy, rate_limited…).',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  /** Installs the request middleware and the outbound hook on `server`. */
+  instrument(server: McpServer): this {
+    this.servers.add(server);
+    const label = (name: unknown): string | undefined => (typeof name !== 'string' ? undefined : server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
+    server.use((call: Call, next) => {
+      const method = call.method;
+      const labels: Partial<Record<OpLabel, string>> = { mcp_method_name: method };
+      if (method === 'tools/call') labels.gen_ai_tool_name = label(call.params.name);
+      else if (method === 'prompts/get') labels.gen_ai_prompt_name = label(call.params.name);
+      const version = call.session?.protocolVersion;
+      if (version !== undefined) labels.mcp_protocol_version = version;
+      const net = networkTransport(call.transport);
+      if (net !== undefined) labels.network_transport = net;
+      const tool = labels.gen_ai_tool_name ?? '';
+      this.inFlight.inc({ mcp_method_name: method });
+      const end = this.duration.startTimer();
+      const done = (outcome: Outcome): void => {
+        end(labels);
+        this.inFlight.dec({ mcp_method_name: method });
+        this.requests.inc({ mcp_method_name: method, gen_ai_tool_name: tool, outcome });
+      };
+      return next().then(
+        (r: Result) => {
+          if (isToolError(r)) {
+            labels.error_type = TOOL_ERROR;
+            done('tool_error');
+          } else {
+            if (method === 'initialize') this.opened.inc({ network_transport: net ?? 'other' });
+            done('ok');
+          }
+          return r;
+        },
+        (e: unknown) => {
+          const f = classifyFailure(e);
+          labels.error_type = f.code !== undefined ? String(f.code) : f.type;
+          labels.rpc_response_status_code = String(f.code ?? -32603);
+          done(f.callerFault ? 'caller_error' : 'error');
+          throw e;
+        },
+      );
+    });
+    // Limit refusals happen before any middleware (max_in_flight in the engine) or inside it
+    // (tool_busy): the error response that leaves the session is where all of them show.
+    server.onOutbound((message) => {
+      if ('error' in message) {
+        const data = message.error.data as { reason?: unknown } | undefined;
+        if (message.error.code === -32000 && typeof data?.reason === 'string') {
+          const reason = /^[a-z0-9_]{1,40}$/.test(data.reason) ? this.reasons.get(data.reason) : OTHER;
+          this.rejections.inc({ reason });
+        }
+      }
+      return undefined;
+    });
+    return this;
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** A node:http handler answering GET/HEAD with the exposition text (405 otherwise). */
+  handler(): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (e: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${e instanceof Error ? e.message : String(e)}\n`);
+        },
+      );
+    };
+  }
+}
