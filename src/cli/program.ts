@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ErlmcpError } from '../protocol/errors.js';
 import { signalRestart, superviseService, writePidFile } from './service.js';
+import { LOG_LEVELS } from '../telemetry/config.js';
 import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
 import { exitCodeOf } from './exit-code.js';
 import { registerValidate } from './validate/command.js';
@@ -88,6 +89,13 @@ export function parseLimit(max: number): (value: string) => number {
   };
 }
 
+/** `--metrics-port`: a fixed port (the worker listens on it; 0 would leave the banner guessing). */
+export function parseMetricsPort(value: string): number {
+  const n = parsePort(value);
+  if (n === 0) throw new InvalidArgumentError('Expected a port from 1 to 65535.');
+  return n;
+}
+
 function parseHost(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('Expected a host name or address.');
   return value;
@@ -125,6 +133,10 @@ export function createProgram(io: CliIO = stdio): Command {
     .addOption(new Option('--max-restarts <n>', 'crashed-worker restarts allowed within --restart-window; one more stops the service (exit 1)').default(5).argParser(parseLimit(1_000_000)))
     .addOption(new Option('--restart-window <ms>', 'window in which worker restarts are counted').default(60_000).argParser(parseLimit(86_400_000)))
     .option('--pid-file <path>', 'write the supervisor pid here, for `erlmcp restart --pid-file <path>`')
+    .option('--otel', 'export traces and metrics with the OpenTelemetry SDK (OTLP; configured by the OTEL_* variables)')
+    .option('--metrics', 'serve Prometheus metrics at /metrics')
+    .addOption(new Option('--metrics-port <number>', 'serve /metrics on this port instead (127.0.0.1)').argParser(parseMetricsPort))
+    .addOption(new Option('--log-level <level>', 'JSON logs on stderr at this level').choices(LOG_LEVELS))
     .addHelpText(
       'after',
       `

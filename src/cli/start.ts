@@ -8,10 +8,12 @@ import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
 import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
 import type { ServerLimits } from '../server/index.js';
+import { wantsTelemetry, type TelemetryConfig } from '../telemetry/config.js';
 import { loadServer } from './server-module.js';
 import { startSupervised } from './service.js';
 
-export interface StartOptions {
+/** Telemetry (`--otel`, `--metrics`, `--metrics-port`, `--log-level`): docs/observability.md. */
+export interface StartOptions extends TelemetryConfig {
   /** 0 = a free port (the real one is in `RunningServer.port`). */
   port: number;
   host: string;
@@ -62,6 +64,8 @@ export interface RunningServer {
   readonly port: number;
   readonly healthUrl: string;
   readonly readyUrl: string;
+  /** Where Prometheus metrics are served, when asked for (in process). */
+  readonly metricsUrl?: string;
   /** Worker pids; empty when serving in this process. */
   readonly workerPids: () => number[];
   /** Closes the HTTP server, every session and the Redis connections (or drains and stops every worker). */
@@ -83,6 +87,7 @@ export function checkStartOptions(o: StartOptions): string | undefined {
   if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
+  if ((o.cluster ?? 1) > 1 && wantsTelemetry(o)) return '--otel, --metrics, --metrics-port, --log-level and --dashboard are not supported with --cluster above 1 yet (each worker would report alone)';
   return undefined;
 }
 
@@ -131,24 +136,29 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     stores.connection.onerror = (e) => log(`erlmcp: redis: ${e.message}`);
     await server.useTaskStore(stores.taskStore);
   }
+  // Telemetry first: its middleware is then the outermost, so calls a protection refuses are traced too.
+  const telemetry = wantsTelemetry(o) ? await (await import('../telemetry/setup.js')).setupTelemetry(server, o) : undefined;
   const protection = protectionOf(o);
   applyProtection(server, protection, stores?.connection.cmd);
-  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, ...stores?.seams, ...httpProtection(protection) });
-  http.onerror = (e) => log(`erlmcp: ${e.message}`);
+  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, routes: telemetry?.routes, ...stores?.seams, ...httpProtection(protection) });
+  http.onerror = telemetry?.logger ? (e) => telemetry.logger!.error({ err: e }, e.message) : (e) => log(`erlmcp: ${e.message}`);
   let port: number;
   try {
     ({ port } = await http.listen(o.port, o.host));
   } catch (e) {
     await http.close().catch(() => {});
+    await telemetry?.close();
     await server.close().catch(() => {});
     await stores?.close().catch(() => {});
     throw e;
   }
   let closing: Promise<void> | undefined;
+  const metricsUrl = telemetry?.metricsUrl ?? (telemetry?.routes['/metrics'] ? `${base(o.host, port)}/metrics` : undefined);
   return {
     ...endpoints(o.host, port),
     port,
     nodeId: http.nodeId,
+    metricsUrl,
     workerPids: () => [],
     drain: (graceMs, handover) => http.drain(graceMs, { handover }),
     failInFlight: (reason) => http.failInFlight(reason),
@@ -158,6 +168,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
         await http.close().catch((e: Error) => log(`erlmcp: closing http: ${e.message}`));
         await server.close().catch((e: Error) => log(`erlmcp: closing server: ${e.message}`));
         await stores?.close().catch((e: Error) => log(`erlmcp: closing redis: ${e.message}`));
+        await telemetry?.close();
       })()),
   };
 }
@@ -171,7 +182,11 @@ export function banner(o: StartOptions, running: RunningServer): string[] {
     o.redis ? `Redis stores at ${redactUrl(o.redis)}` : 'in-memory stores',
     `${o.cluster ?? 1} worker${(o.cluster ?? 1) === 1 ? '' : 's'} (supervised)`,
   ];
-  return [`erlmcp: serving ${what} (${mode.join(', ')})`, `  endpoint: ${running.url}`, `  health:   ${running.healthUrl}`, `  ready:    ${running.readyUrl}`];
+  const lines = [`erlmcp: serving ${what} (${mode.join(', ')})`, `  endpoint: ${running.url}`, `  health:   ${running.healthUrl}`, `  ready:    ${running.readyUrl}`];
+  // The worker serves them; the supervisor knows where from the options.
+  const metricsUrl = running.metricsUrl ?? (o.metricsPort !== undefined ? `http://127.0.0.1:${o.metricsPort}/metrics` : o.metrics ? running.url.replace(/\/mcp$/, '/metrics') : undefined);
+  if (metricsUrl) lines.push(`  metrics:  ${metricsUrl}`);
+  return lines;
 }
 
 export interface SignalIO {

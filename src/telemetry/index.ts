@@ -2,3 +2,7 @@
 export { instrumentServer, instrumentClient, type OtelOptions } from './otel.js';
 export { ATTR, DURATION_BUCKETS } from './conventions.js';
 export { PrometheusMetrics, type PrometheusOptions, type Outcome } from './prometheus.js';
+export { createLogger, logRequests } from './logging.js';
+export { LOG_LEVELS, wantsTelemetry, type LogLevel, type TelemetryConfig } from './config.js';
+export { setupTelemetry, type Telemetry, type RouteHandler } from './setup.js';
+export { startOtelSdk, type RunningSdk } from './otel-sdk.js';
