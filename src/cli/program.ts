@@ -137,6 +137,7 @@ export function createProgram(io: CliIO = stdio): Command {
     .option('--metrics', 'serve Prometheus metrics at /metrics')
     .addOption(new Option('--metrics-port <number>', 'serve /metrics on this port instead (127.0.0.1)').argParser(parseMetricsPort))
     .addOption(new Option('--log-level <level>', 'JSON logs on stderr at this level').choices(LOG_LEVELS))
+    .option('--dashboard', 'serve a live dashboard at /dashboard (loopback clients only)')
     .addHelpText(
       'after',
       `

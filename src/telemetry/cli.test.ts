@@ -90,10 +90,10 @@ describe('erlmcp start with telemetry', { timeout: 120_000 }, () => {
     context.disable();
   });
 
-  it('--otel exports one trace across processes (OTLP/HTTP JSON), --metrics serves /metrics, --log-level logs JSON with the trace id on stderr', async () => {
+  it('--otel exports one trace across processes (OTLP/HTTP JSON), --metrics serves /metrics, --log-level logs JSON with the trace id on stderr, --dashboard serves the page', async () => {
     const otlp = await receiver.listen();
     const { PORT: _p, ...env } = process.env;
-    child = spawn(process.execPath, [MAIN, 'start', '--port', '0', '--otel', '--metrics', '--log-level', 'debug'], {
+    child = spawn(process.execPath, [MAIN, 'start', '--port', '0', '--otel', '--metrics', '--log-level', 'debug', '--dashboard'], {
       env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'erlmcp-test', OTEL_LOGS_EXPORTER: 'none' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -104,7 +104,7 @@ describe('erlmcp start with telemetry', { timeout: 120_000 }, () => {
     const banner = await new Promise<string>((resolve, reject) => {
       child!.stdout!.on('data', (d: Buffer) => {
         stdout += d.toString();
-        if (/metrics: +\S+\n/.test(stdout)) resolve(stdout);
+        if (/dashboard: +\S+\n/.test(stdout)) resolve(stdout);
       });
       void exited.then((code) => reject(new Error(`erlmcp start exited (${code}): ${stderr}`)));
     });
@@ -122,6 +122,10 @@ describe('erlmcp start with telemetry', { timeout: 120_000 }, () => {
       assert.match(JSON.stringify(r.content), /sampled/);
       span.end();
     });
+    const dashboardUrl = /dashboard: +(\S+)/.exec(banner)![1]!;
+    const dash = await fetch(dashboardUrl);
+    assert.equal(dash.status, 200);
+    assert.match(await dash.text(), /<title>erlmcp dashboard<\/title>/);
     const metricsText = await (await fetch(metricsUrl)).text();
     assert.match(metricsText, /mcp_server_requests_total\{mcp_method_name="tools\/call",gen_ai_tool_name="test_sampling",outcome="ok"\} 1/);
     await client.close();

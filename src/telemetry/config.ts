@@ -17,9 +17,11 @@ export interface TelemetryConfig {
   metricsHost?: string;
   /** JSON logs on stderr at this level (pino). */
   logLevel?: LogLevel;
+  /** Serve the live dashboard at `/dashboard` (loopback only unless admission hooks are installed). */
+  dashboard?: boolean;
 }
 
 /** Whether any telemetry option is set. */
 export function wantsTelemetry(c: TelemetryConfig): boolean {
-  return Boolean(c.otel || c.metrics || c.metricsPort !== undefined || c.logLevel);
+  return Boolean(c.otel || c.metrics || c.metricsPort !== undefined || c.logLevel || c.dashboard);
 }

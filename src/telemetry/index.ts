@@ -6,3 +6,4 @@ export { createLogger, logRequests } from './logging.js';
 export { LOG_LEVELS, wantsTelemetry, type LogLevel, type TelemetryConfig } from './config.js';
 export { setupTelemetry, type Telemetry, type RouteHandler } from './setup.js';
 export { startOtelSdk, type RunningSdk } from './otel-sdk.js';
+export { createDashboard, DashboardStats, type Dashboard, type DashboardOptions, type Snapshot } from './dashboard/index.js';

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { McpServer } from '../server/server.js';
 import type { TelemetryConfig } from './config.js';
+import { createDashboard, type Dashboard } from './dashboard/index.js';
 import { createLogger, logRequests } from './logging.js';
 import { startOtelSdk, type RunningSdk } from './otel-sdk.js';
 import { instrumentServer } from './otel.js';
@@ -61,6 +62,11 @@ export async function setupTelemetry(server: McpServer, config: TelemetryConfig)
       metricsUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
     }
   }
+  let dashboard: Dashboard | undefined;
+  if (config.dashboard) {
+    dashboard = createDashboard(server);
+    Object.assign(routes, dashboard.routes);
+  }
   let logger: Logger | undefined;
   if (config.logLevel) {
     logger = createLogger(config.logLevel);
@@ -72,6 +78,7 @@ export async function setupTelemetry(server: McpServer, config: TelemetryConfig)
     logger,
     metricsUrl,
     async close() {
+      dashboard?.close();
       if (listener) {
         const l = listener;
         await new Promise<void>((resolve) => {
