@@ -32,6 +32,13 @@ export type Outcome = 'ok' | 'tool_error' | 'caller_error' | 'error';
 const OP_LABELS = ['mcp_method_name', 'gen_ai_tool_name', 'gen_ai_prompt_name', 'error_type', 'rpc_response_status_code', 'mcp_protocol_version', 'network_transport'] as const;
 type OpLabel = (typeof OP_LABELS)[number];
 
+interface Hot {
+  labels: Partial<Record<OpLabel, string>>;
+  duration: { observe(value: number): void };
+  ok: { inc(): void };
+  inFlight: { inc(): void; dec(): void };
+}
+
 export class PrometheusMetrics {
   readonly registry: Registry;
   private readonly servers = new Set<McpServer>();
@@ -41,6 +48,8 @@ export class PrometheusMetrics {
   private readonly opened: Counter<'network_transport'>;
   private readonly rejections: Counter<'reason'>;
   private readonly reasons = new BoundedValues(32);
+  /** Label children per label set of the success path (bounded: the label values are). */
+  private readonly hot = new Map<string, Hot>();
 
   constructor(options: PrometheusOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -92,37 +101,53 @@ export class PrometheusMetrics {
     const label = (name: unknown): string | undefined => (typeof name !== 'string' ? undefined : server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
     server.use((call: Call, next) => {
       const method = call.method;
-      const labels: Partial<Record<OpLabel, string>> = { mcp_method_name: method };
-      if (method === 'tools/call') labels.gen_ai_tool_name = label(call.params.name);
-      else if (method === 'prompts/get') labels.gen_ai_prompt_name = label(call.params.name);
+      const tool = method === 'tools/call' ? label(call.params.name) : undefined;
+      const prompt = method === 'prompts/get' ? label(call.params.name) : undefined;
       const version = call.session?.protocolVersion;
-      if (version !== undefined) labels.mcp_protocol_version = version;
       const net = networkTransport(call.transport);
-      if (net !== undefined) labels.network_transport = net;
-      const tool = labels.gen_ai_tool_name ?? '';
-      this.inFlight.inc({ mcp_method_name: method });
-      const end = this.duration.startTimer();
-      const done = (outcome: Outcome): void => {
-        end(labels);
-        this.inFlight.dec({ mcp_method_name: method });
-        this.requests.inc({ mcp_method_name: method, gen_ai_tool_name: tool, outcome });
+      // The success path, by far the most common, uses label children bound once per label set
+      // (prom-client would otherwise sort and hash the label object on every update).
+      const key = `${method}\0${tool ?? ''}\0${prompt ?? ''}\0${version ?? ''}\0${net ?? ''}`;
+      let hot = this.hot.get(key);
+      if (hot === undefined) {
+        const labels: Partial<Record<OpLabel, string>> = { mcp_method_name: method };
+        if (tool !== undefined) labels.gen_ai_tool_name = tool;
+        if (prompt !== undefined) labels.gen_ai_prompt_name = prompt;
+        if (version !== undefined) labels.mcp_protocol_version = version;
+        if (net !== undefined) labels.network_transport = net;
+        hot = {
+          labels,
+          duration: this.duration.labels(labels),
+          ok: this.requests.labels({ mcp_method_name: method, gen_ai_tool_name: tool ?? '', outcome: 'ok' }),
+          inFlight: this.inFlight.labels({ mcp_method_name: method }),
+        };
+        this.hot.set(key, hot);
+      }
+      const h = hot;
+      h.inFlight.inc();
+      const started = performance.now();
+      const failed = (outcome: Outcome, errorType: string, code: string | undefined): void => {
+        const labels = { ...h.labels, error_type: errorType };
+        if (code !== undefined) labels.rpc_response_status_code = code;
+        this.duration.observe(labels, (performance.now() - started) / 1000);
+        h.inFlight.dec();
+        this.requests.inc({ mcp_method_name: method, gen_ai_tool_name: tool ?? '', outcome });
       };
       return next().then(
         (r: Result) => {
           if (isToolError(r)) {
-            labels.error_type = TOOL_ERROR;
-            done('tool_error');
+            failed('tool_error', TOOL_ERROR, undefined);
           } else {
+            h.duration.observe((performance.now() - started) / 1000);
+            h.inFlight.dec();
+            h.ok.inc();
             if (method === 'initialize') this.opened.inc({ network_transport: net ?? 'other' });
-            done('ok');
           }
           return r;
         },
         (e: unknown) => {
           const f = classifyFailure(e);
-          labels.error_type = f.code !== undefined ? String(f.code) : f.type;
-          labels.rpc_response_status_code = String(f.code ?? -32603);
-          done(f.callerFault ? 'caller_error' : 'error');
+          failed(f.callerFault ? 'caller_error' : 'error', f.code !== undefined ? String(f.code) : f.type, String(f.code ?? -32603));
           throw e;
         },
       );
