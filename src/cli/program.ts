@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ErlmcpError } from '../protocol/errors.js';
 import { signalRestart, superviseService, writePidFile } from './service.js';
-import { LOG_LEVELS } from '../telemetry/config.js';
+import { LOG_LEVELS } from '../features/telemetry/config.js';
 import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
 import { exitCodeOf } from './exit-code.js';
 import { registerValidate } from './validate/command.js';

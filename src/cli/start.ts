@@ -8,7 +8,7 @@ import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
 import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
 import type { ServerLimits } from '../server/index.js';
-import { wantsTelemetry, type TelemetryConfig } from '../telemetry/config.js';
+import { wantsTelemetry, type TelemetryConfig } from '../features/telemetry/config.js';
 import { loadServer } from './server-module.js';
 import { startSupervised } from './service.js';
 
@@ -137,7 +137,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     await server.useTaskStore(stores.taskStore);
   }
   // Telemetry first: its middleware is then the outermost, so calls a protection refuses are traced too.
-  const telemetry = wantsTelemetry(o) ? await (await import('../telemetry/setup.js')).setupTelemetry(server, o) : undefined;
+  const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o) : undefined;
   const protection = protectionOf(o);
   applyProtection(server, protection, stores?.connection.cmd);
   const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, routes: telemetry?.routes, ...stores?.seams, ...httpProtection(protection) });

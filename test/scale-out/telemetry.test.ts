@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { RoundRobinProxy, type ProxiedRequest } from '../../src/cluster/proxy.js';
 import { Client } from '../../src/client/index.js';
-import { instrumentClient, instrumentServer } from '../../src/telemetry/index.js';
+import { instrumentClient, instrumentServer } from '../../src/features/telemetry/index.js';
 import { StreamableHttpClientTransport } from '../../src/transports/http/index.js';
 import { deleteKeys, requireRedis, testPrefix, waitFor } from './helpers.js';
 import { startInProcessNode, type InProcessNode } from './in-process.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkStartOptions } from '../cli/start.js';
-import { McpServer } from '../server/server.js';
+import { checkStartOptions } from '../../cli/start.js';
+import { McpServer } from '../../server/server.js';
 import { wantsTelemetry } from './config.js';
 import { setupTelemetry } from './setup.js';
 

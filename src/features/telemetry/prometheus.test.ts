@@ -5,12 +5,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '../client/client.js';
-import { limitError } from '../protocol/errors.js';
-import type { Transport } from '../protocol/transport.js';
-import { McpServer } from '../server/server.js';
-import { StreamableHttpClientTransport } from '../transports/http/client.js';
-import { StreamableHttpServer } from '../transports/http/server.js';
+import { Client } from '../../client/client.js';
+import { limitError } from '../../protocol/errors.js';
+import type { Transport } from '../../protocol/transport.js';
+import { McpServer } from '../../server/server.js';
+import { StreamableHttpClientTransport } from '../../transports/http/client.js';
+import { StreamableHttpServer } from '../../transports/http/server.js';
 import { PrometheusMetrics } from './prometheus.js';
 
 /** Runs a command with `input` on stdin; resolves with its exit code and output. */

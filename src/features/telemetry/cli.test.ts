@@ -12,12 +12,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Client } from '../client/client.js';
-import type { Transport } from '../protocol/transport.js';
-import { StreamableHttpClientTransport } from '../transports/http/client.js';
+import { Client } from '../../client/client.js';
+import type { Transport } from '../../protocol/transport.js';
+import { StreamableHttpClientTransport } from '../../transports/http/client.js';
 import { instrumentClient } from './otel.js';
 
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
 interface OtlpSpan {
   traceId: string;

@@ -4,7 +4,7 @@
  * incubating` are deprecated, so the names live here, once. Also the helpers every signal shares
  * (span name, error classification, bounded label values).
  */
-import { McpError } from '../protocol/errors.js';
+import { McpError } from '../../protocol/errors.js';
 
 export const ATTR = {
   METHOD: 'mcp.method.name',

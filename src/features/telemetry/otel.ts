@@ -21,11 +21,11 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import type { Client } from '../client/client.js';
-import type { ClientCall } from '../client/middleware.js';
-import type { Result } from '../protocol/types.js';
-import type { Call } from '../server/middleware.js';
-import type { McpServer } from '../server/server.js';
+import type { Client } from '../../client/client.js';
+import type { ClientCall } from '../../client/middleware.js';
+import type { Result } from '../../protocol/types.js';
+import type { Call } from '../../server/middleware.js';
+import type { McpServer } from '../../server/server.js';
 import { ATTR, BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkProtocol, networkTransport, spanName } from './conventions.js';
 import { extractFromMeta, injectIntoParams } from './propagation.js';
 

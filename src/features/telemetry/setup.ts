@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { McpServer } from '../server/server.js';
+import type { McpServer } from '../../server/server.js';
 import type { TelemetryConfig } from './config.js';
 import { createDashboard, type Dashboard } from './dashboard/index.js';
 import { createLogger, logRequests } from './logging.js';

@@ -3,7 +3,7 @@
  * error counts and a ring of the latest durations (p50/p99 are exact over that window), sessions
  * per transport, and the latest failures. Bounded: 512 durations per row, 200 rows, 20 errors.
  */
-import type { McpServer } from '../../server/server.js';
+import type { McpServer } from '../../../server/server.js';
 import { BoundedValues, OTHER, TOOL_ERROR, classifyFailure, isToolError } from '../conventions.js';
 
 const WINDOW = 512;

@@ -12,9 +12,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Result } from '../protocol/types.js';
-import type { Call } from '../server/middleware.js';
-import type { McpServer } from '../server/server.js';
+import type { Result } from '../../protocol/types.js';
+import type { Call } from '../../server/middleware.js';
+import type { McpServer } from '../../server/server.js';
 import { BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkTransport } from './conventions.js';
 
 export interface PrometheusOptions {

@@ -6,7 +6,7 @@
  */
 import { context, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { McpServer } from '../server/server.js';
+import type { McpServer } from '../../server/server.js';
 import { classifyFailure, isToolError } from './conventions.js';
 
 import type { LogLevel } from './config.js';

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { Client } from '../../client/client.js';
-import type { Transport } from '../../protocol/transport.js';
-import { McpServer } from '../../server/server.js';
-import { StreamableHttpClientTransport } from '../../transports/http/client.js';
-import { StreamableHttpServer } from '../../transports/http/server.js';
+import { Client } from '../../../client/client.js';
+import type { Transport } from '../../../protocol/transport.js';
+import { McpServer } from '../../../server/server.js';
+import { StreamableHttpClientTransport } from '../../../transports/http/client.js';
+import { StreamableHttpServer } from '../../../transports/http/server.js';
 import { createDashboard, type Dashboard } from './index.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -10,7 +10,7 @@
  * const http = new StreamableHttpServer({ server, routes: dash.routes });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { McpServer } from '../../server/server.js';
+import type { McpServer } from '../../../server/server.js';
 import { DASHBOARD_HTML, DASHBOARD_JS } from './page.js';
 import { DashboardStats } from './stats.js';
 

@@ -5,13 +5,13 @@ import { AggregationTemporality, MeterProvider, MetricReader, type HistogramMetr
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Client } from '../client/client.js';
-import { McpError, ErrorCode } from '../protocol/errors.js';
-import type { Transport } from '../protocol/transport.js';
-import { McpServer } from '../server/server.js';
-import { InMemoryTransport } from '../transports/memory.js';
-import { StreamableHttpClientTransport } from '../transports/http/client.js';
-import { StreamableHttpServer } from '../transports/http/server.js';
+import { Client } from '../../client/client.js';
+import { McpError, ErrorCode } from '../../protocol/errors.js';
+import type { Transport } from '../../protocol/transport.js';
+import { McpServer } from '../../server/server.js';
+import { InMemoryTransport } from '../../transports/memory.js';
+import { StreamableHttpClientTransport } from '../../transports/http/client.js';
+import { StreamableHttpServer } from '../../transports/http/server.js';
 import { instrumentClient, instrumentServer } from './otel.js';
 
 class TestReader extends MetricReader {
