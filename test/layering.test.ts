@@ -6,7 +6,7 @@
  *   server · client               McpServer/ServerSession · Client (never each other)
  *   transports                    name server/client only as types; one transport reaches
  *                                 another only through transports/shared/
- *   features                      modules that install on the seam (rate limiting, protection)
+ *   features                      modules that install on the seam (rate limiting, protection, telemetry)
  *   cluster                       multi-process supervisor and its worker
  *   cli                           the erlmcp command
  *
