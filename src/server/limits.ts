@@ -56,12 +56,17 @@ export class Gate {
     readonly queue: number,
   ) {}
 
-  /** Resolves when a slot is held (synchronously undefined when one is free: no promise on the fast path). */
-  enter(signal: AbortSignal | undefined): Promise<void> | undefined {
+  /**
+   * Resolves when a slot is held (synchronously undefined when one is free: no promise on the
+   * fast path). The caller's signal is asked for only when the call must wait: creating a
+   * request's AbortSignal costs more than the whole fast path.
+   */
+  enter(signalOf: () => AbortSignal | undefined): Promise<void> | undefined {
     if (this.running < this.max) {
       this.running++;
       return undefined;
     }
+    const signal = signalOf();
     if (this.waiters.length >= this.queue) {
       throw limitError('tool_busy', `Tool ${this.name} is busy: ${this.running} calls running and ${this.waiters.length} queued (limits ${this.max}/${this.queue}); retry later`, {
         limit: this.max,

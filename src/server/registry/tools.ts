@@ -101,7 +101,7 @@ export class ToolEntry implements Listed<Tool> {
     }
     const limits = ctx.session.server.limits;
     const gate = (this.gate ??= new Gate(this.name, this.config.concurrency ?? limits.toolConcurrency, this.config.queue ?? limits.toolQueue));
-    const wait = gate.enter(ctx.signal);
+    const wait = gate.enter(() => ctx.signal);
     if (wait) await wait;
     try {
       return await this.run(value as Record<string, unknown>, ctx, ctx.taskId === undefined ? (this.config.timeoutMs ?? limits.toolTimeoutMs) : Infinity);
