@@ -262,6 +262,47 @@ describe('modern client over Streamable HTTP', () => {
     await client.close();
   });
 
+  it('x-mcp-header: invalid tools are dropped from tools/list; annotated arguments go out as Mcp-Param-*', async () => {
+    const regional = server.tool('regional', { inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' }, n: { type: 'integer', 'x-mcp-header': 'N' } } } }, () => ({ content: [] }));
+    const broken = server.tool('broken', { inputSchema: { type: 'object', properties: { o: { type: 'object', 'x-mcp-header': 'O' } } } }, () => ({ content: [] }));
+    const { client, seen } = await connect({ versionNegotiation: { pin: '2026-07-28' } });
+    const errors: Error[] = [];
+    client.onerror = (e) => errors.push(e);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes('regional'));
+    assert.ok(!names.includes('broken'), 'the invalid tool is dropped');
+    assert.match(errors.map((e) => e.message).join('\n'), /Dropped tool "broken"/);
+    await client.callTool({ name: 'regional', arguments: { region: 'Zürich', n: 7 } });
+    const call = seen.find((s) => s.body!.method === 'tools/call')!;
+    assert.equal(call.headers['mcp-param-region'], `=?base64?${Buffer.from('Zürich').toString('base64')}?=`);
+    assert.equal(call.headers['mcp-param-n'], '7');
+    regional.remove();
+    broken.remove();
+    await client.close();
+  });
+
+  it('cancelling a modern request closes its stream; nothing is posted', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const aborted = new Promise<void>((resolve) => {
+      server.tool('slow', {}, async (_a, ctx) => {
+        started();
+        await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+        resolve();
+        return { content: [] };
+      });
+    });
+    const { client, seen } = await connect({ versionNegotiation: { pin: '2026-07-28' } });
+    const ac = new AbortController();
+    const call = client.callTool({ name: 'slow', arguments: {} }, { signal: ac.signal });
+    await running;
+    ac.abort('enough');
+    await assert.rejects(call, (e: Error & { code?: string }) => e.code === 'ERR_CANCELLED');
+    await aborted;
+    assert.ok(!seen.some((s) => s.body!.method === 'notifications/cancelled'));
+    await client.close();
+  });
+
   it('legacy stays the default: initialize and a session', async () => {
     const { client, transport, seen } = await connect({});
     assert.equal(client.era, 'legacy');
