@@ -16,7 +16,7 @@ import { applyElicitationDefaults } from './elicitation-defaults.js';
 import { runClientChain, type ClientCall, type ClientMiddleware } from './middleware.js';
 import { OutputValidators } from './output-validators.js';
 import { META, LATEST_MODERN_PROTOCOL_VERSION } from '../protocol/eras.js';
-import { classifyProbe, eraVerdicts, type VersionNegotiation } from './era.js';
+import { classifyProbe, eraVerdicts, originOf, type VersionNegotiation } from './era.js';
 import { ModernRequests } from './modern.js';
 import { Subscription, type ListenFilter } from './listen.js';
 
@@ -46,6 +46,8 @@ export interface ClientOptions extends EndpointOptions {
   logLevel?: T.LoggingLevel;
   /** Modern era: input-required rounds per call before giving up. Default 10. */
   maxInputRounds?: number;
+  /** 'auto': how long the server/discover probe waits (ms); a stream that stays silent is legacy. Default: the request timeout. */
+  probeTimeoutMs?: number;
 }
 
 /** Legacy methods 2026-07-28 removed; a modern client refuses them locally. */
@@ -152,11 +154,12 @@ export class Client extends Endpoint {
       const probe = new ModernRequests(this.modernHost(), version, this.options.maxInputRounds);
       let outcome: { result: Record<string, unknown> } | { error: unknown };
       try {
-        outcome = { result: await this.request<Record<string, unknown>>('server/discover', probe.withEnvelope(undefined)) };
+        const timeoutMs = this.options.probeTimeoutMs;
+        outcome = { result: await this.request<Record<string, unknown>>('server/discover', probe.withEnvelope(undefined), timeoutMs === undefined ? undefined : { timeoutMs }) };
       } catch (error) {
         outcome = { error };
       }
-      const verdict = classifyProbe(outcome, version, corrected);
+      const verdict = classifyProbe(outcome, version, corrected, originOf(transport) === undefined);
       if (verdict.kind === 'retry') {
         version = verdict.version;
         if (!corrected) continue;

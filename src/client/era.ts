@@ -29,7 +29,7 @@ export function mutualVersion(data: unknown, offered: readonly string[] = MODERN
  * Classifies one probe outcome (a DiscoverResult or the error it failed with). Pure: the caller
  * acts on the verdict. `corrected` says whether this probe already was the one corrective retry.
  */
-export function classifyProbe(outcome: { result: Record<string, unknown> } | { error: unknown }, version: string, corrected: boolean): ProbeVerdict {
+export function classifyProbe(outcome: { result: Record<string, unknown> } | { error: unknown }, version: string, corrected: boolean, stream = true): ProbeVerdict {
   if ('result' in outcome) {
     const r = outcome.result;
     const versions = Array.isArray(r.supportedVersions) ? (r.supportedVersions as unknown[]) : [];
@@ -59,7 +59,8 @@ export function classifyProbe(outcome: { result: Record<string, unknown> } | { e
   }
   const code = (e as { code?: unknown } | null)?.code;
   // On a stream transport a server that ignores the probe times out: legacy (basic/transports/stdio).
-  if (code === 'ERR_TIMEOUT') return { kind: 'legacy' };
+  // Over HTTP every request is answered, so a timeout says nothing about the era.
+  if (code === 'ERR_TIMEOUT' && stream) return { kind: 'legacy' };
   return { kind: 'error', error: e instanceof Error ? e : new Error(String(e)) };
 }
 
@@ -67,7 +68,8 @@ type Cached = { kind: 'modern'; discover: Record<string, unknown>; version: stri
 const byOrigin = new Map<string, Cached>();
 const byTransport = new WeakMap<Transport, Cached>();
 
-function originOf(t: Transport): string | undefined {
+/** @internal */
+export function originOf(t: Transport): string | undefined {
   const o = (t as { origin?: unknown }).origin;
   return typeof o === 'string' ? o : undefined;
 }

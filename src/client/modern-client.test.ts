@@ -114,6 +114,19 @@ describe('modern client in memory', () => {
     await client.close();
   });
 
+  it('auto: a stream server that never answers the probe is legacy after probeTimeoutMs', async () => {
+    const [ct, st] = InMemoryTransport.createLinkedPair();
+    st.onmessage = (m) => {
+      const msg = m as { id?: number; method: string };
+      if (msg.method === 'initialize') void st.send({ jsonrpc: '2.0', id: msg.id!, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'silent', version: '0' } } });
+    };
+    await st.start();
+    const client = new Client({ name: 'mc', version: '1' }, { versionNegotiation: 'auto', probeTimeoutMs: 50 });
+    await client.connect(ct);
+    assert.equal(client.era, 'legacy');
+    await client.close();
+  });
+
   it('pin: a -32022 naming a mutual version is retried once; a server without it fails the connect', async () => {
     const [ct, st] = InMemoryTransport.createLinkedPair();
     let discovers = 0;
