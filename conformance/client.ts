@@ -1,15 +1,21 @@
 /**
  * Conformance client for `@modelcontextprotocol/conformance client`: the suite runs this
- * program with the mock server's URL as the last argument and the scenario name in
- * MCP_CONFORMANCE_SCENARIO. Exit code 0 = the client did its part.
+ * program with the mock server's URL as the last argument, the scenario name in
+ * MCP_CONFORMANCE_SCENARIO, the spec revision in MCP_CONFORMANCE_PROTOCOL_VERSION and any
+ * scenario data in MCP_CONFORMANCE_CONTEXT. Exit code 0 = the client did its part.
+ * For 2026-07-28 the client negotiates with `versionNegotiation: 'auto'` (probe with
+ * server/discover, fall back to initialize), as a dual-era application would.
  */
 import { Client } from '../src/client/index.js';
 import { StreamableHttpClientTransport } from '../src/transports/http/client.js';
 import { nodeFetch } from '../src/transports/shared/node-fetch.js';
-import type { Tool } from '../src/protocol/types.js';
+import type { ElicitResult, Tool } from '../src/protocol/types.js';
 
 const url = process.argv[process.argv.length - 1];
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? 'initialize';
+const revision = process.env.MCP_CONFORMANCE_PROTOCOL_VERSION ?? '2025-11-25';
+const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as { toolCalls?: { name: string; arguments?: Record<string, unknown> }[] };
+const modern = revision >= '2026-07-28';
 
 function pick(tools: Tool[], ...names: string[]): Tool | undefined {
   for (const n of names) {
@@ -19,17 +25,66 @@ function pick(tools: Tool[], ...names: string[]): Tool | undefined {
   return tools[0];
 }
 
+/** Arguments that satisfy a tool's required string/number/boolean properties. */
+function sampleArgs(tool: Tool): Record<string, unknown> {
+  const props = (tool.inputSchema.properties ?? {}) as Record<string, { type?: string }>;
+  const args: Record<string, unknown> = {};
+  for (const k of tool.inputSchema.required ?? []) {
+    const type = props[k]?.type;
+    args[k] = type === 'integer' || type === 'number' ? 1 : type === 'boolean' ? true : type === 'object' ? {} : type === 'array' ? [] : 'x';
+  }
+  return args;
+}
+
+/** The 2026-07-28 flows (B.3 of the implementer's notes). */
+async function runModern(client: Client): Promise<void> {
+  const tools = (await client.listTools()).tools;
+  switch (scenario) {
+    case 'tools_call': {
+      const tool = pick(tools, 'add_numbers');
+      if (tool) await client.callTool({ name: tool.name, arguments: { a: 5, b: 3 } });
+      return;
+    }
+    case 'http-custom-headers':
+      for (const call of context.toolCalls ?? []) await client.callTool({ name: call.name, arguments: call.arguments ?? {} });
+      return;
+    case 'http-invalid-tool-headers':
+    case 'sep-2322-client-request-state':
+      // Every tool that survived the x-mcp-header check; MRTR rounds are answered by the handlers.
+      for (const t of tools) await client.callTool({ name: t.name, arguments: sampleArgs(t) });
+      return;
+    case 'http-standard-headers': {
+      for (const t of tools) await client.callTool({ name: t.name, arguments: sampleArgs(t) });
+      for (const r of (await client.listResources()).resources) await client.readResource(r.uri);
+      for (const p of (await client.listPrompts()).prompts) await client.getPrompt(p.name);
+      return;
+    }
+    case 'json-schema-2020-12-preservation': {
+      // Echo the focal tool's inputSchema as received: the scenario checks nothing was stripped.
+      const focal = tools.find((t) => t.name !== 'json_schema_echo');
+      if (focal) await client.callTool({ name: 'json_schema_echo', arguments: { schema: focal.inputSchema } });
+      return;
+    }
+    default:
+      return; // request-metadata, json-schema-ref-no-deref: connecting and listing is the flow
+  }
+}
+
 async function run(): Promise<void> {
   if (!url || !/^https?:/.test(url)) throw new Error('usage: conformance/client.js <server-url>');
-  const elicitation = scenario.startsWith('elicitation');
+  const elicitation = scenario.startsWith('elicitation') || modern;
   const client = new Client(
     { name: 'erlmcp-conformance-client', version: '0.1.0' },
-    elicitation
-      ? {
-          // SEP-1034: the app accepts with nothing filled in; the library applies schema defaults.
-          elicitation: () => ({ action: 'accept', content: {} }),
-        }
-      : {},
+    {
+      ...(elicitation
+        ? {
+            // SEP-1034: the app accepts with nothing filled in; the library applies schema defaults.
+            // (2026-07-28 MRTR mocks ask to confirm.)
+            elicitation: (): ElicitResult => ({ action: 'accept', content: modern ? { confirmed: true } : {} }),
+          }
+        : {}),
+      ...(modern ? { versionNegotiation: 'auto' as const } : {}),
+    },
   );
   // The client opens its standalone GET stream after notifications/initialized, without waiting.
   // The sse-retry mock server takes the first GET after the tool call for the reconnection, so on
@@ -45,6 +100,7 @@ async function run(): Promise<void> {
   const transport = new StreamableHttpClientTransport(url, { fetch: recordingFetch });
   await client.connect(transport);
   try {
+    if (client.era === 'modern') return await runModern(client);
     const tools = (await client.listTools()).tools;
     if (scenario === 'initialize') return;
     if (scenario === 'sse-retry') {

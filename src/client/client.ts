@@ -15,6 +15,10 @@ import { LATEST_PROTOCOL_VERSION, isSupportedVersion } from '../protocol/version
 import { applyElicitationDefaults } from './elicitation-defaults.js';
 import { runClientChain, type ClientCall, type ClientMiddleware } from './middleware.js';
 import { OutputValidators } from './output-validators.js';
+import { META, LATEST_MODERN_PROTOCOL_VERSION } from '../protocol/eras.js';
+import { classifyProbe, eraVerdicts, originOf, type VersionNegotiation } from './era.js';
+import { ModernRequests } from './modern.js';
+import { Subscription, type ListenFilter } from './listen.js';
 
 export type SamplingHandler = (params: T.CreateMessageRequestParams, ctx: RequestContext) => T.CreateMessageResult | Promise<T.CreateMessageResult>;
 export type ElicitationHandler = (params: T.ElicitRequestParams, ctx: RequestContext) => T.ElicitResult | Promise<T.ElicitResult>;
@@ -32,7 +36,22 @@ export interface ClientOptions extends EndpointOptions {
   roots?: T.Root[];
   /** Reject structuredContent that does not match the tool's outputSchema. Default true. */
   validateOutput?: boolean;
+  /**
+   * Protocol era (2026-07-28 basic/versioning). 'legacy' (default) runs `initialize` as before;
+   * 'auto' probes with `server/discover` and falls back to `initialize`; `{ pin }` is modern only.
+   * @example new Client(info, { versionNegotiation: 'auto', elicitation: (p) => ({ action: 'accept', content: {} }) })
+   */
+  versionNegotiation?: VersionNegotiation;
+  /** Modern era: sent as `_meta` logLevel on every request (without it, no log messages). */
+  logLevel?: T.LoggingLevel;
+  /** Modern era: input-required rounds per call before giving up. Default 10. */
+  maxInputRounds?: number;
+  /** 'auto': how long the server/discover probe waits (ms); a stream that stays silent is legacy. Default: the request timeout. */
+  probeTimeoutMs?: number;
 }
+
+/** Legacy methods 2026-07-28 removed; a modern client refuses them locally. */
+const REMOVED_IN_MODERN = new Set(['ping', 'initialize', 'resources/subscribe', 'resources/unsubscribe', 'tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel']);
 
 type Params<M extends keyof ClientRequestMap> = ClientRequestMap[M]['params'];
 type ResultOf<M extends keyof ClientRequestMap> = ClientRequestMap[M]['result'];
@@ -46,6 +65,11 @@ export class Client extends Endpoint {
   private readonly outputs = new OutputValidators();
   private reinit: Promise<void> | undefined;
   private readonly middlewares: ClientMiddleware[] = [];
+  /** Set once the era is modern (2026-07-28): the request path with envelope, MRTR and cache. */
+  private modern: ModernRequests | undefined;
+  private readonly subscriptions = new Map<string | number, Subscription>();
+  private listenLock: Promise<unknown> = Promise.resolve();
+  private ackWaiter: ((id: string | number, honored: ListenFilter) => void) | undefined;
 
   onnotification?: (method: string, params: Record<string, unknown> | undefined) => void;
   onToolsListChanged?: () => void;
@@ -98,15 +122,138 @@ export class Client extends Endpoint {
     return caps;
   }
 
-  /** Connects and runs the initialize handshake (basic/lifecycle#initialization). */
+  /** The negotiated era: 'modern' (2026-07-28, stateless) or 'legacy' (initialize); undefined before connect. */
+  get era(): 'modern' | 'legacy' | undefined {
+    return this.modern ? 'modern' : this.protocolVersion ? 'legacy' : undefined;
+  }
+
+  /**
+   * Connects and settles the era: the initialize handshake (basic/lifecycle#initialization) or,
+   * per `versionNegotiation`, the 2026-07-28 probe with `server/discover`.
+   */
   override async connect(transport: Transport): Promise<void> {
     await super.connect(transport);
     try {
-      await this.initialize();
+      const mode = this.options.versionNegotiation ?? 'legacy';
+      if (mode === 'legacy') await this.initialize();
+      else await this.negotiate(mode, transport);
     } catch (e) {
+      this.modern = undefined;
       await this.close();
       throw e;
     }
+  }
+
+  /** 2026-07-28 basic/versioning §Backward Compatibility: probe, classify, cache the verdict. */
+  private async negotiate(mode: 'auto' | { pin: string }, transport: Transport): Promise<void> {
+    const cached = eraVerdicts.get(transport);
+    if (cached?.kind === 'legacy' && mode === 'auto') return this.initialize();
+    if (cached?.kind === 'modern' && (mode === 'auto' || mode.pin === cached.version)) return this.adoptModern(cached.version, cached.discover);
+    let version = mode === 'auto' ? LATEST_MODERN_PROTOCOL_VERSION : mode.pin;
+    for (let corrected = false; ; corrected = true) {
+      const probe = new ModernRequests(this.modernHost(), version, this.options.maxInputRounds);
+      let outcome: { result: Record<string, unknown> } | { error: unknown };
+      try {
+        const timeoutMs = this.options.probeTimeoutMs;
+        outcome = { result: await this.request<Record<string, unknown>>('server/discover', probe.withEnvelope(undefined), timeoutMs === undefined ? undefined : { timeoutMs }) };
+      } catch (error) {
+        outcome = { error };
+      }
+      const verdict = classifyProbe(outcome, version, corrected, originOf(transport) === undefined);
+      if (verdict.kind === 'retry') {
+        version = verdict.version;
+        if (!corrected) continue;
+      }
+      if (verdict.kind === 'modern') {
+        eraVerdicts.set(transport, { kind: 'modern', discover: verdict.discover, version });
+        return this.adoptModern(version, verdict.discover);
+      }
+      if (verdict.kind === 'legacy' && mode === 'auto') {
+        eraVerdicts.set(transport, { kind: 'legacy' });
+        return this.initialize();
+      }
+      if (verdict.kind === 'error') throw verdict.error;
+      throw new ErlmcpError('ERR_PROTOCOL_VERSION', `Server does not speak protocol ${version} (pinned)`, { cause: 'error' in outcome ? outcome.error : undefined });
+    }
+  }
+
+  private adoptModern(version: string, discover: Record<string, unknown>): void {
+    this.modern = new ModernRequests(this.modernHost(), version, this.options.maxInputRounds);
+    this.modern.logLevel = this.options.logLevel;
+    this.protocolVersion = version;
+    this.serverCapabilities = discover.capabilities as T.ServerCapabilities | undefined;
+    // serverInfo belongs in the result _meta; some servers still put it in the body.
+    this.serverInfo = ((discover._meta as Record<string, unknown> | undefined)?.[META.serverInfo] ?? discover.serverInfo) as T.Implementation | undefined;
+    this.instructions = typeof discover.instructions === 'string' ? discover.instructions : undefined;
+  }
+
+  private modernHost() {
+    return {
+      request: (method: string, params: Record<string, unknown>, options?: RequestOptions) => this.request<Record<string, unknown>>(method, params, options),
+      capabilities: () => this.capabilities(),
+      info: this.info,
+      fulfil: (method: string, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined) => this.fulfilInput(method, params, signal),
+    };
+  }
+
+  /** MRTR: an embedded input request goes to the same handler a legacy server→client request would. */
+  private async fulfilInput(method: string, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+    const ctx: RequestContext = {
+      id: `input:${method}`,
+      method,
+      signal: signal ?? new AbortController().signal,
+      meta: undefined,
+      progressToken: undefined,
+      extra: undefined,
+      notify: async () => {},
+      request: () => Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'A 2026-07-28 input request cannot send nested requests')),
+      progress: async () => {},
+      abort: () => {},
+    };
+    return (await this.dispatchRequest(method, params, ctx)) as Record<string, unknown>;
+  }
+
+  /**
+   * Opens a `subscriptions/listen` stream (2026-07-28 only) and resolves once the server
+   * acknowledged it, with the subset it honours in `honored`.
+   * @example
+   * const sub = await client.listen({ toolsListChanged: true, resourceSubscriptions: ['file:///a'] });
+   * sub.onnotification = (n) => console.log(n.method);
+   * await sub.close();
+   */
+  listen(filter: ListenFilter, options?: { timeoutMs?: number }): Promise<Subscription> {
+    const modern = this.modern;
+    if (!modern) return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'listen() needs the 2026-07-28 era (versionNegotiation auto or pin)'));
+    // One listen is opened at a time: its acknowledgement names its id (= subscriptionId).
+    const opened = this.listenLock.then(
+      () =>
+        new Promise<Subscription>((resolve, reject) => {
+          const controller = new AbortController();
+          let sub: Subscription | undefined;
+          this.ackWaiter = (id, honored) => {
+            this.ackWaiter = undefined;
+            sub = new Subscription(id, controller);
+            sub.honored = honored;
+            this.subscriptions.set(id, sub);
+            resolve(sub);
+          };
+          const done = (how: 'graceful' | 'remote' | 'local', e?: unknown) => {
+            if (!sub) {
+              this.ackWaiter = undefined;
+              reject(e ?? new ErlmcpError('ERR_INVALID_RESULT', 'subscriptions/listen ended before its acknowledgement'));
+              return;
+            }
+            this.subscriptions.delete(sub.id);
+            sub.finish(how);
+          };
+          modern.send('subscriptions/listen', { notifications: filter }, { signal: controller.signal, timeoutMs: options?.timeoutMs ?? Infinity }).then(
+            () => done('graceful'),
+            (e: unknown) => done(e instanceof ErlmcpError && e.code === 'ERR_CANCELLED' ? 'local' : 'remote', e),
+          );
+        }),
+    );
+    this.listenLock = opened.catch(() => {});
+    return opened;
   }
 
   private async initialize(): Promise<void> {
@@ -125,6 +272,7 @@ export class Client extends Endpoint {
 
   /** Sends a typed request; after a session expiry it re-initializes once and retries. */
   async call<M extends keyof ClientRequestMap>(method: M, params?: Params<M>, options?: RequestOptions): Promise<ResultOf<M>> {
+    if (this.modern) return this.modernCall(method, params as Record<string, unknown> | undefined, options) as Promise<ResultOf<M>>;
     try {
       return await this.request<ResultOf<M>>(method, params as Record<string, unknown> | undefined, options);
     } catch (e) {
@@ -133,6 +281,24 @@ export class Client extends Endpoint {
       await this.reinit;
       return this.request<ResultOf<M>>(method, params as Record<string, unknown> | undefined, options);
     }
+  }
+
+  /** 2026-07-28: the envelope, resultType, MRTR and the cache; methods the revision removed fail locally. */
+  private modernCall(method: string, params: Record<string, unknown> | undefined, options?: RequestOptions): Promise<Record<string, unknown>> {
+    const modern = this.modern!;
+    if (method === 'logging/setLevel') {
+      // Replaced by the per-request _meta logLevel (basic/utilities/logging, 2026-07-28).
+      modern.logLevel = params?.level as T.LoggingLevel;
+      return Promise.resolve({});
+    }
+    if (REMOVED_IN_MODERN.has(method)) return Promise.reject(new ErlmcpError('ERR_CAPABILITY', `${method} does not exist in protocol ${modern.version}`));
+    return modern.call(method, params, options);
+  }
+
+  /** Fetches `server/discover` (2026-07-28; cached for its ttlMs). */
+  discover(options?: RequestOptions): Promise<Record<string, unknown>> {
+    if (!this.modern) return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'server/discover needs the 2026-07-28 era'));
+    return this.modern.call('server/discover', undefined, options);
   }
 
   ping(options?: RequestOptions) {
@@ -207,7 +373,8 @@ export class Client extends Endpoint {
   /** Replaces the roots and tells the server (client/roots#root-list-changes). */
   async setRoots(roots: T.Root[]): Promise<void> {
     this.roots = roots;
-    if (this.connected && this.protocolVersion) await this.notify('notifications/roots/list_changed');
+    // 2026-07-28 has no roots/list_changed: roots travel with each input request.
+    if (this.connected && this.protocolVersion && !this.modern) await this.notify('notifications/roots/list_changed');
   }
 
   protected override dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<T.Result> {
@@ -240,6 +407,15 @@ export class Client extends Endpoint {
   }
 
   protected override dispatchNotification(method: string, params: Record<string, unknown> | undefined, _extra: MessageExtra | undefined): void {
+    if (this.modern) {
+      const sid = (params?._meta as Record<string, unknown> | undefined)?.[META.subscriptionId] as string | number | undefined;
+      if (method === 'notifications/subscriptions/acknowledged') {
+        if (sid !== undefined) this.ackWaiter?.(sid, (params?.notifications ?? {}) as ListenFilter);
+        return;
+      }
+      this.modern.cache.invalidate(method, params);
+      if (sid !== undefined) this.subscriptions.get(sid)?.deliver({ method, params });
+    }
     switch (method) {
       case 'notifications/tools/list_changed':
         this.outputs.clear();

@@ -2,3 +2,5 @@ export { Client, type ClientOptions, type SamplingHandler, type ElicitationHandl
 export { applyElicitationDefaults } from './elicitation-defaults.js';
 export { McpError, ErlmcpError, ErrorCode, UrlElicitationRequiredError } from '../protocol/errors.js';
 export type { ClientCall, ClientMiddleware } from './middleware.js';
+export { eraVerdicts, type VersionNegotiation } from './era.js';
+export { Subscription, type ListenFilter, type ListenNotification, type ListenEnd } from './listen.js';

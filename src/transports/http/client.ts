@@ -14,6 +14,17 @@ import type { MessageExtra, SendOptions, Transport } from '../../protocol/transp
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
 import { nodeFetch } from '../shared/node-fetch.js';
 import { readSseStream, type SseEvent } from '../shared/sse-reader.js';
+import { modernClaim, paramHeadersOf, paramHeaderValues, standardHeaders, type ParamHeader } from './modern-headers.js';
+
+/** A non-2xx answer to a POST; `status` lets a client tell legacy from modern by status and body. */
+export class HttpStatusError extends ErlmcpError {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super('ERR_TRANSPORT', `HTTP ${status}: ${snippet(body)}`);
+  }
+}
 
 export interface ReconnectionOptions {
   /** First backoff delay when the server sent no `retry`. Default 1000 ms. */
@@ -38,6 +49,8 @@ export interface StreamableHttpClientTransportOptions {
 /** One SSE stream that may be resumed: a POST's response stream or the standalone GET stream. */
 interface StreamTask {
   readonly standalone: boolean;
+  /** A 2026-07-28 response stream: never resumed (the revision has no resumability). */
+  readonly modern: boolean;
   /** Request ids whose responses this POST stream still owes. */
   readonly owed: Set<RequestId>;
   lastEventId: string | undefined;
@@ -66,6 +79,12 @@ export class StreamableHttpClientTransport implements Transport {
   private readonly controllers = new Set<AbortController>();
   private readonly tasks = new Set<StreamTask>();
   private standalone: StreamTask | undefined;
+  /** 2026-07-28: the fetch of each modern request in flight (closing it is cancellation). */
+  private readonly modernInflight = new Map<RequestId, AbortController>();
+  /** 2026-07-28: modern tools/list requests whose results get the x-mcp-header check. */
+  private readonly toolLists = new Set<RequestId>();
+  /** SEP-2243: tool name → its annotated arguments, learned from tools/list. */
+  private readonly toolHeaders = new Map<string, ParamHeader[]>();
 
   constructor(url: URL | string, options?: StreamableHttpClientTransportOptions) {
     this.url = new URL(url);
@@ -77,6 +96,11 @@ export class StreamableHttpClientTransport implements Transport {
     const r = options?.reconnection;
     this.backoff = { initialDelayMs: r?.initialDelayMs ?? 1000, maxDelayMs: r?.maxDelayMs ?? 30_000, growFactor: r?.growFactor ?? 1.5, maxRetries: r?.maxRetries ?? 5 };
     this._sessionId = options?.sessionId;
+  }
+
+  /** Scheme, host and port of the endpoint: the key a client caches its era verdict under. */
+  get origin(): string {
+    return this.url.origin;
   }
 
   get sessionId(): string | undefined {
@@ -100,24 +124,39 @@ export class StreamableHttpClientTransport implements Transport {
     const method = m.method;
     const requestId = method !== undefined && m.id !== undefined && m.id !== null ? m.id : undefined;
     // Once we cancel a request, no stream needs resuming for its response.
-    if (method === 'notifications/cancelled') this.settled(m.params?.requestId);
+    if (method === 'notifications/cancelled') {
+      this.settled(m.params?.requestId);
+      // 2026-07-28 over HTTP: closing the request's stream is the cancellation; nothing is posted.
+      const inflight = m.params?.requestId === undefined ? undefined : this.modernInflight.get(m.params.requestId);
+      if (inflight) {
+        this.modernInflight.delete(m.params!.requestId!);
+        inflight.abort();
+        return;
+      }
+    }
+    const claim = method === undefined ? undefined : modernClaim(message);
 
-    const headers = this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    const headers = claim === undefined ? this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }) : this.modernHeaders(message as { method: string; params?: Record<string, unknown> }, claim);
     const sentSession = headers['mcp-session-id'];
     const controller = this.track();
+    if (claim !== undefined && requestId !== undefined) {
+      this.modernInflight.set(requestId, controller);
+      if (method === 'tools/list') this.toolLists.add(requestId);
+    }
     let handedOff = false;
     try {
       const response = await this.fetchImpl(this.url, { method: 'POST', headers, body: JSON.stringify(message), signal: controller.signal });
-      // basic/transports#session-management: the id arrives with the InitializeResult.
+      // basic/transports#session-management: the id arrives with the InitializeResult. A modern
+      // request never adopts one (2026-07-28 has no sessions).
       const sid = response.headers.get('mcp-session-id');
-      if (sid && (method === 'initialize' || this._sessionId === undefined)) this._sessionId = sid;
+      if (sid && claim === undefined && (method === 'initialize' || this._sessionId === undefined)) this._sessionId = sid;
       if (!response.ok) await this.failStatus(response, sentSession);
 
       const type = response.headers.get('content-type')?.toLowerCase() ?? '';
       if (response.status === 202 || (requestId === undefined && !type.startsWith('text/event-stream'))) {
         await response.body?.cancel().catch(() => {});
       } else if (type.startsWith('text/event-stream') && response.body) {
-        const task = this.newTask(false, requestId === undefined ? [] : [requestId]);
+        const task = this.newTask(false, requestId === undefined ? [] : [requestId], claim !== undefined);
         handedOff = true;
         void this.runStream(task, response.body, controller);
       } else if (type.includes('application/json')) {
@@ -136,9 +175,54 @@ export class StreamableHttpClientTransport implements Transport {
     } catch (e) {
       throw this.asError(e, controller);
     } finally {
-      if (!handedOff) this.controllers.delete(controller);
+      if (!handedOff) {
+        this.controllers.delete(controller);
+        if (requestId !== undefined) this.forgetModern(requestId);
+      }
     }
     if (method === 'notifications/initialized') this.openStandaloneStream();
+  }
+
+  /** Headers of a modern request: derived from its body; no session id (2026-07-28). */
+  private modernHeaders(message: { method: string; params?: Record<string, unknown> }, version: string): Record<string, string> {
+    const h: Record<string, string> = { ...this.extraHeaders, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    delete h['mcp-session-id'];
+    Object.assign(h, standardHeaders(message, version));
+    if (message.method === 'tools/call') {
+      const annotations = this.toolHeaders.get(String(message.params?.name));
+      if (annotations) Object.assign(h, paramHeaderValues(annotations, message.params?.arguments));
+    }
+    return h;
+  }
+
+  private forgetModern(id: RequestId): void {
+    this.modernInflight.delete(id);
+    this.toolLists.delete(id);
+  }
+
+  /**
+   * SEP-2243, HTTP only: a tool whose x-mcp-header annotations are invalid MUST be dropped from
+   * tools/list; the valid ones are remembered so tools/call can mirror its arguments.
+   */
+  private filterTools(value: unknown): unknown {
+    const r = value as { id?: RequestId; result?: { tools?: unknown } } | null;
+    if (!r || typeof r !== 'object' || r.id === undefined || !this.toolLists.has(r.id)) return value;
+    const tools = r.result?.tools;
+    if (!Array.isArray(tools)) return value;
+    const kept: unknown[] = [];
+    for (const t of tools as { name?: unknown; inputSchema?: unknown }[]) {
+      const annotations = paramHeadersOf(t?.inputSchema);
+      if (annotations === undefined) {
+        this.onerror?.(new ErlmcpError('ERR_INVALID_RESULT', `Dropped tool ${JSON.stringify(t?.name)}: invalid x-mcp-header annotation (SEP-2243)`));
+        continue;
+      }
+      if (typeof t.name === 'string') {
+        if (annotations.length) this.toolHeaders.set(t.name, annotations);
+        else this.toolHeaders.delete(t.name);
+      }
+      kept.push(t);
+    }
+    return kept.length === tools.length ? value : { ...r, result: { ...r.result, tools: kept } };
   }
 
   /** basic/transports#session-management: DELETE ends the session; 405 means "not allowed". */
@@ -198,6 +282,7 @@ export class StreamableHttpClientTransport implements Transport {
       this.sessionExpired(sentSession);
       throw new ErlmcpError('ERR_SESSION_EXPIRED', `Session ${sentSession} expired or was terminated by the server (HTTP 404)`);
     }
+    // (2026-07-28: a 4xx whose body is a JSON-RPC error for our id is that request's answer, in-band.)
     // A JSON-RPC error response for our request fails it with the server's own error.
     try {
       const body = JSON.parse(text) as unknown;
@@ -208,7 +293,7 @@ export class StreamableHttpClientTransport implements Transport {
     } catch {
       // not JSON: the status line and text are all we have
     }
-    throw new ErlmcpError('ERR_TRANSPORT', `HTTP ${response.status}: ${snippet(text)}`);
+    throw new HttpStatusError(response.status, text);
   }
 
   /** basic/transports#session-management: 404 to our session id → start over without it. */
@@ -222,9 +307,13 @@ export class StreamableHttpClientTransport implements Transport {
   // ---------- inbound messages ----------
 
   private deliver(value: unknown): void {
-    for (const m of Array.isArray(value) ? value : [value]) {
+    for (let m of Array.isArray(value) ? value : [value]) {
       const r = m as { id?: RequestId; method?: unknown; result?: unknown; error?: unknown } | null;
-      if (r && typeof r === 'object' && r.method === undefined && (r.result !== undefined || r.error !== undefined) && r.id !== undefined) this.settled(r.id);
+      if (r && typeof r === 'object' && r.method === undefined && (r.result !== undefined || r.error !== undefined) && r.id !== undefined) {
+        m = this.filterTools(m);
+        this.forgetModern(r.id);
+        this.settled(r.id);
+      }
       try {
         this.onmessage?.(m);
       } catch (e) {
@@ -258,8 +347,8 @@ export class StreamableHttpClientTransport implements Transport {
 
   // ---------- resumable streams ----------
 
-  private newTask(standalone: boolean, owed: RequestId[]): StreamTask {
-    const t: StreamTask = { standalone, owed: new Set(owed), lastEventId: undefined, retryMs: undefined, stopped: false, controller: undefined, wake: undefined };
+  private newTask(standalone: boolean, owed: RequestId[], modern = false): StreamTask {
+    const t: StreamTask = { standalone, modern, owed: new Set(owed), lastEventId: undefined, retryMs: undefined, stopped: false, controller: undefined, wake: undefined };
     this.tasks.add(t);
     return t;
   }
@@ -313,6 +402,14 @@ export class StreamableHttpClientTransport implements Transport {
         }
         body = undefined;
         if (done()) return;
+        if (task.modern) {
+          // basic/transports/streamable-http (2026-07-28): a broken stream loses the request; the
+          // caller learns it now rather than at its timeout, and may re-issue with a new id.
+          for (const id of [...task.owed]) {
+            this.deliver({ jsonrpc: '2.0', id, error: { code: -32000, message: 'Connection closed: the response stream ended before the response' } });
+          }
+          return;
+        }
         if (!task.standalone && task.lastEventId === undefined) {
           return this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `SSE stream ended before the response to request ${[...task.owed].join(', ')} and cannot be resumed (no event id)`));
         }
