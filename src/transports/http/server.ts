@@ -76,6 +76,11 @@ export interface StreamableHttpServerOptions {
    * client resumes with Last-Event-ID (every event is in the EventStore).
    */
   sse?: SseWriterOptions;
+  /**
+   * Extra routes `listen()` serves before the MCP endpoint (the OAuth Protected Resource
+   * Metadata, for one): answers the request and returns true, or returns false to pass.
+   */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const DEFAULT_TTL_MS = 30 * 60_000;
@@ -240,6 +245,7 @@ export class StreamableHttpServer {
         void this.handleHealth(req, res, path === '/health' ? 'health' : 'ready');
         return;
       }
+      if (this.options.routes?.(req, res)) return;
       if (path !== this.endpoint) return sendError(res, 404, 'Not Found');
       void this.handle(req, res);
     });

@@ -1,0 +1,6 @@
+export { ResourceServer, PRM_PATH, type ResourceServerOptions } from './resource-server.js';
+export { JwtVerifier, DEFAULT_JWT_ALGORITHMS, identityOf, type JwtVerifierOptions } from './jwt.js';
+export { Introspector, type IntrospectionOptions } from './introspection.js';
+export { ApiKeyStore, hashApiKey, generateApiKey, parseApiKeyFile, type ApiKeyEntry } from './api-keys.js';
+export { parseBearer, bearerChallenge, scopesOf, looksLikeJwt, DEFAULT_MAX_TOKEN_BYTES, type BearerParse, type ChallengeParams, type BearerError } from './bearer.js';
+export { TokenError } from './token-error.js';
