@@ -76,7 +76,7 @@ export function scopesOf(claims: Readonly<Record<string, unknown>>): string[] {
   const { scope, scp } = claims;
   if (typeof scope === 'string') for (const s of scope.split(' ')) if (s !== '') out.push(s);
   if (Array.isArray(scp)) {
-    for (const s of scp) if (typeof s === 'string' && s !== '') out.push(s);
+    for (const s of scp) if (typeof s === 'string' && s !== '' && !s.includes(' ')) out.push(s);
   } else if (typeof scp === 'string') {
     for (const s of scp.split(' ')) if (s !== '') out.push(s);
   }
