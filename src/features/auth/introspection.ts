@@ -93,7 +93,10 @@ export class Introspector {
       throw new TokenError('unavailable', 'introspection endpoint unreachable', e);
     }
     if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
+      // Some servers refuse token types they do not introspect (oidc-provider: structured JWTs)
+      // with 400 unsupported_token_type: the token is not one of theirs, so it is not valid here.
+      const error = res.status === 400 ? await res.json().then((b) => (b as { error?: unknown } | null)?.error, () => undefined) : await res.body?.cancel().catch(() => {});
+      if (error === 'unsupported_token_type') throw new TokenError('invalid', 'token not active');
       throw new TokenError('unavailable', `introspection endpoint answered ${res.status}`);
     }
     try {
