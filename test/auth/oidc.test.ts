@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ResourceServer } from '../../src/features/auth/index.js';
+import { metadataRoutes, ResourceServer } from '../../src/features/auth/index.js';
 import { McpServer } from '../../src/server/index.js';
 import { StreamableHttpServer } from '../../src/transports/http/index.js';
 import { MACHINE, RS_CLIENT, startOidcProvider, type TestIdp } from '../helpers/oidc.js';
@@ -26,7 +26,7 @@ function makeServer(): McpServer {
 }
 
 async function listen(server: McpServer, rsRef: { rs?: ResourceServer }): Promise<string> {
-  const http = new StreamableHttpServer({ server, routes: (req, res) => rsRef.rs?.serveMetadata(req, res) ?? false });
+  const http = new StreamableHttpServer({ server, routes: metadataRoutes('/mcp', () => rsRef.rs) });
   closers.push(() => http.close());
   return (await http.listen(0, '127.0.0.1')).url;
 }

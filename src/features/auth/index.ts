@@ -1,4 +1,4 @@
-export { ResourceServer, PRM_PATH, type ResourceServerOptions } from './resource-server.js';
+export { ResourceServer, PRM_PATH, metadataRoutes, type ResourceServerOptions } from './resource-server.js';
 export { JwtVerifier, DEFAULT_JWT_ALGORITHMS, identityOf, type JwtVerifierOptions } from './jwt.js';
 export { Introspector, type IntrospectionOptions } from './introspection.js';
 export { ApiKeyStore, hashApiKey, generateApiKey, parseApiKeyFile, type ApiKeyEntry } from './api-keys.js';

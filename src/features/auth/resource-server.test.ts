@@ -12,7 +12,7 @@ import { McpServer } from '../../server/index.js';
 import { StreamableHttpServer } from '../../transports/http/server.js';
 import { McpWebSocketServer } from '../../transports/ws/server.js';
 import { newKey, startTokenIssuer, type TokenIssuer } from '../../../test/helpers/token-issuer.js';
-import { ResourceServer, type ResourceServerOptions } from './resource-server.js';
+import { metadataRoutes, ResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -34,7 +34,7 @@ function makeServer(): McpServer {
 async function protect(options: (url: string) => Omit<ResourceServerOptions, 'resource'>): Promise<Protected> {
   const server = makeServer();
   let rs: ResourceServer | undefined;
-  const http = new StreamableHttpServer({ server, enableJsonResponse: true, routes: (req, res) => rs?.serveMetadata(req, res) ?? false });
+  const http = new StreamableHttpServer({ server, enableJsonResponse: true, routes: metadataRoutes('/mcp', () => rs) });
   closers.push(() => http.close());
   const { url } = await http.listen(0, '127.0.0.1');
   rs = new ResourceServer({ resource: url, ...options(url) }).install(server);

@@ -60,7 +60,7 @@ export const PRM_PATH = '/.well-known/oauth-protected-resource';
  *   jwt: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' },
  * });
  * rs.install(server);
- * const http = new StreamableHttpServer({ server, routes: (req, res) => rs.serveMetadata(req, res) });
+ * const http = new StreamableHttpServer({ server, routes: rs.routes });
  */
 export class ResourceServer {
   readonly resource: string;
@@ -103,7 +103,13 @@ export class ResourceServer {
     return this;
   }
 
-  /** Serves the metadata at both well-known paths; false for any other request (a `routes` option). */
+  /** The metadata paths and their handler, for StreamableHttpServer's `routes` option. */
+  get routes(): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
+    const serve = (req: IncomingMessage, res: ServerResponse) => void this.serveMetadata(req, res);
+    return Object.fromEntries([...this.paths].map((p) => [p, serve]));
+  }
+
+  /** Serves the metadata at both well-known paths; false for any other request. */
   serveMetadata(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     if (!this.paths.has(path)) return false;
@@ -187,4 +193,22 @@ export class ResourceServer {
     this.options.onrefuse?.(req, refusal);
     return { refuse: refusal };
   }
+}
+
+/**
+ * Metadata routes for a resource server made after `listen()` (when the URL, e.g. its port, is
+ * known only then): `endpoint` is the MCP path, `get` returns the resource server once made.
+ *
+ * @example
+ * let rs: ResourceServer | undefined;
+ * const http = new StreamableHttpServer({ server, routes: metadataRoutes('/mcp', () => rs) });
+ * const { url } = await http.listen(0);
+ * rs = new ResourceServer({ resource: url, … }).install(server);
+ */
+export function metadataRoutes(endpoint: string, get: () => ResourceServer | undefined): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    if (!get()?.serveMetadata(req, res)) res.writeHead(404).end();
+  };
+  const suffix = endpoint === '/' ? '' : endpoint.replace(/\/$/, '');
+  return { [PRM_PATH]: serve, [`${PRM_PATH}${suffix}`]: serve };
 }

@@ -69,6 +69,8 @@ export interface StreamableHttpServerOptions {
   retryMs?: number;
   /** Path served by `listen()`. Default '/mcp'. */
   endpoint?: string;
+  /** Extra paths `listen()` serves (e.g. `/metrics`), each by its own node:http handler. */
+  routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
   /**
    * SSE backpressure: `send()` waits while more than `highWaterBytes` (1 MiB) is queued for a
    * client. A client that reads nothing of such a backlog for `stallTimeoutMs` (5 s) is cut; live
@@ -76,11 +78,6 @@ export interface StreamableHttpServerOptions {
    * client resumes with Last-Event-ID (every event is in the EventStore).
    */
   sse?: SseWriterOptions;
-  /**
-   * Extra routes `listen()` serves before the MCP endpoint (the OAuth Protected Resource
-   * Metadata, for one): answers the request and returns true, or returns false to pass.
-   */
-  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const DEFAULT_TTL_MS = 30 * 60_000;
@@ -245,8 +242,10 @@ export class StreamableHttpServer {
         void this.handleHealth(req, res, path === '/health' ? 'health' : 'ready');
         return;
       }
-      if (this.options.routes?.(req, res)) return;
-      if (path !== this.endpoint) return sendError(res, 404, 'Not Found');
+      if (path !== this.endpoint) {
+        const routes = this.options.routes;
+        return routes && path !== undefined && Object.hasOwn(routes, path) ? routes[path]!(req, res) : sendError(res, 404, 'Not Found');
+      }
       void this.handle(req, res);
     });
     limitConnections(srv, this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
