@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ErlmcpError } from '../protocol/errors.js';
+import { addAuditCommand } from './audit-command.js';
 import { signalRestart, superviseService, writePidFile } from './service.js';
 import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
 import { exitCodeOf } from './exit-code.js';
@@ -175,6 +176,7 @@ replaces the workers one at a time.`,
   registerValidate(program, io);
   registerBench(program, io);
   registerGates(program, io);
+  addAuditCommand(program, io);
   return program;
 }
 

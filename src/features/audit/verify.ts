@@ -1,5 +1,5 @@
 /**
- * `erlmcp audit verify <file>`: streams a log through the chain check and names the first bad
+ * The file check behind `erlmcp audit verify <file>`: streams a log through the chain check and names the first bad
  * record. Exit 0 when intact (printing the record count and head hash, to compare with a copy
  * kept elsewhere: the one thing a chain cannot show is records cut from its end), 1 otherwise.
  */
@@ -21,21 +21,4 @@ export async function verifyAuditFile(path: string): Promise<VerifyResult> {
     lines.close();
   }
   return { ok: true, records: v.records, head: v.head };
-}
-
-/** Runs the check and reports it; resolves with the exit code. */
-export async function auditVerifyCommand(path: string, out: (t: string) => void, err: (t: string) => void): Promise<number> {
-  let r: VerifyResult;
-  try {
-    r = await verifyAuditFile(path);
-  } catch (e) {
-    err(`erlmcp audit verify: cannot read ${path}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (r.ok) {
-    out(`${path}: intact, ${r.records} record${r.records === 1 ? '' : 's'}, head ${r.head}\n`);
-    return 0;
-  }
-  err(`${path}: line ${r.line}: ${r.reason} (${r.records} record${r.records === 1 ? '' : 's'} before it are intact)\n`);
-  return 1;
 }
