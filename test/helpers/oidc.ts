@@ -45,6 +45,8 @@ export async function startOidcProvider(jwtResource: string, opaqueResource: str
     ],
     scopes: ['openid', 'offline_access', ...SCOPES],
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
+    // Refresh tokens for every client allowed the grant (no offline_access + consent dance).
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) => client.grantTypeAllowed('refresh_token'),
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
@@ -56,13 +58,15 @@ export async function startOidcProvider(jwtResource: string, opaqueResource: str
         defaultResource: async () => jwtResource,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx: unknown, resource: string) => {
-          if (resource !== jwtResource && resource !== opaqueResource) throw new errors.InvalidTarget();
+          // JWTs for the given resource and any other loopback MCP endpoint; opaque tokens for opaqueResource.
+          const opaque = resource === opaqueResource;
+          if (!opaque && resource !== jwtResource && !/^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test(resource)) throw new errors.InvalidTarget();
           return {
             scope: SCOPES.join(' '),
             audience: resource,
             accessTokenTTL: 300,
-            accessTokenFormat: resource === jwtResource ? 'jwt' : 'opaque',
-            ...(resource === jwtResource ? { jwt: { sign: { alg: 'ES256' } } } : {}),
+            accessTokenFormat: opaque ? 'opaque' : 'jwt',
+            ...(opaque ? {} : { jwt: { sign: { alg: 'ES256' } } }),
           };
         },
       },
@@ -117,4 +121,29 @@ async function autoConsent(provider: any, req: IncomingMessage, res: ServerRespo
   } catch (e) {
     res.writeHead(500, { 'content-type': 'text/plain' }).end(String(e));
   }
+}
+
+/**
+ * The browser of the authorization code tests: follows the provider's redirects (keeping its
+ * cookies) through the automated login and consent until it reaches `redirectUri`, and returns
+ * that URL (code, state, iss) as the app's redirect handler would receive it.
+ */
+export async function browse(start: URL, redirectUri: string): Promise<URL> {
+  const cookies = new Map<string, string>();
+  let url = start;
+  for (let hop = 0; hop < 20; hop++) {
+    const res = await fetch(url, { redirect: 'manual', headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';', 1);
+      const eq = pair!.indexOf('=');
+      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+    const location = res.headers.get('location');
+    await res.text();
+    if (location === null) throw new Error(`authorization stopped at ${url.href} with ${res.status}`);
+    const next = new URL(location, url);
+    if (next.href.startsWith(redirectUri)) return next;
+    url = next;
+  }
+  throw new Error('too many redirects');
 }

@@ -29,6 +29,11 @@ export interface ResourceServerOptions {
   scopesSupported?: readonly string[];
   /** Scopes every request needs; a token without them gets 403 insufficient_scope. */
   requiredScopes?: readonly string[];
+  /**
+   * Scopes a 401 challenge names (basic/authorization#scope-selection-strategy: what basic use
+   * needs; more is asked for by step-up). Default `requiredScopes`, else `scopesSupported`.
+   */
+  challengeScopes?: readonly string[];
   /** JWT access tokens checked against the authorization server's JWKS. `audience` defaults to `resource`. */
   jwt?: Omit<JwtVerifierOptions, 'audience'> & { audience?: string | readonly string[] };
   /** Opaque access tokens checked by RFC 7662 introspection. `audience` defaults to `resource`. */
@@ -89,7 +94,7 @@ export class ResourceServer {
     this.jwt = options.jwt ? new JwtVerifier({ ...options.jwt, audience: options.jwt.audience ?? this.resource }) : undefined;
     this.introspector = options.introspection ? new Introspector({ audience: this.resource, ...options.introspection }) : undefined;
     this.maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-    this.challengeScopes = options.requiredScopes?.length ? options.requiredScopes : options.scopesSupported;
+    this.challengeScopes = options.challengeScopes ?? (options.requiredScopes?.length ? options.requiredScopes : options.scopesSupported);
   }
 
   /** The Protected Resource Metadata document (RFC 9728 §2). */
