@@ -90,7 +90,7 @@ export async function discoverResource(serverUrl: URL, metadataUrl: string | und
  * insertion, openid-configuration with path appending; without — oauth-authorization-server,
  * openid-configuration. Undefined when none answers.
  */
-export async function discoverAuthorizationServer(issuer: URL, o: HttpOptions): Promise<oauth.AuthorizationServer | undefined> {
+export async function discoverAuthorizationServer(issuer: URL, o: HttpOptions, legacy = false): Promise<oauth.AuthorizationServer | undefined> {
   const path = issuer.pathname === '/' ? '' : issuer.pathname.replace(/\/$/, '');
   const urls = path
     ? [`/.well-known/oauth-authorization-server${path}`, `/.well-known/openid-configuration${path}`, `${path}/.well-known/openid-configuration`]
@@ -100,6 +100,13 @@ export async function discoverAuthorizationServer(issuer: URL, o: HttpOptions): 
     const res = await o.fetch(new URL(u, issuer.origin), { headers: { accept: 'application/json' } }).catch(() => undefined);
     if (!res?.ok) {
       await res?.body?.cancel().catch(() => {});
+      continue;
+    }
+    if (legacy) {
+      // 2025-03-26 basic/authorization#server-metadata-discovery: the MCP server's origin is the
+      // "authorization base URL", and its metadata may name an issuer with a path of its own.
+      const doc = (await res.json().catch(() => undefined)) as oauth.AuthorizationServer | undefined;
+      if (typeof doc?.issuer === 'string') return doc;
       continue;
     }
     // processDiscoveryResponse checks that `issuer` is exactly the one asked for (RFC 8414 §3.3).

@@ -59,6 +59,8 @@ export interface OAuthClientOptions {
   /** Pre-registered client. */
   clientId?: string;
   clientSecret?: string;
+  /** Pre-registered client authenticating with a signed assertion (RFC 7523 private_key_jwt) instead of a secret. */
+  clientPrivateKey?: Parameters<typeof oauth.PrivateKeyJwt>[0];
   /** The authorization server pre-registered credentials belong to; they are sent to no other. */
   expectedIssuer?: string;
   /** A Client ID Metadata Document URL (HTTPS), used as client_id where the server supports it. */
@@ -183,7 +185,7 @@ export class OAuthClient {
     if (prm?.scopes_supported?.length) this.prmScopes.set(key, prm.scopes_supported.join(' '));
     // 2025-03-26 servers publish no resource metadata: the MCP server's origin is the issuer.
     const issuer = new URL(prm?.authorization_servers?.[0] ?? url.origin);
-    const as = (await discoverAuthorizationServer(issuer, this.http(issuer))) ?? fallbackMetadata(issuer);
+    const as = (await discoverAuthorizationServer(issuer, this.http(issuer), prm === undefined)) ?? fallbackMetadata(issuer);
     const resource = prm?.resource ?? key;
     const { client, auth } = await this.clientFor(as, issuer);
     const s = { as, client, auth, resource };
@@ -197,7 +199,8 @@ export class OAuthClient {
       if (o.expectedIssuer !== undefined && new URL(o.expectedIssuer).href !== new URL(as.issuer).href) {
         throw new Error(`pre-registered client is for ${o.expectedIssuer}, the server names ${as.issuer}`);
       }
-      return { client: { client_id: o.clientId }, auth: o.clientSecret !== undefined ? authFor(as, o.clientSecret) : oauth.None() };
+      const auth = o.clientPrivateKey ? oauth.PrivateKeyJwt(o.clientPrivateKey) : o.clientSecret !== undefined ? authFor(as, o.clientSecret) : oauth.None();
+      return { client: { client_id: o.clientId }, auth };
     }
     if (o.clientMetadataUrl !== undefined && as.client_id_metadata_document_supported === true) {
       return { client: { client_id: o.clientMetadataUrl }, auth: oauth.None() };
@@ -210,7 +213,10 @@ export class OAuthClient {
       ? { client_name: o.clientName ?? 'erlmcp client', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' }
       : { client_name: o.clientName ?? 'erlmcp client', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [this.redirectUri()], token_endpoint_auth_method: 'none' };
     const res = await oauth.dynamicClientRegistrationRequest(as, metadata, requestOptions<oauth.DynamicClientRegistrationRequestOptions>(this.http(issuer)));
-    const reg = await oauth.processDynamicClientRegistrationResponse(res);
+    // Read leniently: RFC 7591 §3.2.1 makes client_secret_expires_at required with a secret, but
+    // servers omit it, and only client_id (and a secret) matter here.
+    const reg = (await res.json().catch(() => undefined)) as { client_id?: unknown; client_secret?: unknown; error?: unknown; error_description?: unknown } | undefined;
+    if (!res.ok || typeof reg?.client_id !== 'string') throw new Error(`dynamic client registration at ${as.registration_endpoint} failed: ${res.status} ${String(reg?.error ?? '')} ${String(reg?.error_description ?? '')}`.trim());
     const client: StoredClient = { client_id: reg.client_id, ...(typeof reg.client_secret === 'string' ? { client_secret: reg.client_secret } : {}) };
     await this.store.setClient(as.issuer, client);
     return { client: { client_id: client.client_id }, auth: client.client_secret !== undefined ? authFor(as, client.client_secret) : oauth.None() };
@@ -268,7 +274,18 @@ export class OAuthClient {
 
 function authFor(as: oauth.AuthorizationServer, secret: string): oauth.ClientAuth {
   const methods = as.token_endpoint_auth_methods_supported;
-  return methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post') ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret);
+  return methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post') ? oauth.ClientSecretPost(secret) : secretBasic(secret);
+}
+
+/**
+ * client_secret_basic with RFC 6749 §2.3.1's form-urlencoding (oauth4webapi's also escapes
+ * characters such as "-", which some servers do not decode back).
+ */
+function secretBasic(secret: string): oauth.ClientAuth {
+  const form = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
+  return (_as, client, _body, headers) => {
+    headers.set('authorization', `Basic ${Buffer.from(`${form(client.client_id)}:${form(secret)}`).toString('base64')}`);
+  };
 }
 
 /** 2025-03-26 basic/authorization#fallbacks-for-servers-without-metadata-discovery. */
