@@ -7,6 +7,8 @@ import { ErlmcpError } from '../protocol/errors.js';
 import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
 import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
+import { installSecurity, type SecurityConfig } from '../features/auth/configure.js';
+import { isLoopbackHost } from '../transports/http/validate.js';
 import type { ServerLimits } from '../server/index.js';
 import { loadServer } from './server-module.js';
 import { startSupervised } from './service.js';
@@ -40,6 +42,33 @@ export interface StartOptions {
   restartWindow?: number;
   /** Write the supervisor's pid here (for `erlmcp restart --pid-file`). */
   pidFile?: string;
+  /** --auth-issuer, --auth-audience, --auth-jwks, --auth-resource, --api-keys, --policy, --audit-log (docs/security.md). */
+  authIssuer?: string;
+  authAudience?: string;
+  authJwks?: string;
+  authResource?: string;
+  apiKeys?: string;
+  policy?: string;
+  auditLog?: string;
+}
+
+/** The security settings the flags give. */
+export function securityOf(o: StartOptions): SecurityConfig {
+  const c: SecurityConfig = {};
+  if (o.authIssuer !== undefined) c.issuer = o.authIssuer;
+  if (o.authAudience !== undefined) c.audience = o.authAudience;
+  if (o.authJwks !== undefined) c.jwks = o.authJwks;
+  if (o.authResource !== undefined) c.resource = o.authResource;
+  if (o.apiKeys !== undefined) c.apiKeys = o.apiKeys;
+  if (o.policy !== undefined) c.policy = o.policy;
+  if (o.auditLog !== undefined) c.auditLog = o.auditLog;
+  return c;
+}
+
+/** The start-up warning for a server reachable from the network that checks no one, or undefined. */
+export function exposureWarning(o: StartOptions): string | undefined {
+  if (isLoopbackHost(o.host) || o.authIssuer !== undefined || o.apiKeys !== undefined) return undefined;
+  return `erlmcp: WARNING: listening on ${o.host} with no authentication: anyone who can reach this address can call every tool. Use --auth-issuer or --api-keys (docs/security.md), or bind 127.0.0.1.`;
 }
 
 /** The protection settings the flags give (docs/limits.md). */
@@ -83,6 +112,7 @@ export function checkStartOptions(o: StartOptions): string | undefined {
   if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
+  if (o.cluster !== undefined && Object.keys(securityOf(o)).length > 0) return '--auth-*, --api-keys, --policy and --audit-log are not supported with --cluster yet (each worker would need its own audit chain)';
   return undefined;
 }
 
@@ -113,6 +143,8 @@ export function endpoints(host: string, port: number): Pick<RunningServer, 'url'
 export async function startServer(o: StartOptions, log: (line: string) => void = (l) => console.error(l)): Promise<RunningServer> {
   const problem = checkStartOptions(o);
   if (problem) throw new ErlmcpError('ERR_INVALID_ARGUMENT', problem);
+  const exposed = exposureWarning(o);
+  if (exposed) log(exposed);
   return startSupervised(o, log);
 }
 
@@ -131,9 +163,15 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     stores.connection.onerror = (e) => log(`erlmcp: redis: ${e.message}`);
     await server.useTaskStore(stores.taskStore);
   }
+  // Security first: rate limiting keys on the identity the admission hook establishes.
+  const security = await installSecurity(server, securityOf(o)).catch(async (e: unknown) => {
+    await server.close().catch(() => {});
+    await stores?.close().catch(() => {});
+    throw e;
+  });
   const protection = protectionOf(o);
   applyProtection(server, protection, stores?.connection.cmd);
-  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, ...stores?.seams, ...httpProtection(protection) });
+  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, ...stores?.seams, ...httpProtection(protection), routes: security.routes });
   http.onerror = (e) => log(`erlmcp: ${e.message}`);
   let port: number;
   try {
@@ -142,8 +180,10 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     await http.close().catch(() => {});
     await server.close().catch(() => {});
     await stores?.close().catch(() => {});
+    await security.close().catch(() => {});
     throw e;
   }
+  security.bind(endpoints(o.host, port).url);
   let closing: Promise<void> | undefined;
   return {
     ...endpoints(o.host, port),
@@ -158,6 +198,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
         await http.close().catch((e: Error) => log(`erlmcp: closing http: ${e.message}`));
         await server.close().catch((e: Error) => log(`erlmcp: closing server: ${e.message}`));
         await stores?.close().catch((e: Error) => log(`erlmcp: closing redis: ${e.message}`));
+        await security.close().catch((e: Error) => log(`erlmcp: closing audit log: ${e.message}`));
       })()),
   };
 }
