@@ -13,6 +13,7 @@ import type { McpServer } from '../../server/index.js';
 import { AuditLog } from '../audit/log.js';
 import { ApiKeyStore } from './api-keys.js';
 import { parsePolicy, Policy } from './policy.js';
+import { bindSessionsToSubject } from './session-binding.js';
 import { metadataRoutes, ResourceServer } from './resource-server.js';
 
 export interface SecurityConfig {
@@ -75,6 +76,7 @@ export async function installSecurity(server: McpServer, config: SecurityConfig)
   let rs: ResourceServer | undefined;
   if (authenticates) server.admit((req) => (rs ? rs.hook(req) : { refuse: { status: 503, message: 'Service Unavailable: starting', headers: { 'retry-after': '1' } } }));
   audit?.install(server);
+  if (authenticates) bindSessionsToSubject(server);
   policy?.install(server);
   return {
     authenticates,

@@ -5,3 +5,4 @@ export { ApiKeyStore, hashApiKey, generateApiKey, parseApiKeyFile, type ApiKeyEn
 export { parseBearer, bearerChallenge, scopesOf, looksLikeJwt, DEFAULT_MAX_TOKEN_BYTES, type BearerParse, type ChallengeParams, type BearerError } from './bearer.js';
 export { TokenError } from './token-error.js';
 export { Policy, parsePolicy, type PolicyConfig, type PolicyRule } from './policy.js';
+export { bindSessionsToSubject } from './session-binding.js';
