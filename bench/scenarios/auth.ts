@@ -2,7 +2,8 @@
  * The cost of bearer-JWT authentication (issue 13): our server requiring a valid ES256 JWT on
  * every request (JWKS served by this process, warm after the first request) against the same
  * server without auth, in one run. Columns: ours = auth on, raw = OUR server with no auth (not
- * a raw reference here); ours/raw is the overhead. HTTP: autocannon, JSON mode, c=64, one session.
+ * a raw reference here); ours/raw is the overhead; sdk = the official SDK server without auth.
+ * HTTP: autocannon, JSON mode, c=64, one session.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +15,8 @@ import { interleave, toRows, type Sample } from '../lib/runs.js';
 import { startHttpFixture } from '../lib/spawn.js';
 import type { Scenario } from './scenario.js';
 
-async function rate(args: string[], token: string | undefined, seconds: number, amount: number | undefined): Promise<Sample> {
-  const child = await startHttpFixture('ours-http', ['--json', ...args]);
+async function rate(fixture: 'ours-http' | 'sdk-http', args: string[], token: string | undefined, seconds: number, amount: number | undefined): Promise<Sample> {
+  const child = await startHttpFixture(fixture, ['--json', ...args]);
   const agent = keepAliveAgent(1);
   try {
     const s = await RawHttpSession.open(child.url, agent, token === undefined ? {} : { authorization: `Bearer ${token}` });
@@ -50,11 +51,12 @@ export const authScenario: Scenario = {
         .setExpirationTime('2h')
         .sign(privateKey);
       const outcome = await interleave(cfg.runs, {
-        ours: () => rate(['--auth-jwks', `${issuer}/jwks`, '--auth-issuer', issuer], token, cfg.cannonSeconds, cfg.cannonAmount),
-        raw: () => rate([], undefined, cfg.cannonSeconds, cfg.cannonAmount),
+        ours: () => rate('ours-http', ['--auth-jwks', `${issuer}/jwks`, '--auth-issuer', issuer], token, cfg.cannonSeconds, cfg.cannonAmount),
+        raw: () => rate('ours-http', [], undefined, cfg.cannonSeconds, cfg.cannonAmount),
+        sdk: () => rate('sdk-http', [], undefined, cfg.cannonSeconds, cfg.cannonAmount),
       });
-      const rows: Row[] = toRows('auth', [{ key: 'http64', metric: 'http json c=64, bearer JWT on (raw = ours, no auth)', unit: 'req/s', better: 'higher' }], outcome);
-      return { rows, notes: ['auth: the raw column is our own server without auth, not a raw reference; ours/raw is the cost of verifying a bearer JWT on every request.'] };
+      const rows: Row[] = toRows('auth', [{ key: 'http64', metric: 'http json c=64, bearer JWT on (raw = ours, no auth; sdk = SDK, no auth)', unit: 'req/s', better: 'higher' }], outcome);
+      return { rows, notes: ['auth: the raw column is our own server without auth, not a raw reference; ours/raw is the cost of verifying a bearer JWT on every request. The SDK column runs without auth.'] };
     } finally {
       await new Promise<void>((r) => jwks.close(() => r()));
     }
