@@ -8,7 +8,7 @@ import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
 import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
 import { installSecurity, type SecurityConfig } from '../features/auth/configure.js';
-import { isLoopbackHost } from '../transports/http/validate.js';
+import { isLoopbackHost } from '../transports/shared/origin.js';
 import type { ServerLimits } from '../server/index.js';
 import { loadServer } from './server-module.js';
 import { startSupervised } from './service.js';
