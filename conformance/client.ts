@@ -6,6 +6,8 @@
  * For 2026-07-28 the client negotiates with `versionNegotiation: 'auto'` (probe with
  * server/discover, fall back to initialize), as a dual-era application would.
  */
+import { importPKCS8 } from 'jose';
+import { OAuthClient } from '../src/client/auth/index.js';
 import { Client } from '../src/client/index.js';
 import { StreamableHttpClientTransport } from '../src/transports/http/client.js';
 import { nodeFetch } from '../src/transports/shared/node-fetch.js';
@@ -70,6 +72,31 @@ async function runModern(client: Client): Promise<void> {
   }
 }
 
+/**
+ * Auth scenarios: the suite's mock authorization server approves at once, so the "browser step"
+ * is one GET whose redirect carries the code. Credentials come in MCP_CONFORMANCE_CONTEXT.
+ */
+async function oauthFor(name: string): Promise<OAuthClient> {
+  const ctx = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as { client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string };
+  const machine = name.startsWith('auth/client-credentials');
+  return new OAuthClient({
+    grant: machine ? 'client_credentials' : 'authorization_code',
+    ...(ctx.client_id !== undefined ? { clientId: ctx.client_id } : {}),
+    ...(ctx.client_secret !== undefined ? { clientSecret: ctx.client_secret } : {}),
+    ...(ctx.private_key_pem !== undefined ? { clientPrivateKey: await importPKCS8(ctx.private_key_pem, ctx.signing_algorithm ?? 'ES256') } : {}),
+    // The URL the suite's mock authorization server expects of a client metadata document.
+    clientMetadataUrl: 'https://conformance-test.local/client-metadata.json',
+    redirectUri: 'http://127.0.0.1:3999/callback',
+    authorize: async (u) => {
+      const r = await fetch(u, { redirect: 'manual' });
+      await r.text();
+      const location = r.headers.get('location');
+      if (location === null) throw new Error(`authorization endpoint answered ${r.status} without a redirect`);
+      return new URL(location, u);
+    },
+  });
+}
+
 async function run(): Promise<void> {
   if (!url || !/^https?:/.test(url)) throw new Error('usage: conformance/client.js <server-url>');
   const elicitation = scenario.startsWith('elicitation') || modern;
@@ -97,7 +124,8 @@ async function run(): Promise<void> {
     if ((init?.method ?? 'GET') === 'GET') standaloneOpen();
     return res;
   }) as typeof fetch;
-  const transport = new StreamableHttpClientTransport(url, { fetch: recordingFetch });
+  // Auth scenarios: OAuthClient's fetch (on the global fetch) does discovery, tokens and retries.
+  const transport = new StreamableHttpClientTransport(url, { fetch: scenario.startsWith('auth/') ? (await oauthFor(scenario)).fetch : recordingFetch });
   await client.connect(transport);
   try {
     if (client.era === 'modern') return await runModern(client);

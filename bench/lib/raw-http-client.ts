@@ -60,14 +60,14 @@ export class RawHttpSession {
   ) {}
 
   /** POST initialize, then notifications/initialized, on `agent`. */
-  static async open(url: string, agent: Agent): Promise<RawHttpSession> {
+  static async open(url: string, agent: Agent, extraHeaders: Record<string, string> = {}): Promise<RawHttpSession> {
     const init = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'bench-raw', version: '1.0.0' } } };
-    const r = await httpRequest(url, 'POST', agent, BASE_HEADERS, JSON.stringify(init));
+    const r = await httpRequest(url, 'POST', agent, { ...BASE_HEADERS, ...extraHeaders }, JSON.stringify(init));
     const m = replyMessage(r);
     if (m.error) throw new Error(`initialize failed: ${m.error.message}`);
     if (!r.sessionId) throw new Error('initialize reply carried no Mcp-Session-Id');
     const version = (m.result as { protocolVersion?: string }).protocolVersion ?? PROTOCOL_VERSION;
-    const headers = { ...BASE_HEADERS, 'mcp-session-id': r.sessionId, 'mcp-protocol-version': version };
+    const headers = { ...BASE_HEADERS, ...extraHeaders, 'mcp-session-id': r.sessionId, 'mcp-protocol-version': version };
     const n = await httpRequest(url, 'POST', agent, headers, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
     if (n.status !== 202) throw new Error(`notifications/initialized: HTTP ${n.status} ${n.text.slice(0, 200)}`);
     return new RawHttpSession(url, agent, r.sessionId, headers);

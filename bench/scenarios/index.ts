@@ -1,4 +1,5 @@
 /** Every scenario, in run order: cheapest and least disruptive (in-process) first. */
+import { authScenario } from './auth.js';
 import { httpCannonScenario } from './http-cannon.js';
 import { httpClientScenario } from './http-client.js';
 import { idleSessionsScenario } from './idle-sessions.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   httpCannonScenario,
   httpClientScenario,
   seamScenario,
+  authScenario,
   transportsScenario,
   listVsCallScenario,
   largePayloadScenario,

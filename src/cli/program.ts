@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ErlmcpError } from '../protocol/errors.js';
+import { addAuditCommand } from './audit-command.js';
 import { signalRestart, superviseService, writePidFile } from './service.js';
 import { LOG_LEVELS } from '../features/telemetry/config.js';
 import { banner, exitOnSignals, startServer, type RunningServer, type StartOptions } from './start.js';
@@ -128,6 +129,13 @@ export function createProgram(io: CliIO = stdio): Command {
     .addOption(new Option('--max-connections <n>', 'open HTTP connections (default 8192); the longest-idle is closed at the cap').argParser(parseCount))
     .addOption(new Option('--max-in-flight <n>', 'requests running at once per session (default 256)').argParser(parseCount))
     .addOption(new Option('--tool-timeout <ms>', 'default time limit of a tool call (default 300000)').argParser(parseCount))
+    .option('--auth-issuer <url>', 'require bearer JWTs from this OAuth authorization server (docs/security.md)')
+    .option('--auth-audience <aud>', "the tokens' required aud (default: the MCP endpoint URL, RFC 8707)")
+    .option('--auth-jwks <url>', "the issuer's JWKS (default: jwks_uri from the issuer's metadata)")
+    .option('--auth-resource <url>', 'the public URL of the endpoint, as clients see it (default: the listen URL)')
+    .option('--api-keys <file>', 'accept API keys from this file (hashed; re-read on change)')
+    .option('--policy <file>', 'RBAC policy: who may list and call which tools, resources and prompts')
+    .option('--audit-log <file>', 'append a hash-chained audit record per request (check with erlmcp audit verify)')
     .addOption(new Option('--rate-limit <requests/seconds>', 'per caller (subject, else session, else address), e.g. 100/1; in Redis with --redis').argParser(parseRate))
     .addOption(new Option('--drain-timeout <ms>', 'on SIGTERM and rolling restarts, time given to calls in flight before they are answered with an error').default(10_000).argParser(parseLimit(3_600_000)))
     .addOption(new Option('--max-restarts <n>', 'crashed-worker restarts allowed within --restart-window; one more stops the service (exit 1)').default(5).argParser(parseLimit(1_000_000)))
@@ -188,6 +196,7 @@ replaces the workers one at a time.`,
   registerValidate(program, io);
   registerBench(program, io);
   registerGates(program, io);
+  addAuditCommand(program, io);
   return program;
 }
 

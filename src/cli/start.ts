@@ -7,6 +7,8 @@ import { ErlmcpError } from '../protocol/errors.js';
 import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
 import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
+import { installSecurity, type SecurityConfig } from '../features/auth/configure.js';
+import { isLoopbackHost } from '../transports/shared/origin.js';
 import type { ServerLimits } from '../server/index.js';
 import { wantsTelemetry, type TelemetryConfig } from '../features/telemetry/config.js';
 import { loadServer } from './server-module.js';
@@ -42,6 +44,33 @@ export interface StartOptions extends TelemetryConfig {
   restartWindow?: number;
   /** Write the supervisor's pid here (for `erlmcp restart --pid-file`). */
   pidFile?: string;
+  /** --auth-issuer, --auth-audience, --auth-jwks, --auth-resource, --api-keys, --policy, --audit-log (docs/security.md). */
+  authIssuer?: string;
+  authAudience?: string;
+  authJwks?: string;
+  authResource?: string;
+  apiKeys?: string;
+  policy?: string;
+  auditLog?: string;
+}
+
+/** The security settings the flags give. */
+export function securityOf(o: StartOptions): SecurityConfig {
+  const c: SecurityConfig = {};
+  if (o.authIssuer !== undefined) c.issuer = o.authIssuer;
+  if (o.authAudience !== undefined) c.audience = o.authAudience;
+  if (o.authJwks !== undefined) c.jwks = o.authJwks;
+  if (o.authResource !== undefined) c.resource = o.authResource;
+  if (o.apiKeys !== undefined) c.apiKeys = o.apiKeys;
+  if (o.policy !== undefined) c.policy = o.policy;
+  if (o.auditLog !== undefined) c.auditLog = o.auditLog;
+  return c;
+}
+
+/** The start-up warning for a server reachable from the network that checks no one, or undefined. */
+export function exposureWarning(o: StartOptions): string | undefined {
+  if (isLoopbackHost(o.host) || o.authIssuer !== undefined || o.apiKeys !== undefined) return undefined;
+  return `erlmcp: WARNING: listening on ${o.host} with no authentication: anyone who can reach this address can call every tool. Use --auth-issuer or --api-keys (docs/security.md), or bind 127.0.0.1.`;
 }
 
 /** The protection settings the flags give (docs/limits.md). */
@@ -88,6 +117,7 @@ export function checkStartOptions(o: StartOptions): string | undefined {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
   if ((o.cluster ?? 1) > 1 && wantsTelemetry(o)) return '--otel, --metrics, --metrics-port, --log-level and --dashboard are not supported with --cluster above 1 yet (each worker would report alone)';
+  if (o.cluster !== undefined && Object.keys(securityOf(o)).length > 0) return '--auth-*, --api-keys, --policy and --audit-log are not supported with --cluster yet (each worker would need its own audit chain)';
   return undefined;
 }
 
@@ -118,6 +148,8 @@ export function endpoints(host: string, port: number): Pick<RunningServer, 'url'
 export async function startServer(o: StartOptions, log: (line: string) => void = (l) => console.error(l)): Promise<RunningServer> {
   const problem = checkStartOptions(o);
   if (problem) throw new ErlmcpError('ERR_INVALID_ARGUMENT', problem);
+  const exposed = exposureWarning(o);
+  if (exposed) log(exposed);
   return startSupervised(o, log);
 }
 
@@ -138,9 +170,17 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
   }
   // Telemetry first: its middleware is then the outermost, so calls a protection refuses are traced too.
   const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o) : undefined;
+  // Security next: rate limiting keys on the identity the admission hook establishes.
+  const security = await installSecurity(server, securityOf(o)).catch(async (e: unknown) => {
+    await telemetry?.close();
+    await server.close().catch(() => {});
+    await stores?.close().catch(() => {});
+    throw e;
+  });
   const protection = protectionOf(o);
   applyProtection(server, protection, stores?.connection.cmd);
-  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, routes: telemetry?.routes, ...stores?.seams, ...httpProtection(protection) });
+  const routes = telemetry?.routes || security.routes ? { ...telemetry?.routes, ...security.routes } : undefined;
+  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, routes, ...stores?.seams, ...httpProtection(protection) });
   http.onerror = telemetry?.logger ? (e) => telemetry.logger!.error({ err: e }, e.message) : (e) => log(`erlmcp: ${e.message}`);
   let port: number;
   try {
@@ -150,8 +190,10 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     await telemetry?.close();
     await server.close().catch(() => {});
     await stores?.close().catch(() => {});
+    await security.close().catch(() => {});
     throw e;
   }
+  security.bind(endpoints(o.host, port).url);
   let closing: Promise<void> | undefined;
   const metricsUrl = telemetry?.metricsUrl ?? (telemetry?.routes['/metrics'] ? `${base(o.host, port)}/metrics` : undefined);
   return {
@@ -169,6 +211,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
         await server.close().catch((e: Error) => log(`erlmcp: closing server: ${e.message}`));
         await stores?.close().catch((e: Error) => log(`erlmcp: closing redis: ${e.message}`));
         await telemetry?.close();
+        await security.close().catch((e: Error) => log(`erlmcp: closing audit log: ${e.message}`));
       })()),
   };
 }

@@ -67,4 +67,25 @@ describe('official conformance suite', { concurrency: false }, () => {
       assert.equal(run.code, 0, run.stdout.slice(-2000));
     });
   }
+
+  // Client authorization (issue 13): the suite's auth scenarios (14 in 0.1.16's auth suite, the
+  // same 14 scored by 0.2.0-alpha --requirements 2025-11-25) and the others 0.1.16 ships, through
+  // the same client program (conformance/client.ts → OAuthClient).
+  test('client auth suite passes with 0 warnings', async () => {
+    const run = await runSuite(SUITE_STABLE, ['client', '--command', `${process.execPath} ${clientProgram}`, '--suite', 'auth'], 240_000);
+    const bad = problems(run);
+    console.log(`conformance 0.1.16 client --suite auth: ${run.scenarios.size} scenarios, checks ${JSON.stringify(countStatuses(run))}`);
+    assert.deepEqual(bad, [], `non-passing checks:\n${bad.join('\n')}\n${run.stdout.slice(-3000)}`);
+    assert.equal(run.scenarios.size, 14);
+  });
+
+  for (const scenario of ['auth/client-credentials-basic', 'auth/client-credentials-jwt', 'auth/resource-mismatch', 'auth/offline-access-scope', 'auth/offline-access-not-supported', 'auth/2025-03-26-oauth-metadata-backcompat', 'auth/2025-03-26-oauth-endpoint-fallback']) {
+    test(`client scenario ${scenario} passes`, async () => {
+      const run = await runSuite(SUITE_STABLE, ['client', '--command', `${process.execPath} ${clientProgram}`, '--scenario', scenario], 60_000);
+      const bad = problems(run);
+      console.log(`conformance 0.1.16 client ${scenario}: checks ${JSON.stringify(countStatuses(run))}`);
+      assert.deepEqual(bad, [], `non-passing checks:\n${bad.join('\n')}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+      assert.ok((countStatuses(run).SUCCESS ?? 0) > 0);
+    });
+  }
 });
