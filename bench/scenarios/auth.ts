@@ -8,27 +8,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { autocannonMissing, cannon } from '../lib/cannon.js';
-import { keepAliveAgent, RawHttpSession } from '../lib/raw-http-client.js';
+import { autocannonMissing } from '../lib/cannon.js';
 import type { Row } from '../lib/report.js';
 import { interleave, toRows, type Sample } from '../lib/runs.js';
-import { startHttpFixture } from '../lib/spawn.js';
+import { httpRate64 } from '../lib/rate64.js';
 import type { Scenario } from './scenario.js';
 
-async function rate(fixture: 'ours-http' | 'sdk-http', args: string[], token: string | undefined, seconds: number, amount: number | undefined): Promise<Sample> {
-  const child = await startHttpFixture(fixture, ['--json', ...args]);
-  const agent = keepAliveAgent(1);
-  try {
-    const s = await RawHttpSession.open(child.url, agent, token === undefined ? {} : { authorization: `Bearer ${token}` });
-    const load = (c: number, secs: number) => cannon({ url: child.url, method: 'POST', headers: s.headers, body: RawHttpSession.toolsCallBody, connections: c, duration: secs, amount });
-    if (amount === undefined) await load(16, Math.min(1, seconds / 2));
-    const out = await load(64, seconds);
-    if (out.total === 0 || out.non2xx + out.errors > 0) throw new Error(`${out.non2xx} non-2xx, ${out.errors} errors of ${out.total}`);
-    return { http64: out.requestsPerSec };
-  } finally {
-    agent.destroy();
-    await child.stop();
-  }
+function rate(fixture: 'ours-http' | 'sdk-http', args: string[], token: string | undefined, seconds: number, amount: number | undefined): Promise<Sample> {
+  return httpRate64(fixture, args, seconds, amount, token === undefined ? {} : { authorization: `Bearer ${token}` });
 }
 
 export const authScenario: Scenario = {

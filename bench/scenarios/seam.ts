@@ -6,33 +6,15 @@
  * here), sdk = the official SDK. ours/raw is the overhead ratio (1.00 = free).
  * HTTP: autocannon, JSON mode, c=64 on one session. stdio: our Client driving the child, 64 in flight.
  */
-import { autocannonMissing, cannon } from '../lib/cannon.js';
+import { autocannonMissing } from '../lib/cannon.js';
 import { ourStdio, sdkStdio } from '../lib/clients.js';
-import { errorText } from '../lib/load.js';
 import { measureCalls } from '../lib/measure-calls.js';
-import { keepAliveAgent, RawHttpSession } from '../lib/raw-http-client.js';
 import type { Row } from '../lib/report.js';
 import { interleave, toRows, type Sample } from '../lib/runs.js';
-import { startHttpFixture, type HttpChild } from '../lib/spawn.js';
+import { httpRate64 } from '../lib/rate64.js';
 import type { Scenario } from './scenario.js';
 
-async function httpRate(fixture: 'ours-http' | 'sdk-http', args: string[], seconds: number, amount: number | undefined): Promise<Sample> {
-  const child: HttpChild = await startHttpFixture(fixture, ['--json', ...args]);
-  const agent = keepAliveAgent(1);
-  try {
-    const s = await RawHttpSession.open(child.url, agent);
-    const r = (await s.request('tools/call', { name: 'echo', arguments: { text: 'hello' } })) as { content?: { text?: string }[] };
-    if (r.content?.[0]?.text !== 'hello') throw new Error(`unexpected tools/call result ${JSON.stringify(r)}`);
-    const load = (c: number, secs: number) => cannon({ url: child.url, method: 'POST', headers: s.headers, body: RawHttpSession.toolsCallBody, connections: c, duration: secs, amount });
-    if (amount === undefined) await load(16, Math.min(1, seconds / 2));
-    const out = await load(64, seconds);
-    if (out.total === 0 || out.non2xx + out.errors > 0) throw new Error(`${out.non2xx} non-2xx, ${out.errors} errors of ${out.total}`);
-    return { http64: out.requestsPerSec };
-  } finally {
-    agent.destroy();
-    await child.stop();
-  }
-}
+const httpRate = (fixture: 'ours-http' | 'sdk-http', args: string[], seconds: number, amount: number | undefined): Promise<Sample> => httpRate64(fixture, args, seconds, amount);
 
 export const seamScenario: Scenario = {
   name: 'seam',
