@@ -23,7 +23,9 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
-const child = await startHttpFixture(fixture, [mode], nodeArgs);
+// --protect: our fixture with rate limiting installed (the seam in use; bench/fixtures/ours-tools.ts).
+const protect = process.argv.includes('--protect') ? ['--protect'] : [];
+const child = await startHttpFixture(fixture, [mode, ...protect], nodeArgs);
 const agent = keepAliveAgent(8);
 const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 try {
