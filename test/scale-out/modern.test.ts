@@ -4,6 +4,7 @@
  * a subscriptions/listen held by one node hearing a list_changed raised on the other.
  */
 import assert from 'node:assert/strict';
+import { streamReader } from '../helpers/sse-read.js';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { RoundRobinProxy } from '../../src/cluster/proxy.js';
@@ -82,22 +83,14 @@ describe('2026-07-28 across two nodes', () => {
     });
     const holder = proxy.log.at(-1)!.backend;
     const other = nodes[1 - holder]!;
-    const reader = r.body!.getReader();
-    const dec = new TextDecoder();
-    let seen = '';
-    const readUntil = async (needle: string): Promise<void> => {
-      while (!seen.includes(needle)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended before ${needle}: ${seen}`);
-        seen += dec.decode(value);
-      }
-    };
+    const stream = streamReader(r.body!);
+    const readUntil = (needle: string) => stream.readUntil(needle);
     await readUntil('notifications/subscriptions/acknowledged');
     // The relay subscription of each node is confirmed before the test starts (listen() awaits the
     // bus). Raise the change on the node NOT holding the stream.
     other.server.tool('added_on_other_node', {}, () => ({ content: [] }));
     await readUntil('notifications/tools/list_changed');
-    assert.match(seen, /"io.modelcontextprotocol\/subscriptionId":"L"/);
+    assert.match(stream.text, /"io.modelcontextprotocol\/subscriptionId":"L"/);
     ac.abort();
   });
 });

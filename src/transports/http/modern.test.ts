@@ -3,6 +3,7 @@
  * order with its statuses; legacy sessions keep working beside them.
  */
 import assert from 'node:assert/strict';
+import { streamReader } from '../../../test/helpers/sse-read.js';
 import { after, before, describe, it } from 'node:test';
 import { META } from '../../protocol/eras.js';
 import { McpServer } from '../../server/index.js';
@@ -99,20 +100,12 @@ describe('2026-07-28 subscriptions/listen over HTTP', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 'L', method: 'subscriptions/listen', params: { _meta: meta(), notifications: { toolsListChanged: true } } }),
     });
     assert.equal(r.headers.get('content-type'), 'text/event-stream');
-    const reader = r.body!.getReader();
-    const dec = new TextDecoder();
-    let seen = '';
-    const readUntil = async (needle: string): Promise<void> => {
-      while (!seen.includes(needle)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended before ${needle}`);
-        seen += dec.decode(value);
-      }
-    };
+    const stream = streamReader(r.body!);
+    const readUntil = (needle: string) => stream.readUntil(needle);
     await readUntil('notifications/subscriptions/acknowledged');
     const added = server.tool('added', {}, () => ({ content: [] }));
     await readUntil('notifications/tools/list_changed');
-    assert.match(seen, /"io.modelcontextprotocol\/subscriptionId":"L"/);
+    assert.match(stream.text, /"io.modelcontextprotocol\/subscriptionId":"L"/);
     const sessionsBefore = server.sessionCount;
     ac.abort();
     // The session of the listen closes once the server sees the stream closed.
