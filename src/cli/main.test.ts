@@ -174,7 +174,7 @@ describe('erlmcp usage', { timeout: 120_000 }, () => {
       [['start', '--cluster', '0'], /--cluster <workers>' argument '0' is invalid\. Expected a number of workers from 1 to 1024/],
       [['start', '--redis', 'http://127.0.0.1:6379'], /Expected a redis:\/\/ or rediss:\/\/ URL/],
       [['start', '--frobnicate'], /unknown option '--frobnicate'/],
-      [['stop'], /unknown command 'stop'/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
     ];
     const results = await Promise.all(cases.map(([args]) => run(args)));
     results.forEach((r, i) => {

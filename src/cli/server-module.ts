@@ -5,9 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ErlmcpError } from '../protocol/errors.js';
 import type { McpServer } from '../server/index.js';
+import { indent, importUserFile, firstUserFrame, userStack } from './module-loader.js';
+import { CliError, EXIT_FAILURE } from './errors.js';
 
 /** Structural check: a user module may import McpServer from another copy of erlmcp, so no instanceof. */
 function isMcpServer(x: unknown): x is McpServer {
@@ -30,13 +32,22 @@ export async function loadServer(modulePath?: string): Promise<McpServer> {
     return createEverythingServer();
   }
   const path = resolveModulePath(modulePath);
-  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const mod = await importUserFile(path, 'module');
   const candidate = typeof mod.createServer === 'function' ? mod.createServer : mod.default;
   if (isMcpServer(candidate)) return candidate;
   if (typeof candidate !== 'function') {
     throw new ErlmcpError('ERR_INVALID_ARGUMENT', `--module ${modulePath} exports neither createServer() nor a default McpServer (or a default function returning one)`);
   }
-  const server: unknown = await (candidate as () => unknown)();
+  let server: unknown;
+  try {
+    server = await (candidate as () => unknown)();
+  } catch (e) {
+    // e.g. a duplicate tool name or a bad schema: McpServer names the tool, the frame shows the call.
+    const err = e instanceof Error ? e : new Error(String(e));
+    const frame = firstUserFrame(err.stack ?? '');
+    const at = frame ? ` (${frame.file}:${frame.line}:${frame.column})` : '';
+    throw new CliError(`in your module ${path}: its server factory threw${at}: ${err.message}\n${indent(userStack(err.stack ?? err.message))}`, EXIT_FAILURE, { cause: err });
+  }
   if (!isMcpServer(server)) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `--module ${modulePath}: its factory returned ${server === null ? 'null' : typeof server}, not an McpServer`);
   return server;
 }

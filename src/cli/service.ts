@@ -8,8 +8,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type SupervisorExit } from '../cluster/index.js';
-import { ErlmcpError } from '../protocol/errors.js';
-import { resolveModulePath } from './server-module.js';
+import { CliError, EXIT_FAILURE } from './errors.js';
 import { endpoints, type RunningServer, type StartOptions } from './start.js';
 
 /** The StartOptions a worker serves (JSON), port included. */
@@ -17,14 +16,12 @@ export const START_OPTIONS_ENV = 'ERLMCP_START_OPTIONS';
 
 /** Starts the supervisor and its workers; resolves once every worker serves. */
 export async function startSupervised(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
-  // Resolved here so a typo is a usage error, not N workers failing at startup.
-  const options: StartOptions = o.module === undefined ? { ...o } : { ...o, module: resolveModulePath(o.module) };
   const supervisor = new Supervisor({
     exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
     workers: o.cluster ?? 1,
     port: o.port,
     host: o.host,
-    env: (port) => ({ [START_OPTIONS_ENV]: JSON.stringify({ ...options, port }) }),
+    env: (port) => ({ [START_OPTIONS_ENV]: JSON.stringify({ ...o, port }) }),
     maxRestarts: o.maxRestarts,
     restartWindowMs: o.restartWindow,
     drainTimeoutMs: o.drainTimeout,
@@ -33,8 +30,8 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
   await supervisor.start();
   let closing: Promise<void> | undefined;
   return {
-    ...endpoints(o.host, supervisor.port),
-    port: supervisor.port,
+    ...endpoints(o, supervisor.port),
+    ...(o.tcpPort !== undefined ? { tcpUrl: `${o.tlsCert ? 'tls' : 'tcp'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.tcpPort}` } : {}),
     workerPids: () => supervisor.workerPids(),
     restart: () => {
       if (!o.redis) log('erlmcp: rolling restart with the in-memory stores: the sessions of each replaced worker are lost (clients re-initialize on the 404)');
@@ -94,14 +91,14 @@ export function signalRestart(pidFile: string, kill: (pid: number, signal: NodeJ
   try {
     text = readFileSync(pidFile, 'utf8');
   } catch (e) {
-    throw new ErlmcpError('ERR_INVALID_ARGUMENT', `cannot read the pid file ${pidFile}: ${(e as Error).message}`);
+    throw new CliError(`cannot read the pid file ${pidFile}: ${(e as Error).message}`, EXIT_FAILURE);
   }
   const pid = Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `${pidFile} holds no pid: ${JSON.stringify(text.slice(0, 40))}`);
+  if (!Number.isInteger(pid) || pid <= 0) throw new CliError(`${pidFile} holds no pid: ${JSON.stringify(text.slice(0, 40))}`, EXIT_FAILURE);
   try {
     kill(pid, 'SIGHUP');
   } catch (e) {
-    throw new ErlmcpError('ERR_CONNECTION_CLOSED', `no erlmcp process ${pid} (from ${pidFile}): ${(e as Error).message}`);
+    throw new CliError(`no erlmcp process ${pid} (from ${pidFile}): ${(e as Error).message}`, EXIT_FAILURE);
   }
   return pid;
 }

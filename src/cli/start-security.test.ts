@@ -73,7 +73,7 @@ describe('erlmcp start with security options', () => {
     await writeFile(join(dir, 'bad.json'), '{"rules": "x"}');
     await assert.rejects(startServer({ port: 0, host: '127.0.0.1', policy: join(dir, 'bad.json') }, () => {}), /policy file .*expected \{ "rules"/);
     await assert.rejects(startServer({ port: 0, host: '127.0.0.1', apiKeys: join(dir, 'missing.json') }, () => {}), /API key file/);
-    assert.match(checkStartOptions({ port: 0, host: '127.0.0.1', cluster: 2, redis: 'redis://127.0.0.1:6379', apiKeys: 'k.json' }) ?? '', /not supported with --cluster/);
+    assert.match(checkStartOptions({ port: 0, host: '127.0.0.1', cluster: 2, redis: 'redis://127.0.0.1:6379', apiKeys: 'k.json' }) ?? '', /cannot be combined with --cluster above 1/);
   });
 
   it('warns when binding a non-loopback address without authentication', () => {

@@ -48,10 +48,10 @@ describe('startServer', { timeout: 120_000 }, () => {
     assert.equal(r.url, `http://127.0.0.1:${r.port}/mcp`);
     const init = await post(r.url, INIT);
     assert.equal((init.messages[0]?.result?.serverInfo as { name: string }).name, 'erlmcp-everything');
-    assert.equal((await fetch(r.healthUrl)).status, 200);
-    assert.equal((await fetch(r.readyUrl)).status, 200);
+    assert.equal((await fetch(r.healthUrl!)).status, 200);
+    assert.equal((await fetch(r.readyUrl!)).status, 200);
     await r.close();
-    await assert.rejects(fetch(r.healthUrl), 'nothing listens after close');
+    await assert.rejects(fetch(r.healthUrl!), 'nothing listens after close');
   });
 
   it('serves a module whose default export is an McpServer, answering in JSON with --json', async () => {
@@ -119,7 +119,7 @@ describe('startServer --redis', { timeout: 120_000 }, () => {
     assert.equal(call.status, 200);
     assert.equal((call.messages.find((m) => m.id === 1)?.result?.content as { text: string }[])[0]?.text, 'This is a simple text response for testing.');
     // close() releases Redis: the node's heartbeat key goes at once and its connections end.
-    const node = ((await (await fetch(a.healthUrl)).json()) as { node: string }).node;
+    const node = ((await (await fetch(a.healthUrl!)).json()) as { node: string }).node;
     assert.equal(await admin.exists(`${prefix}n:${node}`), 1);
     await a.close();
     assert.equal(await admin.exists(`${prefix}n:${node}`), 0);

@@ -1,49 +1,68 @@
 /**
- * `erlmcp start`: serves one McpServer over Streamable HTTP (basic/transports#streamable-http),
- * in supervised worker processes (service.ts: one, or `--cluster N`), on the memory stores or
- * on Redis. Independent of the argument parser, so tests drive it directly.
+ * `erlmcp start`: serves one McpServer over Streamable HTTP (basic/transports#streamable-http)
+ * and, on request, WebSocket, legacy HTTP+SSE and TCP/TLS beside it, in supervised worker
+ * processes (service.ts: one, or `--cluster N`), on the memory stores or on Redis — or over
+ * stdio alone, in this process (a stdio client owns one child process; there is nothing to
+ * supervise or share). Independent of the argument parser, so tests drive it directly.
  */
-import { ErlmcpError } from '../protocol/errors.js';
-import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
-import { StreamableHttpServer } from '../transports/http/index.js';
-import { applyProtection, httpProtection, type ProtectionConfig } from '../features/protection.js';
+import { pickPort } from '../cluster/index.js';
 import { installSecurity, type SecurityConfig } from '../features/auth/configure.js';
-import { isLoopbackHost } from '../transports/shared/origin.js';
-import type { ServerLimits } from '../server/index.js';
+import { applyProtection, type ProtectionConfig } from '../features/protection.js';
 import { wantsTelemetry, type TelemetryConfig } from '../features/telemetry/config.js';
-import { loadServer } from './server-module.js';
+import type { ServerLimits } from '../server/index.js';
+import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
+import { isLoopbackHost } from '../transports/shared/origin.js';
+import { CliError, EXIT_USAGE, redisError } from './errors.js';
+import { readTls, serveNetwork, serveStdio, type Endpoints } from './listeners.js';
+import { probeRedis } from './redis-probe.js';
+import { loadServer, resolveModulePath } from './server-module.js';
 import { startSupervised } from './service.js';
 
-/** Telemetry (`--otel`, `--metrics`, `--metrics-port`, `--log-level`): docs/observability.md. */
+/** Every option of `erlmcp start`; the config file uses the same names (config-schema.ts). */
 export interface StartOptions extends TelemetryConfig {
   /** 0 = a free port (the real one is in `RunningServer.port`). */
   port: number;
   host: string;
-  /** Module exporting createServer() or a default McpServer. Default: the everything example. */
+  /** Module exporting createServer() or a default McpServer (.js, .mjs or .ts). Default: the everything example. */
   module?: string;
   /** Answer POSTs with one JSON body instead of an SSE stream. */
   json?: boolean;
-  /** Run this many node:cluster workers on the one port. Default 1 (always supervised). */
+  /** Serve stdio only (stdin/stdout), in this process: no network listener. */
+  stdio?: boolean;
+  /** Also accept WebSocket connections on the HTTP port, at /mcp/ws. */
+  ws?: boolean;
+  /** Also serve the 2024-11-05 HTTP+SSE endpoints (/sse, /messages) on the HTTP port. */
+  legacySse?: boolean;
+  /** Also serve newline-delimited JSON-RPC over TCP (TLS with tlsCert/tlsKey) on this port. */
+  tcpPort?: number;
+  /** PEM certificate and key files: HTTPS, WSS and TLS TCP instead of plain. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Run this many worker processes on the one port. Default 1 (always supervised). */
   cluster?: number;
   /** Redis URL: sessions, SSE events and replies are shared with every process using it. */
   redis?: string;
   /** Prefix of every Redis key and channel. Default `erlmcp:`. */
   redisPrefix?: string;
+  /** Write this process's id here while serving (erlmcp stop / erlmcp restart read it). */
+  pidFile?: string;
+  /** Browser origins allowed to call ('*' = any); default loopback origins on a loopback bind. */
   allowedOrigins?: string[];
+  /** Host header values accepted; default loopback names on a loopback bind, any elsewhere. */
   allowedHosts?: string[];
   maxSessions?: number;
   maxConnections?: number;
   maxInFlight?: number;
   toolTimeout?: number;
   rateLimit?: { points: number; duration: number };
+  /** Bearer token `GET /status` requires; without one, /status answers loopback clients only. */
+  adminToken?: string;
   /** Grace period (ms) for calls in flight when draining (SIGTERM, rolling restart). Default 10 000. */
   drainTimeout?: number;
   /** Worker restarts allowed within `restartWindow` before the service gives up. Default 5. */
   maxRestarts?: number;
   /** Window (ms) in which restarts are counted. Default 60 000. */
   restartWindow?: number;
-  /** Write the supervisor's pid here (for `erlmcp restart --pid-file`). */
-  pidFile?: string;
   /** --auth-issuer, --auth-audience, --auth-jwks, --auth-resource, --api-keys, --policy, --audit-log (docs/security.md). */
   authIssuer?: string;
   authAudience?: string;
@@ -54,7 +73,7 @@ export interface StartOptions extends TelemetryConfig {
   auditLog?: string;
 }
 
-/** The security settings the flags give. */
+/** The security settings the options give. */
 export function securityOf(o: StartOptions): SecurityConfig {
   const c: SecurityConfig = {};
   if (o.authIssuer !== undefined) c.issuer = o.authIssuer;
@@ -69,11 +88,11 @@ export function securityOf(o: StartOptions): SecurityConfig {
 
 /** The start-up warning for a server reachable from the network that checks no one, or undefined. */
 export function exposureWarning(o: StartOptions): string | undefined {
-  if (isLoopbackHost(o.host) || o.authIssuer !== undefined || o.apiKeys !== undefined) return undefined;
+  if (o.stdio || isLoopbackHost(o.host) || o.authIssuer !== undefined || o.apiKeys !== undefined) return undefined;
   return `erlmcp: WARNING: listening on ${o.host} with no authentication: anyone who can reach this address can call every tool. Use --auth-issuer or --api-keys (docs/security.md), or bind 127.0.0.1.`;
 }
 
-/** The protection settings the flags give (docs/limits.md). */
+/** The protection settings the options give (docs/limits.md). */
 export function protectionOf(o: StartOptions): ProtectionConfig {
   const limits: ServerLimits = {};
   if (o.maxSessions !== undefined) limits.maxSessions = o.maxSessions;
@@ -87,185 +106,168 @@ export function protectionOf(o: StartOptions): ProtectionConfig {
   return c;
 }
 
-export interface RunningServer {
-  /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp. */
-  readonly url: string;
-  readonly port: number;
-  readonly healthUrl: string;
-  readonly readyUrl: string;
+export interface RunningServer extends Endpoints {
   /** Where Prometheus metrics are served, when asked for (in process). */
   readonly metricsUrl?: string;
   /** Worker pids; empty when serving in this process. */
   readonly workerPids: () => number[];
-  /** Closes the HTTP server, every session and the Redis connections (or drains and stops every worker). */
+  /** Closes every listener, every session and the Redis connections (or drains and stops every worker). */
   close(): Promise<void>;
   /** Supervised: replaces every worker one at a time (SIGHUP). */
   restart?(): Promise<void>;
   /** Supervised: resolves when the service ended by itself (`code` 1: a crash loop). */
   readonly done?: Promise<{ code: number; reason?: string }>;
-  /** In process: this node's id in the stores. */
+  /** In process, network: this node's id in the stores. */
   readonly nodeId?: string;
-  /** In process: refuse new sessions, let calls in flight finish within `graceMs` (see StreamableHttpServer.drain). */
+  /** In process, network: refuse new sessions, let calls in flight finish within `graceMs` (StreamableHttpServer.drain). */
   drain?(graceMs: number, handover: boolean): Promise<void>;
-  /** In process: answer every call in flight with a -32603 error naming `reason` (a crash). */
+  /** In process, network: answer every call in flight with a -32603 error naming `reason` (a crash). */
   failInFlight?(reason: string): Promise<void>;
 }
 
-/** Why these options cannot work together, or undefined. Mirrors runCluster's own rule. */
+/** `tcpPort` → `--tcp-port`. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+const SECURITY_KEYS = ['authIssuer', 'authAudience', 'authJwks', 'authResource', 'apiKeys', 'policy', 'auditLog'] as const;
+const TELEMETRY_KEYS = ['otel', 'metrics', 'metricsPort', 'logLevel', 'dashboard'] as const;
+
+/** Why these options cannot work together, or undefined. */
 export function checkStartOptions(o: StartOptions): string | undefined {
+  const given = (keys: readonly (keyof StartOptions)[]): string[] => keys.filter((k) => o[k] !== undefined && o[k] !== false).map(flagName);
+  if (o.stdio) {
+    const extra = given(['ws', 'legacySse', 'tcpPort', 'tlsCert', 'json', 'redis', 'cluster', 'metrics', 'dashboard', ...SECURITY_KEYS]);
+    if (extra.length) return `--stdio serves one client on stdin/stdout with no network listener: drop ${extra.join(', ')}`;
+  }
   if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
-  if ((o.cluster ?? 1) > 1 && wantsTelemetry(o)) return '--otel, --metrics, --metrics-port, --log-level and --dashboard are not supported with --cluster above 1 yet (each worker would report alone)';
-  if (o.cluster !== undefined && Object.keys(securityOf(o)).length > 0) return '--auth-*, --api-keys, --policy and --audit-log are not supported with --cluster yet (each worker would need its own audit chain)';
+  if ((o.cluster ?? 1) > 1 && given(TELEMETRY_KEYS).length) return `${given(TELEMETRY_KEYS).join(', ')} cannot be combined with --cluster above 1 yet (each worker would report alone)`;
+  if ((o.cluster ?? 1) > 1 && given(SECURITY_KEYS).length) return `${given(SECURITY_KEYS).join(', ')} cannot be combined with --cluster above 1 yet (each worker would need its own audit chain)`;
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) return `--tls-cert and --tls-key go together (got only ${o.tlsCert ? '--tls-cert' : '--tls-key'})`;
   return undefined;
 }
 
-/** Shows a Redis URL without its password. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
+/** The URLs of a network server on `host:port` (the supervisor knows them from the options). */
+export function endpoints(o: Pick<StartOptions, 'host' | 'tlsCert' | 'ws' | 'legacySse'>, port: number): Endpoints {
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const b = `${o.tlsCert ? 'https' : 'http'}://${host}:${port}`;
+  return {
+    url: `${b}/mcp`,
+    port,
+    healthUrl: `${b}/health`,
+    readyUrl: `${b}/ready`,
+    statusUrl: `${b}/status`,
+    ...(o.ws ? { wsUrl: `${o.tlsCert ? 'wss' : 'ws'}://${host}:${port}/mcp/ws` } : {}),
+    ...(o.legacySse ? { legacySseUrl: `${b}/sse` } : {}),
+  };
 }
 
-function base(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-export function endpoints(host: string, port: number): Pick<RunningServer, 'url' | 'healthUrl' | 'readyUrl'> {
-  const b = base(host, port);
-  return { url: `${b}/mcp`, healthUrl: `${b}/health`, readyUrl: `${b}/ready` };
+export interface StartHooks {
+  /** With `--stdio`: the client closed stdin (the session is over). Default: nothing. */
+  onStdioEnd?: () => void;
 }
 
 /**
- * Starts serving in supervised workers. Rejects with ErlmcpError ERR_INVALID_ARGUMENT for bad
- * options (a usage error).
+ * Starts serving: over the network in supervised workers, or over stdio in this process.
+ * Rejects with a CliError: exit code 2 for options that cannot work, 1 for runtime failures
+ * (explained: port in use, Redis refused, the module failing to load).
  */
-export async function startServer(o: StartOptions, log: (line: string) => void = (l) => console.error(l)): Promise<RunningServer> {
+export async function startServer(o: StartOptions, log: (line: string) => void = (l) => console.error(l), hooks: StartHooks = {}): Promise<RunningServer> {
   const problem = checkStartOptions(o);
-  if (problem) throw new ErlmcpError('ERR_INVALID_ARGUMENT', problem);
+  if (problem) throw new CliError(problem, EXIT_USAGE);
+  if (o.stdio) return startStdio(o, log, hooks);
   const exposed = exposureWarning(o);
   if (exposed) log(exposed);
-  return startSupervised(o, log);
+  // Checked once here, so a mistake is one clear message rather than every worker failing alike.
+  readTls(o);
+  if (o.redis) await probeRedis(o.redis);
+  const options = o.module === undefined ? { ...o } : { ...o, module: resolveModulePath(o.module) };
+  // Every worker listens on the same ports: a free TCP port is picked once, here (as the supervisor does for HTTP).
+  if (options.tcpPort === 0) options.tcpPort = await pickPort(o.host);
+  return startSupervised(options, log);
 }
 
-/** Serves in this process (what each worker runs). */
-export async function startInProcess(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+async function connectStores(o: StartOptions, log: (line: string) => void): Promise<RedisStores> {
+  let stores: RedisStores;
+  try {
+    stores = await connectRedisStores({ url: o.redis!, prefix: o.redisPrefix });
+  } catch (e) {
+    // A one-connection probe tells refused, unresolvable and bad credentials apart.
+    await probeRedis(o.redis!);
+    throw redisError(e, o.redis!);
+  }
+  stores.connection.onerror = (e) => log(`erlmcp: redis: ${e.message}`);
+  return stores;
+}
+
+/** `--stdio`: one session on stdin/stdout, in this process. */
+async function startStdio(o: StartOptions, log: (line: string) => void, hooks: StartHooks): Promise<RunningServer> {
   const server = await loadServer(o.module);
   server.onerror = (e) => log(`erlmcp: ${e.message}`);
-  let stores: RedisStores | undefined;
-  if (o.redis) {
-    try {
-      stores = await connectRedisStores({ url: o.redis, prefix: o.redisPrefix });
-    } catch (e) {
-      await server.close().catch(() => {});
-      throw e;
-    }
-    stores.connection.onerror = (e) => log(`erlmcp: redis: ${e.message}`);
-    await server.useTaskStore(stores.taskStore);
-  }
-  // Telemetry first: its middleware is then the outermost, so calls a protection refuses are traced too.
   const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o) : undefined;
-  // Security next: rate limiting keys on the identity the admission hook establishes.
-  const security = await installSecurity(server, securityOf(o)).catch(async (e: unknown) => {
-    await telemetry?.close();
-    await server.close().catch(() => {});
-    await stores?.close().catch(() => {});
-    throw e;
-  });
-  const protection = protectionOf(o);
-  applyProtection(server, protection, stores?.connection.cmd);
-  const routes = telemetry?.routes || security.routes ? { ...telemetry?.routes, ...security.routes } : undefined;
-  const http = new StreamableHttpServer({ server, enableJsonResponse: o.json, routes, ...stores?.seams, ...httpProtection(protection) });
-  http.onerror = telemetry?.logger ? (e) => telemetry.logger!.error({ err: e }, e.message) : (e) => log(`erlmcp: ${e.message}`);
-  let port: number;
-  try {
-    ({ port } = await http.listen(o.port, o.host));
-  } catch (e) {
-    await http.close().catch(() => {});
-    await telemetry?.close();
-    await server.close().catch(() => {});
-    await stores?.close().catch(() => {});
-    await security.close().catch(() => {});
-    throw e;
-  }
-  security.bind(endpoints(o.host, port).url);
+  applyProtection(server, protectionOf(o));
+  const listeners = await serveStdio(server, () => hooks.onStdioEnd?.());
   let closing: Promise<void> | undefined;
-  const metricsUrl = telemetry?.metricsUrl ?? (telemetry?.routes['/metrics'] ? `${base(o.host, port)}/metrics` : undefined);
   return {
-    ...endpoints(o.host, port),
-    port,
-    nodeId: http.nodeId,
-    metricsUrl,
+    url: listeners.url,
+    port: 0,
+    ...(telemetry?.metricsUrl ? { metricsUrl: telemetry.metricsUrl } : {}),
     workerPids: () => [],
-    drain: (graceMs, handover) => http.drain(graceMs, { handover }),
-    failInFlight: (reason) => http.failInFlight(reason),
     close: () =>
       (closing ??= (async () => {
-        // Same order as a cluster worker: streams and sessions first, then what they write to.
-        await http.close().catch((e: Error) => log(`erlmcp: closing http: ${e.message}`));
+        await listeners.close().catch((e: Error) => log(`erlmcp: closing stdio: ${e.message}`));
         await server.close().catch((e: Error) => log(`erlmcp: closing server: ${e.message}`));
-        await stores?.close().catch((e: Error) => log(`erlmcp: closing redis: ${e.message}`));
         await telemetry?.close();
-        await security.close().catch((e: Error) => log(`erlmcp: closing audit log: ${e.message}`));
       })()),
   };
 }
 
-/** What `erlmcp start` prints once it serves. */
-export function banner(o: StartOptions, running: RunningServer): string[] {
-  const what = o.module ?? 'the everything example server';
-  const mode = [
-    'MCP 2025-11-25, Streamable HTTP',
-    ...(o.json ? ['JSON responses'] : []),
-    o.redis ? `Redis stores at ${redactUrl(o.redis)}` : 'in-memory stores',
-    `${o.cluster ?? 1} worker${(o.cluster ?? 1) === 1 ? '' : 's'} (supervised)`,
-  ];
-  const lines = [`erlmcp: serving ${what} (${mode.join(', ')})`, `  endpoint: ${running.url}`, `  health:   ${running.healthUrl}`, `  ready:    ${running.readyUrl}`];
-  // The worker serves them; the supervisor knows where from the options.
-  const metricsUrl = running.metricsUrl ?? (o.metricsPort !== undefined ? `http://127.0.0.1:${o.metricsPort}/metrics` : o.metrics ? running.url.replace(/\/mcp$/, '/metrics') : undefined);
-  if (metricsUrl) lines.push(`  metrics:  ${metricsUrl}`);
-  if (o.dashboard && (o.cluster ?? 1) === 1) lines.push(`  dashboard: ${running.url.replace(/\/mcp$/, '/dashboard')}`);
-  return lines;
-}
-
-export interface SignalIO {
-  log(line: string): void;
-  exit(code: number): void;
-  /** Default: process. */
-  target?: NodeJS.EventEmitter;
-}
-
-/**
- * SIGINT/SIGTERM close gracefully, then exit 0 (1 if closing failed); a second signal exits 1
- * at once. Returns the remover of the handlers.
- */
-export function exitOnSignals(close: () => Promise<void>, io: SignalIO): () => void {
-  const target = io.target ?? process;
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      io.log(`erlmcp: ${signal} again, exiting now`);
-      io.exit(1);
-      return;
+/** Serves the network transports in this process (what each supervised worker runs). */
+export async function startInProcess(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+  const server = await loadServer(o.module);
+  server.onerror = (e) => log(`erlmcp: ${e.message}`);
+  // Undone in reverse after the server (its sessions write to the stores and the audit log).
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanUp = async (): Promise<void> => {
+    await server.close().catch((e: Error) => log(`erlmcp: closing server: ${e.message}`));
+    for (const c of cleanups.reverse()) await c().catch((e: Error) => log(`erlmcp: closing: ${e.message}`));
+  };
+  try {
+    const stores = o.redis ? await connectStores(o, log) : undefined;
+    if (stores) {
+      cleanups.push(() => stores.close());
+      await server.useTaskStore(stores.taskStore);
     }
-    stopping = true;
-    io.log(`erlmcp: ${signal}, shutting down (send it again to exit at once)`);
-    close().then(
-      () => io.exit(0),
-      (e: Error) => {
-        io.log(`erlmcp: shutdown failed: ${e.message}`);
-        io.exit(1);
-      },
-    );
-  };
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  for (const s of signals) target.on(s, onSignal);
-  return () => {
-    for (const s of signals) target.off(s, onSignal);
-  };
+    // Telemetry first: its middleware is then the outermost, so calls a protection refuses are traced too.
+    const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o) : undefined;
+    if (telemetry) cleanups.push(() => telemetry.close());
+    // Security next: rate limiting keys on the identity the admission hook establishes.
+    const security = await installSecurity(server, securityOf(o));
+    cleanups.push(() => security.close());
+    const protection = protectionOf(o);
+    applyProtection(server, protection, stores?.connection.cmd);
+    const net = await serveNetwork(server, o, protection, stores, telemetry?.logger ? (l) => telemetry.logger!.error(l) : log, { ...telemetry?.routes, ...security.routes });
+    security.bind(net.url);
+    const metricsUrl = telemetry?.metricsUrl ?? (telemetry?.routes['/metrics'] ? net.url.replace(/\/mcp$/, '/metrics') : undefined);
+    let closing: Promise<void> | undefined;
+    const { close: closeListeners, ...rest } = net;
+    return {
+      ...rest,
+      ...(metricsUrl ? { metricsUrl } : {}),
+      workerPids: () => [],
+      close: () =>
+        (closing ??= (async () => {
+          // Streams and sessions first, then what they write to.
+          await closeListeners().catch((e: Error) => log(`erlmcp: closing listeners: ${e.message}`));
+          await cleanUp();
+        })()),
+    };
+  } catch (e) {
+    await cleanUp();
+    throw e;
+  }
 }
+
+export { banner, exitOnSignals, redactUrl, type SignalIO } from './banner.js';

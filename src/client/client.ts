@@ -56,6 +56,15 @@ const REMOVED_IN_MODERN = new Set(['ping', 'initialize', 'resources/subscribe', 
 type Params<M extends keyof ClientRequestMap> = ClientRequestMap[M]['params'];
 type ResultOf<M extends keyof ClientRequestMap> = ClientRequestMap[M]['result'];
 
+/**
+ * An MCP client: typed methods for every client→server request; sampling, elicitation and roots
+ * handlers given as options (they also declare the capabilities).
+ *
+ * @example
+ * const client = new Client({ name: 'my-client', version: '1.0.0' });
+ * await client.connect(new StreamableHttpClientTransport('http://127.0.0.1:3000/mcp'));
+ * const { tools } = await client.listTools();
+ */
 export class Client extends Endpoint {
   serverCapabilities: T.ServerCapabilities | undefined;
   serverInfo: T.Implementation | undefined;
@@ -301,9 +310,11 @@ export class Client extends Endpoint {
     return this.modern.call('server/discover', undefined, options);
   }
 
+  /** `ping`: resolves when the server answers. @example await client.ping(); */
   ping(options?: RequestOptions) {
     return this.call('ping', undefined, options);
   }
+  /** One page of `tools/list` (pass `{ cursor }` for the next). @example const { tools, nextCursor } = await client.listTools(); */
   listTools(params?: T.PaginatedRequestParams, options?: RequestOptions): Promise<T.ListToolsResult> {
     return this.call('tools/list', params, options).then((r) => {
       this.outputs.learn(r.tools);
@@ -321,18 +332,27 @@ export class Client extends Endpoint {
     } while (cursor !== undefined);
     return out;
   }
+  /**
+   * `tools/call`; `structuredContent` is checked against the tool's `outputSchema` (learnt from
+   * `tools/list`). A tool failure is a result with `isError: true`, not a rejection.
+   *
+   * @example
+   * const r = await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } }, { onprogress: (p) => console.log(p.progress) });
+   */
   async callTool(params: T.CallToolRequestParams, options?: RequestOptions): Promise<T.CallToolResult> {
     const r = (await this.call('tools/call', params, options)) as T.CallToolResult;
     if (this.options.validateOutput !== false) this.outputs.check(params.name, r);
     return r;
   }
   /** Task-augmented tools/call (basic/utilities/tasks): returns the created task at once. */
+  /** `tools/call` as a task (experimental): resolves at once with the task. @example const { task } = await client.callToolAsTask({ name: 'report', arguments: {} }); */
   async callToolAsTask(params: Omit<T.CallToolRequestParams, 'task'>, task: T.TaskMetadata = {}, options?: RequestOptions): Promise<T.CreateTaskResult> {
     return (await this.call('tools/call', { ...params, task }, options)) as T.CreateTaskResult;
   }
   getTask(taskId: string, options?: RequestOptions) {
     return this.call('tasks/get', { taskId }, options);
   }
+  /** `tasks/result`: waits for the task to finish and returns the tool's result. @example const r = await client.getTaskResult(task.taskId); */
   getTaskResult(taskId: string, options?: RequestOptions) {
     return this.call('tasks/result', { taskId }, options);
   }
@@ -342,27 +362,33 @@ export class Client extends Endpoint {
   cancelTask(taskId: string, options?: RequestOptions) {
     return this.call('tasks/cancel', { taskId }, options);
   }
+  /** One page of `resources/list`. @example const { resources } = await client.listResources(); */
   listResources(params?: T.PaginatedRequestParams, options?: RequestOptions) {
     return this.call('resources/list', params, options);
   }
   listResourceTemplates(params?: T.PaginatedRequestParams, options?: RequestOptions) {
     return this.call('resources/templates/list', params, options);
   }
+  /** `resources/read`. @example const { contents } = await client.readResource('config://motd'); */
   readResource(uri: string, options?: RequestOptions) {
     return this.call('resources/read', { uri }, options);
   }
+  /** `resources/subscribe`: `notifications/resources/updated` follow (see `onnotification`). @example await client.subscribeResource('config://motd'); */
   subscribeResource(uri: string, options?: RequestOptions) {
     return this.call('resources/subscribe', { uri }, options);
   }
   unsubscribeResource(uri: string, options?: RequestOptions) {
     return this.call('resources/unsubscribe', { uri }, options);
   }
+  /** One page of `prompts/list`. @example const { prompts } = await client.listPrompts(); */
   listPrompts(params?: T.PaginatedRequestParams, options?: RequestOptions) {
     return this.call('prompts/list', params, options);
   }
+  /** `prompts/get` with string arguments. @example const { messages } = await client.getPrompt('review', { code: 'x = 1' }); */
   getPrompt(name: string, args?: Record<string, string>, options?: RequestOptions) {
     return this.call('prompts/get', args === undefined ? { name } : { name, arguments: args }, options);
   }
+  /** `completion/complete` for a prompt or template argument. @example await client.complete({ ref: { type: 'ref/prompt', name: 'review' }, argument: { name: 'code', value: 'x' } }); */
   complete(params: T.CompleteRequestParams, options?: RequestOptions) {
     return this.call('completion/complete', params, options);
   }

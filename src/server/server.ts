@@ -95,6 +95,15 @@ export interface Registered {
 
 type ListKind = 'tools' | 'resources' | 'prompts';
 
+/**
+ * An MCP server definition: tools, resources, templates and prompts, registered once and served
+ * to any number of sessions over any transports (`connect`, or a transport server given it).
+ *
+ * @example
+ * const server = new McpServer({ name: 'weather', version: '1.0.0' });
+ * server.tool('forecast', { inputSchema: z.object({ city: z.string() }) }, ({ city }) => ({ content: [{ type: 'text', text: `${city}: sunny` }] }));
+ * await server.connect(new StdioServerTransport());
+ */
 export class McpServer {
   readonly tools: Registry<string, ToolEntry, ReturnType<ToolEntry['wire']>>;
   readonly resources: Registry<string, ResourceEntry, ReturnType<ResourceEntry['wire']>>;
@@ -152,6 +161,16 @@ export class McpServer {
 
   // ---------- registration ----------
 
+  /**
+   * Registers a tool (server/tools). `inputSchema`/`outputSchema` are Standard Schemas (zod…) or
+   * JSON Schema objects, compiled once here; a duplicate name throws. With `isolate`, the handler is
+   * that module's export, run on a worker thread (docs/isolation.md). Guide: docs/tools.md.
+   *
+   * @example
+   * server.tool('add', { description: 'Adds', inputSchema: z.object({ a: z.number(), b: z.number() }) }, ({ a, b }) => ({
+   *   content: [{ type: 'text', text: String(a + b) }],
+   * }));
+   */
   /** An isolated tool: its handler is `config.isolate`'s module export, run on a worker thread. */
   tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O> & { isolate: IsolateConfig }): Registered;
   tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O>, handler: ToolHandler<I, O>): Registered;
@@ -161,18 +180,42 @@ export class McpServer {
     return this.handle(this.tools, name, entry);
   }
 
+  /**
+   * Registers a resource at one fixed URI (server/resources). Guide: docs/resources.md.
+   *
+   * @example
+   * server.resource('config://motd', { name: 'motd', mimeType: 'text/plain' }, (uri) => ({ contents: [{ uri, text: 'hello' }] }));
+   */
   resource(uri: string, metadata: ResourceMetadata & { name?: string }, read: ReadResourceHandler): Registered {
     const entry = new ResourceEntry(uri, metadata, read);
     this.resources.add(uri, entry);
     return this.handle(this.resources, uri, entry);
   }
 
+  /**
+   * Registers an RFC 6570 resource template; `read` gets the matched variables, `options.complete`
+   * offers values per variable (completion/complete). Guide: docs/resources.md.
+   *
+   * @example
+   * server.resourceTemplate('user', 'users://{id}', { mimeType: 'application/json' }, (uri, { id }) => ({
+   *   contents: [{ uri, text: JSON.stringify({ id }) }],
+   * }));
+   */
   resourceTemplate(name: string, uriTemplate: string, metadata: ResourceMetadata, read: ReadTemplateHandler, options?: ResourceTemplateOptions): Registered {
     const entry = new TemplateEntry(name, uriTemplate, metadata, read, options);
     this.templates.add(name, entry);
     return this.handle(this.templates, name, entry);
   }
 
+  /**
+   * Registers a prompt (server/prompts); `config.arguments` is a list of arguments or a Standard
+   * Schema object. Guide: docs/prompts.md.
+   *
+   * @example
+   * server.prompt('review', { arguments: [{ name: 'code', required: true }] }, ({ code }) => ({
+   *   messages: [{ role: 'user', content: { type: 'text', text: `Review:\n${code}` } }],
+   * }));
+   */
   prompt<A extends PromptArgsInput | undefined = undefined>(name: string, config: PromptConfig<A>, handler: PromptHandler<A>): Registered {
     const entry = new PromptEntry(name, config as PromptConfig<PromptArgsInput | undefined>, handler as unknown as PromptHandler<PromptArgsInput | undefined>);
     this.prompts.add(name, entry);

@@ -7,6 +7,14 @@ import { ErlmcpError } from '../protocol/errors.js';
 import type { MessageExtra, Transport } from '../protocol/transport.js';
 import type { JSONRPCMessage } from '../protocol/types.js';
 
+/**
+ * Two linked in-process ends: tests and embedding, no serialisation.
+ *
+ * @example
+ * const [a, b] = InMemoryTransport.createLinkedPair();
+ * await server.connect(a);
+ * await client.connect(b);
+ */
 export class InMemoryTransport implements Transport {
   readonly kind = 'memory';
   private peer: InMemoryTransport | undefined;

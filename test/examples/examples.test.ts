@@ -41,3 +41,25 @@ test('npm start: the everything server prints its endpoint and answers initializ
     child.kill('SIGTERM');
   }
 });
+
+test('npm start (scripts/start.mjs): serves from a current dist/ without building', async () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const child = spawn(process.execPath, ['scripts/start.mjs', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /endpoint:\s+(http:\/\/127\.0\.0\.1:\d+\/mcp)[\s\S]*ready:/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`npm start exited ${code}: ${out}${err}`)));
+    });
+    assert.equal((await fetch(new URL('/health', url))).status, 200);
+    assert.ok(!err.includes('building'), `no build when dist/ is current: ${err}`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+});

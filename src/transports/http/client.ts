@@ -62,6 +62,12 @@ interface StreamTask {
 
 const SNIPPET = 500;
 
+/**
+ * Client side of Streamable HTTP: POSTs requests, reads JSON or SSE answers, resumes streams with Last-Event-ID. `connectHttp()` adds the fallback to the 2024-11-05 transport.
+ *
+ * @example
+ * await client.connect(new StreamableHttpClientTransport('http://127.0.0.1:3000/mcp', { headers: { authorization: 'Bearer …' } }));
+ */
 export class StreamableHttpClientTransport implements Transport {
   onmessage?: (message: unknown, extra?: MessageExtra) => void;
   onerror?: (error: Error) => void;

@@ -7,6 +7,7 @@
  * session, and its transport (session-transport.ts) serves the exchange.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import { classify, type Classified } from '../../protocol/jsonrpc.js';
 import type { AuthInfo } from '../../protocol/transport.js';
@@ -71,6 +72,10 @@ export interface StreamableHttpServerOptions {
   endpoint?: string;
   /** Extra paths `listen()` serves (e.g. `/metrics`), each by its own node:http handler. */
   routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
+  /** Called first for every request `listen()` receives, whatever its path (request counts for a status page). */
+  observe?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** PEM certificate and key: `listen()` serves HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /**
    * SSE backpressure: `send()` waits while more than `highWaterBytes` (1 MiB) is queued for a
    * client. A client that reads nothing of such a backlog for `stallTimeoutMs` (5 s) is cut; live
@@ -95,6 +100,12 @@ function bodyLeftByMiddleware(req: IncomingMessage): unknown {
   }
 }
 
+/**
+ * Streamable HTTP (basic/transports#streamable-http): sessions, SSE streams with resumption, `/health` and `/ready` with `listen()`; `handle(req, res)` mounts it in any node:http or express app.
+ *
+ * @example
+ * const { url } = await new StreamableHttpServer({ server }).listen(3000, '127.0.0.1');
+ */
 export class StreamableHttpServer {
   readonly server: McpServer;
   readonly sessionStore: SessionStore;
@@ -235,7 +246,8 @@ export class StreamableHttpServer {
     // elsewhere may call only from origins the operator lists.
     const loopback = isLoopbackHost(host);
     this.origins = new OriginPolicy(this.options.dnsRebindingProtection ?? loopback, loopback, this.options.allowedHosts, this.options.allowedOrigins);
-    const srv = createServer((req, res) => {
+    const route = (req: IncomingMessage, res: ServerResponse): void => {
+      this.options.observe?.(req, res);
       const path = (req.url ?? '/').split('?', 1)[0];
       if ((path === '/health' || path === '/ready') && (req.method === 'GET' || req.method === 'HEAD')) {
         this.drainer.enter(res, false);
@@ -247,12 +259,19 @@ export class StreamableHttpServer {
         return routes && path !== undefined && Object.hasOwn(routes, path) ? routes[path]!(req, res) : sendError(res, 404, 'Not Found');
       }
       void this.handle(req, res);
-    });
+    };
+    const tls = this.options.tls;
+    const srv: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, route) : createServer(route);
     limitConnections(srv, this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.drainer.watch(srv);
     this.httpServer = srv;
     const { base, port: actual } = await listenOn(srv, port, host);
-    return { url: `${base}${this.endpoint}`, port: actual };
+    return { url: `${tls ? base.replace(/^http:/, 'https:') : base}${this.endpoint}`, port: actual };
+  }
+
+  /** The node:http(s) server `listen()` created (to attach a WebSocket upgrade handler to), else undefined. */
+  get listener(): Server | undefined {
+    return this.httpServer;
   }
 
   /** Ends every stream, closes every session, stops the http server and the stores it created. */

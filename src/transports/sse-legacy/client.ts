@@ -26,6 +26,12 @@ function snippet(text: string): string {
   return text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text;
 }
 
+/**
+ * Client side of the 2024-11-05 HTTP+SSE transport.
+ *
+ * @example
+ * await client.connect(new LegacySseClientTransport('http://127.0.0.1:3000/sse'));
+ */
 export class LegacySseClientTransport implements Transport {
   onmessage?: (message: unknown, extra?: MessageExtra) => void;
   onerror?: (error: Error) => void;

@@ -55,6 +55,12 @@ export interface LegacySseServerOptions {
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const DEFAULT_KEEPALIVE_MS = 15_000;
 
+/**
+ * The 2024-11-05 HTTP+SSE transport (GET /sse + POST /messages), for older clients; chains with StreamableHttpServer on one port.
+ *
+ * @example
+ * if (await legacy.handle(req, res)) return; // else: streamable.handle(req, res)
+ */
 export class LegacySseServer {
   readonly server: McpServer;
   onerror?: (error: Error) => void;

@@ -53,6 +53,12 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * Spawns a stdio server and talks to it over its pipes; `close()` ends stdin, then SIGTERM, then SIGKILL.
+ *
+ * @example
+ * await client.connect(new StdioClientTransport({ command: 'node', args: ['server.mjs'], stderr: 'pipe' }));
+ */
 export class StdioClientTransport implements Transport {
   onmessage?: (message: unknown, extra?: MessageExtra) => void;
   onerror?: (error: Error) => void;

@@ -25,6 +25,12 @@ export interface StdioServerTransportOptions {
   maxMessageBytes?: number;
 }
 
+/**
+ * Serves one session on this process's stdin/stdout (newline-delimited JSON-RPC); logs belong on stderr.
+ *
+ * @example
+ * await server.connect(new StdioServerTransport());
+ */
 export class StdioServerTransport implements Transport {
   readonly kind = 'stdio';
   onmessage?: (message: unknown, extra?: MessageExtra) => void;

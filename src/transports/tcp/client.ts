@@ -59,6 +59,12 @@ function isResponse(v: unknown): v is { id: RequestId } {
   return v !== null && typeof v === 'object' && !('method' in v) && ('result' in v || 'error' in v);
 }
 
+/**
+ * Client side of the TCP/TLS transport; reconnects with backoff (the Client re-initializes).
+ *
+ * @example
+ * await client.connect(new TcpClientTransport({ host: '127.0.0.1', port: 3001 }));
+ */
 export class TcpClientTransport implements Transport {
   onmessage?: (message: unknown, extra?: MessageExtra) => void;
   onerror?: (error: Error) => void;

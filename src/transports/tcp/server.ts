@@ -40,6 +40,12 @@ const MiB = 1024 * 1024;
 /** Sockets allowed above maxConnections for TLS handshakes and refusals in progress. */
 const CONNECTION_HEADROOM = 100;
 
+/**
+ * Newline-delimited JSON-RPC over TCP, or TLS with `tls: { key, cert }`; one session per connection.
+ *
+ * @example
+ * const { url } = await new McpTcpServer({ server }).listen(3001, '127.0.0.1'); // tcp://127.0.0.1:3001
+ */
 export class McpTcpServer {
   readonly server: McpServer;
   readonly maxMessageBytes: number;

@@ -51,6 +51,12 @@ function errorCodeFor(closeCode: number): LocalErrorCode {
   return 'ERR_TRANSPORT';
 }
 
+/**
+ * Client side of the WebSocket transport (`ca` for a self-signed wss:// certificate).
+ *
+ * @example
+ * await client.connect(new WebSocketClientTransport('ws://127.0.0.1:3000/mcp/ws'));
+ */
 export class WebSocketClientTransport implements Transport {
   onmessage?: (message: unknown, extra?: MessageExtra) => void;
   onerror?: (error: Error) => void;

@@ -65,6 +65,13 @@ const CONNECTION_HEADROOM = 100;
 
 type AnyHttpServer = HttpServer | HttpsServer;
 
+/**
+ * MCP over WebSocket: one session per connection; `listen()` on its own port or `attach(httpServer)` beside Streamable HTTP.
+ *
+ * @example
+ * const ws = new McpWebSocketServer({ server });
+ * ws.attach(httpServer); // ws://host:port/mcp/ws
+ */
 export class McpWebSocketServer {
   readonly server: McpServer;
   readonly path: string;
