@@ -6,11 +6,11 @@
  * supervise or share). Independent of the argument parser, so tests drive it directly.
  */
 import { pickPort } from '../cluster/index.js';
-import { installSecurity, type SecurityConfig } from '../features/auth/configure.js';
+import type { SecurityConfig } from '../features/auth/configure.js';
 import { applyProtection, type ProtectionConfig } from '../features/protection.js';
 import { wantsTelemetry, type TelemetryConfig } from '../features/telemetry/config.js';
 import type { ServerLimits } from '../server/index.js';
-import { connectRedisStores, type RedisStores } from '../stores/redis/index.js';
+import type { RedisStores } from '../stores/redis/index.js';
 import { isLoopbackHost } from '../transports/shared/origin.js';
 import { CliError, EXIT_USAGE, redisError } from './errors.js';
 import { readTls, serveNetwork, serveStdio, type Endpoints } from './listeners.js';
@@ -190,6 +190,8 @@ export async function startServer(o: StartOptions, log: (line: string) => void =
 }
 
 async function connectStores(o: StartOptions, log: (line: string) => void): Promise<RedisStores> {
+  // Loaded on use, like auth and telemetry below: a plain `erlmcp start` starts in about a second.
+  const { connectRedisStores } = await import('../stores/redis/index.js');
   let stores: RedisStores;
   try {
     stores = await connectRedisStores({ url: o.redis!, prefix: o.redisPrefix });
@@ -244,12 +246,13 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o) : undefined;
     if (telemetry) cleanups.push(() => telemetry.close());
     // Security next: rate limiting keys on the identity the admission hook establishes.
-    const security = await installSecurity(server, securityOf(o));
-    cleanups.push(() => security.close());
+    const wanted = securityOf(o);
+    const security = Object.keys(wanted).length ? await (await import('../features/auth/configure.js')).installSecurity(server, wanted) : undefined;
+    if (security) cleanups.push(() => security.close());
     const protection = protectionOf(o);
     applyProtection(server, protection, stores?.connection.cmd);
-    const net = await serveNetwork(server, o, protection, stores, telemetry?.logger ? (l) => telemetry.logger!.error(l) : log, { ...telemetry?.routes, ...security.routes });
-    security.bind(net.url);
+    const net = await serveNetwork(server, o, protection, stores, telemetry?.logger ? (l) => telemetry.logger!.error(l) : log, { ...telemetry?.routes, ...security?.routes });
+    security?.bind(net.url);
     const metricsUrl = telemetry?.metricsUrl ?? (telemetry?.routes['/metrics'] ? net.url.replace(/\/mcp$/, '/metrics') : undefined);
     let closing: Promise<void> | undefined;
     const { close: closeListeners, ...rest } = net;

@@ -4,9 +4,8 @@
  */
 import type { Command } from 'commander';
 import { setExitCode } from '../exit-code.js';
-import { DEFAULT_CONFIG_PATH } from './config.js';
-import { DEFAULT_RECEIPTS_DIR, receiptTable, runGates } from './run.js';
-import { verifyChain } from './verify.js';
+// The runners load on use: `erlmcp start` should not pay for the gates' imports.
+import { DEFAULT_CONFIG_PATH, DEFAULT_RECEIPTS_DIR } from './config.js';
 
 interface IO {
   out(text: string): void;
@@ -23,6 +22,7 @@ export function registerGates(program: Command, io: IO): void {
     .option('--json', 'print the receipt as JSON')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (opts: { config: string; receipts?: string; json?: boolean; quiet?: boolean }, cmd: Command) => {
+      const { receiptTable, runGates } = await import('./run.js');
       const { receipt, path } = await runGates(opts.config, { receiptsDir: opts.receipts }, opts.quiet ? () => {} : (l) => io.err(`${l}\n`));
       io.out(opts.json ? `${JSON.stringify(receipt, null, 2)}\n` : receiptTable(receipt, path));
       setExitCode(cmd, receipt.passed ? 0 : 1);
@@ -32,7 +32,8 @@ export function registerGates(program: Command, io: IO): void {
     .description('check the receipt chain: exit 0 when intact, 1 naming the first edited, missing, inserted or reordered receipt')
     .option('--receipts <dir>', 'receipts directory', DEFAULT_RECEIPTS_DIR)
     .option('--json', 'print the result as JSON')
-    .action((opts: { receipts: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { receipts: string; json?: boolean }, cmd: Command) => {
+      const { verifyChain } = await import('./verify.js');
       const r = verifyChain(opts.receipts);
       if (opts.json) io.out(`${JSON.stringify(r)}\n`);
       else io.out(r.ok ? `intact: ${r.count} receipt(s)${r.head ? `, HEAD ${r.head}` : ''}\n` : `BROKEN at ${r.bad}: ${r.reason} (${r.count} receipt(s) before it verified)\n`);

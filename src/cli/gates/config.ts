@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ErlmcpError } from '../../protocol/errors.js';
 
+/** Where receipts go unless the config or `--receipts` says otherwise. */
+export const DEFAULT_RECEIPTS_DIR = '.erlmcp/receipts';
+
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1–64)');
 const timeoutSeconds = z.number().positive().max(86_400);
 /** A validate/bench target: [url] or [command, ...args], as on the command line. */

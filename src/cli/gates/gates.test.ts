@@ -172,7 +172,7 @@ describe('gates run: failures fail the run and are recorded', () => {
     const config = join(root, 'bad.json');
     writeFileSync(config, JSON.stringify({ gates: [{ name: 'x', type: 'command' }] }));
     const r = await runCli(['gates', '--config', config]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'an invalid config is a usage error');
     assert.match(r.stderr, /Invalid gates config .*gates\.0\.command/);
   });
 });

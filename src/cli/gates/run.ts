@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { toolVersion } from '../validate/run.js';
-import { loadConfig } from './config.js';
+import { DEFAULT_RECEIPTS_DIR, loadConfig } from './config.js';
 import { runGate } from './gate-runners.js';
 import { appendReceipt, latestReceipt, sha256, type GateRecord, type Receipt } from './receipt.js';
 
-export const DEFAULT_RECEIPTS_DIR = '.erlmcp/receipts';
+export { DEFAULT_RECEIPTS_DIR } from './config.js';
 
 function git(args: string[], cwd: string): string | null {
   try {

@@ -9,9 +9,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import { intInRange } from '../cli-options.js';
 import { setExitCode } from '../exit-code.js';
 import { DEFAULT_VALIDATE_OPTIONS } from './context.js';
-import { htmlReport } from './report-html.js';
-import { textReport } from './report-text.js';
-import { runValidate } from './run.js';
+// The checks and reports load on use: `erlmcp start` should not pay for them.
 import { parseTarget } from './target.js';
 
 interface IO {
@@ -60,6 +58,7 @@ Examples:
         if (e instanceof ErlmcpError) cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'erlmcp.usage' });
         throw e;
       }
+      const [{ runValidate }, { htmlReport }, { textReport }] = await Promise.all([import('./run.js'), import('./report-html.js'), import('./report-text.js')]);
       const report = await runValidate(target, { timeoutMs: opts.timeout, probeMs: opts.probeMs, callTools: opts.callTools === true, bodyBytes: opts.bodyBytes }, opts.quiet ? () => {} : (l) => io.err(`${l}\n`));
       if (opts.html) writeFileSync(opts.html, htmlReport(report));
       io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : textReport(report));
