@@ -103,46 +103,43 @@ function unanswered(req: ClientRequest): boolean {
   return req.reusedSocket && mark !== undefined && (req.socket as Socket | null)?.bytesRead === mark;
 }
 
+/** The idle limit and the stale-socket check, for either Agent class (node:https's extends node:http's). */
+// `any[]`: the constructor signature TypeScript requires of a mixin base.
+function withIdleLimit<B extends new (...args: any[]) => HttpAgent>(Base: B) {
+  return class extends Base implements KeepAlivePool {
+    idleMs = DEFAULT_IDLE_MS;
+    override keepSocketAlive(socket: Duplex): boolean {
+      return keepIdle(socket, this.idleMs);
+    }
+    override reuseSocket(socket: Duplex, req: ClientRequest): void {
+      super.reuseSocket(socket, req);
+      takeFromPool(socket, req);
+    }
+    noteResponse(res: IncomingMessage): void {
+      noteResponse(res, this.idleMs);
+    }
+    unansweredOnReusedSocket(req: ClientRequest): boolean {
+      return unanswered(req);
+    }
+  };
+}
+
+function agentOptions(options: KeepAliveAgentOptions) {
+  return { keepAlive: true, keepAliveMsecs: TCP_KEEPALIVE_MS, maxSockets: options.maxSockets ?? 256 };
+}
+
 /** node:http Agent with keep-alive and the idle limit above. */
-export class KeepAliveHttpAgent extends HttpAgent implements KeepAlivePool {
-  private readonly idleMs: number;
+export class KeepAliveHttpAgent extends withIdleLimit(HttpAgent) {
   constructor(options: KeepAliveAgentOptions = {}) {
-    super({ keepAlive: true, keepAliveMsecs: TCP_KEEPALIVE_MS, maxSockets: options.maxSockets ?? 256 });
+    super(agentOptions(options));
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
-  }
-  override keepSocketAlive(socket: Duplex): boolean {
-    return keepIdle(socket, this.idleMs);
-  }
-  override reuseSocket(socket: Duplex, req: ClientRequest): void {
-    super.reuseSocket(socket, req);
-    takeFromPool(socket, req);
-  }
-  noteResponse(res: IncomingMessage): void {
-    noteResponse(res, this.idleMs);
-  }
-  unansweredOnReusedSocket(req: ClientRequest): boolean {
-    return unanswered(req);
   }
 }
 
 /** node:https Agent with keep-alive and the idle limit above. */
-export class KeepAliveHttpsAgent extends HttpsAgent implements KeepAlivePool {
-  private readonly idleMs: number;
+export class KeepAliveHttpsAgent extends withIdleLimit(HttpsAgent) {
   constructor(options: KeepAliveAgentOptions = {}) {
-    super({ keepAlive: true, keepAliveMsecs: TCP_KEEPALIVE_MS, maxSockets: options.maxSockets ?? 256 });
+    super(agentOptions(options));
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
-  }
-  override keepSocketAlive(socket: Duplex): boolean {
-    return keepIdle(socket, this.idleMs);
-  }
-  override reuseSocket(socket: Duplex, req: ClientRequest): void {
-    super.reuseSocket(socket, req);
-    takeFromPool(socket, req);
-  }
-  noteResponse(res: IncomingMessage): void {
-    noteResponse(res, this.idleMs);
-  }
-  unansweredOnReusedSocket(req: ClientRequest): boolean {
-    return unanswered(req);
   }
 }
