@@ -167,7 +167,8 @@ test('a POST stream closed before the result is resumed by GET with Last-Event-I
   assert.equal(get?.headers['last-event-id'], 'ev-1');
   const delay = (get?.at ?? 0) - closedAt;
   assert.ok(delay >= 400 && delay < 30_000, `reconnected after ${delay} ms`);
-  await new Promise((r) => setTimeout(r, 50));
+  // Every stream task has ended: nothing is left to poll with.
+  await waitFor(() => t.openStreams === 0);
   assert.equal(seen.length, 2, 'no further polling once the result arrived');
   assert.deepEqual(errors, []);
 });
@@ -185,9 +186,9 @@ test('cancelling a request stops polling for its response', async () => {
   const { t } = transport(url);
   await t.send(req(9, 'tools/call'));
   // The cancel follows at once; only a 1 s stall between these two lines could let the poll
-  // start first. Then wait out twice the retry: a poll still scheduled would have come.
+  // start first. The stream's task then ends without polling (a poll would be a GET).
   await t.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9 } });
-  await new Promise((r) => setTimeout(r, 2000));
+  await waitFor(() => t.openStreams === 0);
   assert.deepEqual(seen.map((s) => s.method), ['POST', 'POST']);
 });
 
@@ -227,7 +228,8 @@ test('405 to the standalone GET means no stream: the client does not retry', asy
   });
   const { t, errors } = transport(url, { reconnection: { initialDelayMs: 10 } });
   await t.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  await new Promise((r) => setTimeout(r, 200));
+  // The standalone stream's task ends on the 405 instead of scheduling a retry.
+  await waitFor(() => seen.some((s) => s.method === 'GET') && t.openStreams === 0);
   assert.equal(seen.filter((s) => s.method === 'GET').length, 1);
   assert.deepEqual(errors, []);
 });

@@ -373,6 +373,11 @@ export class StreamableHttpClientTransport implements Transport {
     void this.runStream(this.standalone, undefined, undefined);
   }
 
+  /** SSE streams being read, or waiting to be resumed (the standalone GET stream included). */
+  get openStreams(): number {
+    return this.tasks.size;
+  }
+
   /** Reads a stream, then reconnects with GET + Last-Event-ID while it is still needed. */
   private async runStream(task: StreamTask, body: ReadableStream<Uint8Array> | undefined, controller: AbortController | undefined): Promise<void> {
     const done = (): boolean => this.closed || task.stopped || (!task.standalone && task.owed.size === 0);
