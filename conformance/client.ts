@@ -68,6 +68,8 @@ async function runModern(client: Client): Promise<void> {
       return;
     }
     default:
+      // auth/*: connect, list, call the mock's tool (each request authorized by OAuthClient).
+      if (scenario.startsWith('auth/') && tools[0]) await client.callTool({ name: tools[0].name, arguments: sampleArgs(tools[0]) });
       return; // request-metadata, json-schema-ref-no-deref: connecting and listing is the flow
   }
 }
