@@ -1,50 +1,50 @@
 /**
- * The 2026-07-28 client scenarios of conformance 0.2.0-alpha (`client --requirements 2026-07-28`)
- * against our conformance client (conformance/client.ts), which negotiates with
- * `versionNegotiation: 'auto'` and authorizes through OAuthClient (src/client/auth) as an app
- * would. One suite run; then each of the 32 scored scenarios must have run and pass with no
- * failure and no warning. The suite also runs unscored scenarios (auth extensions such as DPoP,
- * workload identity, enterprise-managed authorization, which we do not implement, and
- * json-schema-2020-12-preservation, which passes): they are reported, not asserted.
+ * The 2026-07-28 client scenarios of conformance 0.2.0-alpha against our conformance client
+ * (conformance/client.ts), which negotiates with `versionNegotiation: 'auto'` and authorizes
+ * through OAuthClient (src/client/auth) as an app would. Every one of the 32 scenarios scored by
+ * `--requirements 2026-07-28` must pass with no failure and no warning, and so must the unscored
+ * ones we support (below). The unscored DPoP scenarios (auth/dpop, auth/dpop-nonce) are not run:
+ * OAuthClient does not do DPoP.
+ *
+ * One scenario per suite run, one run at a time: `--requirements` runs all of them at once, and
+ * on a busy 2-core machine 39 clients starting together can take longer than a request timeout.
  */
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { countStatuses, problems, runSuite, scoredClientScenarios, SUITE_ALPHA, type SuiteRun } from './run.js';
+import { countStatuses, problems, runSuite, scoredClientScenarios, SUITE_ALPHA } from './run.js';
 
 const clientProgram = fileURLToPath(new URL('../../conformance/client.js', import.meta.url));
 const SCORED = scoredClientScenarios('2026-07-28');
 
-describe('conformance 0.2.0-alpha client --requirements 2026-07-28', { concurrency: false }, () => {
-  let run: SuiteRun;
+/** Run and reported by `--requirements 2026-07-28` but not scored; these pass too. */
+const UNSCORED_SUPPORTED = [
+  'json-schema-2020-12-preservation',
+  'auth/client-credentials-basic',
+  'auth/client-credentials-jwt',
+  'auth/wif-jwt-bearer', // the jwt_bearer grant with a workload identity token
+  'auth/enterprise-managed-authorization', // requestIdJag at the IdP, then the jwt_bearer grant
+];
 
-  before(async () => {
-    run = await runSuite(SUITE_ALPHA, ['client', '--command', `${process.execPath} ${clientProgram}`, '--requirements', '2026-07-28'], 480_000);
-    const passing = SCORED.filter((s) => run.scenarios.has(s) && problems(onlyScenario(run, s)).length === 0);
-    const unscored = [...run.scenarios.keys()].filter((s) => !SCORED.includes(s));
-    console.log(
-      `conformance 0.2.0-alpha client --requirements 2026-07-28: ${passing.length}/${SCORED.length} scored scenarios pass; checks ${JSON.stringify(countStatuses(run))}; ` +
-        `unscored: ${unscored.map((s) => `${s} ${problems(onlyScenario(run, s), ['FAILURE']).length === 0 ? 'passes' : 'fails'}`).join(', ')}`,
-    );
-  });
-
-  test('the scored set is the 32 scenarios of the requirements file, and the suite exits 0', () => {
+describe('conformance 0.2.0-alpha client scenarios, 2026-07-28', { concurrency: false }, () => {
+  test('the scored set is the 32 client scenarios of the requirements file', () => {
     assert.equal(SCORED.length, 32);
-    assert.equal(run.code, 0, run.stdout.slice(-3000));
+    assert.ok(SCORED.filter((s) => s.startsWith('auth/')).length === 25);
   });
 
-  for (const scenario of SCORED) {
-    test(`client scenario ${scenario} passes at 2026-07-28`, () => {
-      const mine = onlyScenario(run, scenario);
+  for (const scenario of [...SCORED, ...UNSCORED_SUPPORTED]) {
+    test(`client scenario ${scenario} passes at 2026-07-28${SCORED.includes(scenario) ? '' : ' (unscored)'}`, async () => {
+      const run = await runSuite(
+        SUITE_ALPHA,
+        ['client', '--command', `${process.execPath} ${clientProgram}`, '--scenario', scenario, '--spec-version', '2026-07-28', '--timeout', '150000'],
+        180_000,
+      );
+      const bad = problems(run);
+      console.log(`conformance 0.2.0-alpha client ${scenario} (2026-07-28): checks ${JSON.stringify(countStatuses(run))}`);
       assert.ok(run.scenarios.has(scenario), `${scenario} did not run:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
-      const bad = problems(mine);
-      assert.deepEqual(bad, [], `non-passing checks:\n${bad.join('\n')}`);
-      assert.ok((countStatuses(mine).SUCCESS ?? 0) > 0, `no successful checks in ${scenario}`);
+      assert.deepEqual(bad, [], `non-passing checks:\n${bad.join('\n')}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+      assert.ok((countStatuses(run).SUCCESS ?? 0) > 0, `no successful checks:\n${run.stdout.slice(-2000)}`);
+      assert.equal(run.code, 0, run.stdout.slice(-2000));
     });
   }
 });
-
-/** The run restricted to one scenario's checks. */
-function onlyScenario(run: SuiteRun, scenario: string): SuiteRun {
-  return { ...run, scenarios: new Map(run.scenarios.has(scenario) ? [[scenario, run.scenarios.get(scenario)!]] : []) };
-}

@@ -57,8 +57,18 @@ export class MemoryTokenStore implements TokenStore {
 }
 
 export interface OAuthClientOptions {
-  /** 'authorization_code' (a user, needs `redirectUri` + `authorize`) or 'client_credentials' (a machine). Default: authorization_code. */
-  grant?: 'authorization_code' | 'client_credentials';
+  /**
+   * 'authorization_code' (a user, needs `redirectUri` + `authorize`), 'client_credentials' (a
+   * machine) or 'jwt_bearer' (RFC 7523 §2.1, needs `assertion`). Default: authorization_code.
+   */
+  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer';
+  /**
+   * The assertion of the JWT bearer grant, asked for each time a token is needed: a workload
+   * identity token (workload identity federation), or an identity assertion grant from the
+   * enterprise identity provider (enterprise-managed authorization: see `requestIdJag`). Told
+   * the authorization server's issuer (the assertion's audience), the resource and the scope.
+   */
+  assertion?: (target: { issuer: string; resource: string; scope?: string }) => string | Promise<string>;
   /** Pre-registered client. */
   clientId?: string;
   clientSecret?: string;
@@ -102,6 +112,7 @@ interface Session {
 }
 
 const REFRESH_MARGIN_MS = 30_000;
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const isLoopback = (u: URL) => u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
 
 /**
@@ -190,7 +201,8 @@ export class OAuthClient {
     }
     let scope = challenge?.scope ?? this.prmScopes.get(key) ?? this.options.scope;
     if (stepUp && held?.scope) scope = [...new Set([...held.scope.split(' '), ...(scope ?? '').split(' ')].filter(Boolean))].join(' ');
-    const tokens = this.options.grant === 'client_credentials' ? await this.clientCredentials(s, scope) : await this.authorizationCode(s, scope);
+    const grant = this.options.grant ?? 'authorization_code';
+    const tokens = grant === 'client_credentials' ? await this.clientCredentials(s, scope) : grant === 'jwt_bearer' ? await this.jwtBearer(s, scope) : await this.authorizationCode(s, scope);
     await this.store.setTokens(key, tokens);
     return tokens;
   }
@@ -232,10 +244,10 @@ export class OAuthClient {
     const stored = await this.store.getClient(as.issuer);
     if (stored) return { client: { client_id: stored.client_id }, auth: stored.client_secret !== undefined ? authFor(as, stored.client_secret) : oauth.None() };
     if (!as.registration_endpoint) throw new Error(`${as.issuer} supports neither client metadata documents nor dynamic registration; pass clientId`);
-    const machine = o.grant === 'client_credentials';
+    const machine = o.grant === 'client_credentials' || o.grant === 'jwt_bearer';
     const application_type = o.applicationType ?? (machine ? 'web' : nativeRedirect(this.redirectUri()) ? 'native' : 'web');
     const metadata: Partial<oauth.Client> = machine
-      ? { client_name: o.clientName ?? 'erlmcp client', application_type, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' }
+      ? { client_name: o.clientName ?? 'erlmcp client', application_type, grant_types: [o.grant === 'jwt_bearer' ? JWT_BEARER : 'client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' }
       : { client_name: o.clientName ?? 'erlmcp client', application_type, grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [this.redirectUri()], token_endpoint_auth_method: 'none' };
     const res = await oauth.dynamicClientRegistrationRequest(as, metadata, requestOptions<oauth.DynamicClientRegistrationRequestOptions>(this.http(issuer)));
     // Read leniently: RFC 7591 §3.2.1 makes client_secret_expires_at required with a secret, but
@@ -257,6 +269,16 @@ export class OAuthClient {
     if (scope) params.scope = scope;
     const res = await oauth.clientCredentialsGrantRequest(s.as, s.client, s.auth, params, requestOptions<oauth.ClientCredentialsGrantRequestOptions>(this.http(new URL(s.as.issuer))));
     return toStored(await oauth.processClientCredentialsResponse(s.as, s.client, res), scope);
+  }
+
+  /** RFC 7523 §2.1; a refusal is passed on, never retried with another grant. */
+  private async jwtBearer(s: Session, scope: string | undefined): Promise<StoredTokens> {
+    if (!this.options.assertion) throw new Error('the jwt_bearer grant needs an assertion callback');
+    const assertion = await this.options.assertion({ issuer: s.as.issuer, resource: s.resource, ...(scope ? { scope } : {}) });
+    const params: Record<string, string> = { assertion, resource: s.resource };
+    if (scope) params.scope = scope;
+    const res = await oauth.genericTokenEndpointRequest(s.as, s.client, s.auth, JWT_BEARER, params, requestOptions<oauth.TokenEndpointRequestOptions>(this.http(new URL(s.as.issuer))));
+    return toStored(await oauth.processGenericTokenEndpointResponse(s.as, s.client, res), scope);
   }
 
   private async authorizationCode(s: Session, scope: string | undefined): Promise<StoredTokens> {
