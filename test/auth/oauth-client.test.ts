@@ -4,11 +4,12 @@
  * pre-registered credentials, authorization code + PKCE with dynamic client registration and an
  * automated browser step (RFC 9207 iss checked), refresh of an expired token, step-up on 403
  * insufficient_scope, re-registration when the resource names a new authorization server
- * (SEP-2352), and refusal of metadata naming another resource.
+ * (SEP-2352), refusal of metadata naming another resource, and a metadata URL that does not
+ * answer failing discovery.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MemoryTokenStore, OAuthClient } from '../../src/client/auth/index.js';
+import { discoverResource, MemoryTokenStore, OAuthClient } from '../../src/client/auth/index.js';
 import { Client } from '../../src/client/index.js';
 import { metadataRoutes, ResourceServer, type ResourceServerOptions } from '../../src/features/auth/index.js';
 import { McpServer } from '../../src/server/index.js';
@@ -174,6 +175,20 @@ describe('OAuthClient against oidc-provider', () => {
     await whoami(m.url, machine);
     protectWith(idp);
     await assert.rejects(whoami(m.url, machine), new RegExp(`pre-registered client is for ${idp2.issuer}`));
+  });
+
+  it('a metadata URL that does not answer fails discovery (it is not taken for "no metadata")', async () => {
+    let tries = 0;
+    const refusing: typeof fetch = async (input, init) => {
+      tries++;
+      return fetch(input, init);
+    };
+    await assert.rejects(discoverResource(new URL('http://127.0.0.1:1/mcp'), undefined, { fetch: refusing, insecure: true }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'ERR_TRANSPORT');
+      assert.match(e.message, /could not fetch http:\/\/127\.0\.0\.1:1\/\.well-known\/oauth-protected-resource\/mcp/);
+      return true;
+    });
+    assert.equal(tries, 2, 'tried once more, then gave up');
   });
 
   it('refuses metadata that names another resource (no token is requested for it)', async () => {

@@ -6,6 +6,7 @@
  * resource; OAuthClient's `jwt_bearer` grant then presents it as the assertion.
  */
 import * as oauth from 'oauth4webapi';
+import { ErlmcpError } from '../../protocol/errors.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
@@ -50,6 +51,6 @@ export async function requestIdJag(r: IdJagRequest): Promise<string> {
   const res = await oauth.genericTokenEndpointRequest(as, client, auth, TOKEN_EXCHANGE, params, opts as oauth.TokenEndpointRequestOptions);
   // An ID-JAG is not an access token: its token_type is "N_A" (RFC 8693 §2.2.1).
   const body = await oauth.processGenericTokenEndpointResponse(as, client, res, { recognizedTokenTypes: { n_a: () => {} } });
-  if (body.issued_token_type !== ID_JAG) throw new Error(`the identity provider issued ${String(body.issued_token_type)}, not an ID-JAG`);
+  if (body.issued_token_type !== ID_JAG) throw new ErlmcpError('ERR_INVALID_RESULT', `the identity provider issued ${String(body.issued_token_type)}, not an ID-JAG`);
   return body.access_token;
 }

@@ -14,6 +14,7 @@
  * store.
  */
 import * as oauth from 'oauth4webapi';
+import { ErlmcpError } from '../../protocol/errors.js';
 import { discoverAuthorizationServer, discoverResource, parseBearerChallenge, requestOptions, type BearerChallenge, type HttpOptions } from './discovery.js';
 
 export interface StoredTokens {
@@ -232,7 +233,7 @@ export class OAuthClient {
       // resource names another one, say so instead of presenting them there.
       const bound = o.expectedIssuer ?? this.boundIssuer;
       if (bound !== undefined && new URL(bound).href !== new URL(as.issuer).href) {
-        throw new Error(`pre-registered client is for ${bound}, the server names ${as.issuer}`);
+        throw new ErlmcpError('ERR_INVALID_ARGUMENT', `pre-registered client is for ${bound}, the server names ${as.issuer}`);
       }
       this.boundIssuer ??= as.issuer;
       const auth = o.clientPrivateKey ? oauth.PrivateKeyJwt(o.clientPrivateKey) : o.clientSecret !== undefined ? authFor(as, o.clientSecret) : oauth.None();
@@ -243,7 +244,7 @@ export class OAuthClient {
     }
     const stored = await this.store.getClient(as.issuer);
     if (stored) return { client: { client_id: stored.client_id }, auth: stored.client_secret !== undefined ? authFor(as, stored.client_secret) : oauth.None() };
-    if (!as.registration_endpoint) throw new Error(`${as.issuer} supports neither client metadata documents nor dynamic registration; pass clientId`);
+    if (!as.registration_endpoint) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `${as.issuer} supports neither client metadata documents nor dynamic registration; pass clientId`);
     const machine = o.grant === 'client_credentials' || o.grant === 'jwt_bearer';
     const application_type = o.applicationType ?? (machine ? 'web' : nativeRedirect(this.redirectUri()) ? 'native' : 'web');
     const metadata: Partial<oauth.Client> = machine
@@ -253,14 +254,14 @@ export class OAuthClient {
     // Read leniently: RFC 7591 §3.2.1 makes client_secret_expires_at required with a secret, but
     // servers omit it, and only client_id (and a secret) matter here.
     const reg = (await res.json().catch(() => undefined)) as { client_id?: unknown; client_secret?: unknown; error?: unknown; error_description?: unknown } | undefined;
-    if (!res.ok || typeof reg?.client_id !== 'string') throw new Error(`dynamic client registration at ${as.registration_endpoint} failed: ${res.status} ${String(reg?.error ?? '')} ${String(reg?.error_description ?? '')}`.trim());
+    if (!res.ok || typeof reg?.client_id !== 'string') throw new ErlmcpError('ERR_INVALID_RESULT', `dynamic client registration at ${as.registration_endpoint} failed: ${res.status} ${String(reg?.error ?? '')} ${String(reg?.error_description ?? '')}`.trim());
     const client: StoredClient = { client_id: reg.client_id, ...(typeof reg.client_secret === 'string' ? { client_secret: reg.client_secret } : {}) };
     await this.store.setClient(as.issuer, client);
     return { client: { client_id: client.client_id }, auth: client.client_secret !== undefined ? authFor(as, client.client_secret) : oauth.None() };
   }
 
   private redirectUri(): string {
-    if (this.options.redirectUri === undefined) throw new Error('the authorization code grant needs redirectUri and authorize');
+    if (this.options.redirectUri === undefined) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'the authorization code grant needs redirectUri and authorize');
     return this.options.redirectUri;
   }
 
@@ -273,7 +274,7 @@ export class OAuthClient {
 
   /** RFC 7523 §2.1; a refusal is passed on, never retried with another grant. */
   private async jwtBearer(s: Session, scope: string | undefined): Promise<StoredTokens> {
-    if (!this.options.assertion) throw new Error('the jwt_bearer grant needs an assertion callback');
+    if (!this.options.assertion) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'the jwt_bearer grant needs an assertion callback');
     const assertion = await this.options.assertion({ issuer: s.as.issuer, resource: s.resource, ...(scope ? { scope } : {}) });
     const params: Record<string, string> = { assertion, resource: s.resource };
     if (scope) params.scope = scope;
@@ -283,7 +284,7 @@ export class OAuthClient {
 
   private async authorizationCode(s: Session, scope: string | undefined): Promise<StoredTokens> {
     const authorize = this.options.authorize;
-    if (!authorize || !s.as.authorization_endpoint) throw new Error('the authorization code grant needs an authorize callback and an authorization endpoint');
+    if (!authorize || !s.as.authorization_endpoint) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'the authorization code grant needs an authorize callback and an authorization endpoint');
     const redirectUri = this.redirectUri();
     const verifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
