@@ -137,6 +137,9 @@ async function run(): Promise<void> {
           }
         : {}),
       ...(modern ? { versionNegotiation: 'auto' as const } : {}),
+      // An OAuth flow is several round trips inside the first request; on a busy machine running
+      // the whole client suite at once, 60 s (the default) is not always enough.
+      defaultTimeoutMs: 150_000,
     },
   );
   // The client opens its standalone GET stream after notifications/initialized, without waiting.
