@@ -7,7 +7,7 @@
  * server/discover, fall back to initialize), as a dual-era application would.
  */
 import { importPKCS8 } from 'jose';
-import { OAuthClient } from '../src/client/auth/index.js';
+import { OAuthClient, requestIdJag } from '../src/client/auth/index.js';
 import { Client } from '../src/client/index.js';
 import { StreamableHttpClientTransport } from '../src/transports/http/client.js';
 import { nodeFetch } from '../src/transports/shared/node-fetch.js';
@@ -68,6 +68,8 @@ async function runModern(client: Client): Promise<void> {
       return;
     }
     default:
+      // auth/*: connect, list, call the mock's tool (each request authorized by OAuthClient).
+      if (scenario.startsWith('auth/') && tools[0]) await client.callTool({ name: tools[0].name, arguments: sampleArgs(tools[0]) });
       return; // request-metadata, json-schema-ref-no-deref: connecting and listing is the flow
   }
 }
@@ -76,11 +78,35 @@ async function runModern(client: Client): Promise<void> {
  * Auth scenarios: the suite's mock authorization server approves at once, so the "browser step"
  * is one GET whose redirect carries the code. Credentials come in MCP_CONFORMANCE_CONTEXT.
  */
+interface AuthContext {
+  client_id?: string;
+  client_secret?: string;
+  private_key_pem?: string;
+  signing_algorithm?: string;
+  /** auth/wif-jwt-bearer: the workload's identity token. */
+  valid_jwt?: string;
+  /** auth/enterprise-managed-authorization: the user's session at the enterprise IdP. */
+  idp_client_id?: string;
+  idp_id_token?: string;
+  idp_issuer?: string;
+  idp_token_endpoint?: string;
+}
+
+/** The JWT bearer assertion: the workload token, or an ID-JAG asked of the enterprise IdP. */
+function assertionFor(ctx: AuthContext): ((t: { issuer: string; resource: string; scope?: string }) => Promise<string>) | undefined {
+  if (ctx.valid_jwt !== undefined) return async () => ctx.valid_jwt!;
+  if (ctx.idp_id_token === undefined || ctx.idp_issuer === undefined || ctx.idp_token_endpoint === undefined || ctx.idp_client_id === undefined) return undefined;
+  const [idToken, idpIssuer, idpTokenEndpoint, clientId] = [ctx.idp_id_token, ctx.idp_issuer, ctx.idp_token_endpoint, ctx.idp_client_id];
+  return ({ issuer, resource, scope }) => requestIdJag({ idpIssuer, idpTokenEndpoint, clientId, idToken, audience: issuer, resource, ...(scope ? { scope } : {}) });
+}
+
 async function oauthFor(name: string): Promise<OAuthClient> {
-  const ctx = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as { client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string };
+  const ctx = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as AuthContext;
   const machine = name.startsWith('auth/client-credentials');
+  const assertion = assertionFor(ctx);
   return new OAuthClient({
-    grant: machine ? 'client_credentials' : 'authorization_code',
+    grant: assertion ? 'jwt_bearer' : machine ? 'client_credentials' : 'authorization_code',
+    ...(assertion ? { assertion } : {}),
     ...(ctx.client_id !== undefined ? { clientId: ctx.client_id } : {}),
     ...(ctx.client_secret !== undefined ? { clientSecret: ctx.client_secret } : {}),
     ...(ctx.private_key_pem !== undefined ? { clientPrivateKey: await importPKCS8(ctx.private_key_pem, ctx.signing_algorithm ?? 'ES256') } : {}),
@@ -111,6 +137,9 @@ async function run(): Promise<void> {
           }
         : {}),
       ...(modern ? { versionNegotiation: 'auto' as const } : {}),
+      // An OAuth flow is several round trips inside the first request; on a busy machine running
+      // the whole client suite at once, 60 s (the default) is not always enough.
+      defaultTimeoutMs: 150_000,
     },
   );
   // The client opens its standalone GET stream after notifications/initialized, without waiting.

@@ -3,11 +3,13 @@
  * discovery from the 401 and the Protected Resource Metadata, client credentials with
  * pre-registered credentials, authorization code + PKCE with dynamic client registration and an
  * automated browser step (RFC 9207 iss checked), refresh of an expired token, step-up on 403
- * insufficient_scope, and refusal of metadata naming another resource.
+ * insufficient_scope, re-registration when the resource names a new authorization server
+ * (SEP-2352), refusal of metadata naming another resource, and a metadata URL that does not
+ * answer failing discovery.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MemoryTokenStore, OAuthClient } from '../../src/client/auth/index.js';
+import { discoverResource, MemoryTokenStore, OAuthClient } from '../../src/client/auth/index.js';
 import { Client } from '../../src/client/index.js';
 import { metadataRoutes, ResourceServer, type ResourceServerOptions } from '../../src/features/auth/index.js';
 import { McpServer } from '../../src/server/index.js';
@@ -132,6 +134,61 @@ describe('OAuthClient against oidc-provider', () => {
     const who = await whoami(d.url, auth);
     assert.deepEqual(asked, ['mcp:tools', 'mcp:tools mcp:admin']);
     assert.deepEqual(who.scopes, ['mcp:tools', 'mcp:admin']);
+  });
+
+  it('moves with the resource to a new authorization server: registers there (application_type native), never shows it the old client id', async () => {
+    const idp2 = await startOidcProvider('http://127.0.0.1:1/unused', 'http://127.0.0.1:2/unused');
+    closers.push(() => idp2.close());
+    const m = await target();
+    m.server.admit((req) => m.ref.rs!.hook(req));
+    const protectWith = (p: TestIdp) => (m.ref.rs = new ResourceServer({ resource: m.url, authorizationServers: [p.issuer], challengeScopes: ['mcp:tools'], jwt: { issuer: p.issuer, jwksUri: p.jwksUri } }));
+    protectWith(idp);
+    const registrations: { at: string; body: Record<string, unknown>; clientId?: string }[] = [];
+    const watching: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (String(input).endsWith('/reg')) {
+        const reg = (await res.clone().json()) as { client_id?: string };
+        registrations.push({ at: new URL(String(input)).origin, body: JSON.parse(String(init?.body)) as Record<string, unknown>, ...(reg.client_id ? { clientId: reg.client_id } : {}) });
+      }
+      return res;
+    };
+    const authorizedAt: { origin: string; clientId: string | null }[] = [];
+    const auth = new OAuthClient({
+      redirectUri: REDIRECT,
+      fetch: watching,
+      authorize: async (u) => {
+        authorizedAt.push({ origin: u.origin, clientId: u.searchParams.get('client_id') });
+        return browse(u, REDIRECT);
+      },
+    });
+    assert.equal((await whoami(m.url, auth)).subject, 'alice');
+    protectWith(idp2); // the old tokens are now refused with 401
+    assert.equal((await whoami(m.url, auth)).subject, 'alice');
+    assert.deepEqual(registrations.map((r) => r.at), [idp.issuer, idp2.issuer], 'one registration at each server');
+    assert.ok(registrations.every((r) => r.body.application_type === 'native'), 'a loopback redirect registers a native app');
+    assert.deepEqual(authorizedAt.map((a) => a.origin), [idp.issuer, idp2.issuer]);
+    assert.equal(authorizedAt[1]!.clientId, registrations[1]!.clientId, 'the new server sees the client id it issued');
+    assert.notEqual(authorizedAt[1]!.clientId, registrations[0]!.clientId);
+
+    // Pre-registered credentials are bound to the first server they were used with.
+    const machine = new OAuthClient({ grant: 'client_credentials', clientId: MACHINE.id, clientSecret: MACHINE.secret });
+    await whoami(m.url, machine);
+    protectWith(idp);
+    await assert.rejects(whoami(m.url, machine), new RegExp(`pre-registered client is for ${idp2.issuer}`));
+  });
+
+  it('a metadata URL that does not answer fails discovery (it is not taken for "no metadata")', async () => {
+    let tries = 0;
+    const refusing: typeof fetch = async (input, init) => {
+      tries++;
+      return fetch(input, init);
+    };
+    await assert.rejects(discoverResource(new URL('http://127.0.0.1:1/mcp'), undefined, { fetch: refusing, insecure: true }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'ERR_TRANSPORT');
+      assert.match(e.message, /could not fetch http:\/\/127\.0\.0\.1:1\/\.well-known\/oauth-protected-resource\/mcp/);
+      return true;
+    });
+    assert.equal(tries, 2, 'tried once more, then gave up');
   });
 
   it('refuses metadata that names another resource (no token is requested for it)', async () => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -32,12 +32,13 @@ export interface SuiteRun {
   total: { passed: number; failed: number } | undefined;
 }
 
-function collect(dir: string, out: Map<string, Check[]>): void {
+/** Scenario names as the suite spells them: the result folder below `root`, e.g. `auth/metadata-default`. */
+function collect(dir: string, out: Map<string, Check[]>, root = dir): void {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) collect(p, out);
+    if (statSync(p).isDirectory()) collect(p, out, root);
     else if (name === 'checks.json') {
-      const scenario = dirname(p).split('/').slice(-1)[0] ?? p;
+      const scenario = relative(root, dirname(p)) || p;
       out.set(scenario.replace(/-\d{4}-\d{2}-\d{2}T.*$/, ''), JSON.parse(readFileSync(p, 'utf8')) as Check[]);
     }
   }
@@ -84,9 +85,15 @@ export function countStatuses(run: SuiteRun): Record<string, number> {
   return counts;
 }
 
-/** The scored server scenarios of a revision, from the suite's frozen requirements file. */
-export function scoredServerScenarios(revision: string): string[] {
+/** The scored scenarios of one leg of a revision, from the suite's frozen requirements file. */
+function scored(leg: 'server' | 'client', revision: string): string[] {
   const yaml = readFileSync(join(dirname(SUITE_ALPHA), '..', 'requirements', `${revision}.yaml`), 'utf8');
-  const block = /^server:\n((?:  - .+\n)+)/m.exec(yaml)?.[1] ?? '';
+  const block = new RegExp(`^${leg}:\\n((?:  - .+\\n)+)`, 'm').exec(yaml)?.[1] ?? '';
   return block.split('\n').map((l) => l.replace(/^  - /, '').trim()).filter(Boolean);
 }
+
+/** The scored server scenarios of a revision. */
+export const scoredServerScenarios = (revision: string): string[] => scored('server', revision);
+
+/** The scored client scenarios of a revision (`auth/…` names included). */
+export const scoredClientScenarios = (revision: string): string[] => scored('client', revision);

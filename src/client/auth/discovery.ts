@@ -7,6 +7,7 @@
  * by `oauth4webapi` (issuer and resource identifiers must match what was asked for).
  */
 import * as oauth from 'oauth4webapi';
+import { ErlmcpError } from '../../protocol/errors.js';
 
 export interface BearerChallenge {
   readonly error?: string;
@@ -60,6 +61,20 @@ export function resourceMatches(resource: string, serverUrl: URL): boolean {
   return serverUrl.pathname === r.pathname || `${serverUrl.pathname}/`.startsWith(base);
 }
 
+/**
+ * GET of a metadata document. Only an HTTP answer (404 …) moves discovery to the next URL; a
+ * request that got no answer is tried once more, then fails the flow: taking it for "not
+ * published" would pick another server's metadata or the 2025-03-26 fallbacks instead.
+ */
+async function getMetadata(url: URL, o: HttpOptions): Promise<Response> {
+  const get = () => o.fetch(url, { headers: { accept: 'application/json' } });
+  try {
+    return await get().catch(get);
+  } catch (e) {
+    throw new ErlmcpError('ERR_TRANSPORT', `could not fetch ${url.href}: ${e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e)}`);
+  }
+}
+
 /** Protected Resource Metadata for `serverUrl`, or undefined when the server publishes none (2025-03-26 servers). */
 export async function discoverResource(serverUrl: URL, metadataUrl: string | undefined, o: HttpOptions): Promise<oauth.ResourceServer | undefined> {
   const candidates: URL[] = [];
@@ -69,15 +84,15 @@ export async function discoverResource(serverUrl: URL, metadataUrl: string | und
   if (path !== '') candidates.push(new URL('/.well-known/oauth-protected-resource', serverUrl.origin));
   for (const url of candidates) {
     if (!secure(url, o)) continue;
-    const res = await o.fetch(url, { headers: { accept: 'application/json' } }).catch(() => undefined);
-    if (!res?.ok) {
-      await res?.body?.cancel().catch(() => {});
+    const res = await getMetadata(url, o);
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
       continue;
     }
     const doc = (await res.json().catch(() => undefined)) as oauth.ResourceServer | undefined;
     if (typeof doc?.resource !== 'string') continue;
     if (!resourceMatches(doc.resource, serverUrl)) {
-      throw new Error(`protected resource metadata names ${doc.resource}, not ${serverUrl.href}: refusing to send tokens for it`);
+      throw new ErlmcpError('ERR_INVALID_RESULT', `protected resource metadata names ${doc.resource}, not ${serverUrl.href}: refusing to send tokens for it`);
     }
     return doc;
   }
@@ -96,10 +111,10 @@ export async function discoverAuthorizationServer(issuer: URL, o: HttpOptions, l
     ? [`/.well-known/oauth-authorization-server${path}`, `/.well-known/openid-configuration${path}`, `${path}/.well-known/openid-configuration`]
     : ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
   for (const u of urls) {
-    if (!secure(issuer, o)) throw new Error(`authorization server ${issuer.href} is not https`);
-    const res = await o.fetch(new URL(u, issuer.origin), { headers: { accept: 'application/json' } }).catch(() => undefined);
-    if (!res?.ok) {
-      await res?.body?.cancel().catch(() => {});
+    if (!secure(issuer, o)) throw new ErlmcpError('ERR_INVALID_ARGUMENT', `authorization server ${issuer.href} is not https`);
+    const res = await getMetadata(new URL(u, issuer.origin), o);
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
       continue;
     }
     if (legacy) {
