@@ -19,6 +19,25 @@ export function encodeHeaderValue(v: string): string {
   return plain ? v : `=?base64?${Buffer.from(v, 'utf8').toString('base64')}?=`;
 }
 
+const SENTINEL_PARTS = /^=\?base64\?(.*)\?=$/s;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Server side of the sentinel: the text a header value stands for, or undefined when it has
+ * the sentinel's shape but is not canonical Base64 of UTF-8 (clients encode every value of
+ * that shape, so a malformed one is never a literal).
+ */
+export function decodeHeaderValue(v: string): string | undefined {
+  const m = SENTINEL_PARTS.exec(v);
+  if (!m) return v;
+  const b64 = m[1]!;
+  if (!BASE64.test(b64) || b64.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(b64, 'base64');
+  const text = bytes.toString('utf8');
+  // Round trip: rejects non-canonical Base64 and bytes that are not UTF-8.
+  return Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '') === b64.replace(/=+$/, '') ? text : undefined;
+}
+
 /** The protocol version a request body claims in `_meta`, if any (the modern-era signal). */
 export function modernClaim(message: unknown): string | undefined {
   const params = (message as { params?: { _meta?: Record<string, unknown> } } | null)?.params;
