@@ -33,6 +33,7 @@ before(async () => {
     } else extra = server.tool('dynamic', {}, () => text('dynamic'));
     return text('toggled');
   });
+  server.tool('where', { inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] } }, (a) => text(`in ${String(a.region)}`));
   server.resource('test://hello', { name: 'hello', mimeType: 'text/plain' }, (uri) => ({ contents: [{ uri, mimeType: 'text/plain', text: 'hello resource' }] }));
   server.prompt('brief', { description: 'A prompt with an argument', arguments: [{ name: 'topic', required: true }] }, ({ topic }) => ({
     messages: [{ role: 'user', content: { type: 'text', text: `Be brief about ${topic}.` } }],
@@ -81,9 +82,23 @@ describe('official SDK v2 client → our server (Streamable HTTP)', () => {
         const client = await connect(mode);
         try {
           const tools = await client.listTools();
-          assert.deepEqual(tools.tools.map((t) => t.name).sort(), ['add', 'greet', 'toggle']);
+          assert.deepEqual(tools.tools.map((t) => t.name).sort(), ['add', 'greet', 'toggle', 'where']);
           const r = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
           assert.deepEqual(r.content, [{ type: 'text', text: '5' }]);
+        } finally {
+          await client.close();
+        }
+      });
+
+      it('a tool with an x-mcp-header parameter: the SDK mirrors it, our server checks it', async () => {
+        const client = await connect(mode);
+        try {
+          await client.listTools();
+          // Non-ASCII: the modern SDK client sends it as a Base64 sentinel, which our server decodes.
+          for (const region of ['us-west1', 'Zürich']) {
+            const r = await client.callTool({ name: 'where', arguments: { region } });
+            assert.deepEqual(r.content, [{ type: 'text', text: `in ${region}` }]);
+          }
         } finally {
           await client.close();
         }
