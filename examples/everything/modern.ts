@@ -89,6 +89,12 @@ export function registerModernFixtures(server: McpServer): void {
     }
     return text('no input possible');
   });
+  // SEP-2243: a parameter mirrored as the Mcp-Param-Region header (the HTTP server checks it against the body).
+  server.tool(
+    'test_x_mcp_header',
+    { description: 'Echoes its region, which clients also send as Mcp-Param-Region.', inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] } },
+    (a) => text(`region: ${String(a.region)}`),
+  );
   server.prompt('test_input_required_result_prompt', { description: 'A prompt that first asks the user for context.' }, async (_a, ctx) => {
     const r = await ctx.elicit({ message: 'What context should the prompt use?', requestedSchema: { type: 'object', properties: { context: { type: 'string' } } } }, { inputKey: 'user_context' });
     return { messages: [{ role: 'user', content: { type: 'text', text: `Context: ${accepted(r, 'context')}` } }] };

@@ -31,11 +31,12 @@ export function decodeHeaderValue(v: string): string | undefined {
   const m = SENTINEL_PARTS.exec(v);
   if (!m) return v;
   const b64 = m[1]!;
-  if (!BASE64.test(b64) || b64.length % 4 === 1) return undefined;
+  // Padded Base64 only (RFC 4648 §4): the spec's test table rejects `SGVsbG8` for `SGVsbG8=`.
+  if (!BASE64.test(b64) || b64.length % 4 !== 0) return undefined;
   const bytes = Buffer.from(b64, 'base64');
   const text = bytes.toString('utf8');
   // Round trip: rejects non-canonical Base64 and bytes that are not UTF-8.
-  return Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '') === b64.replace(/=+$/, '') ? text : undefined;
+  return Buffer.from(text, 'utf8').toString('base64') === b64 ? text : undefined;
 }
 
 /** The protocol version a request body claims in `_meta`, if any (the modern-era signal). */

@@ -114,6 +114,8 @@ describe('Mcp-Param-* headers, server side', () => {
     await ok({ region: 'us-west1' }, { 'mcp-param-region': b64('us-west1') }, 'plain ASCII may be encoded too');
     await mismatch({ region: 'Zürich' }, { 'mcp-param-region': b64('Zurich') }, 'encoded, different');
     await mismatch({ region: 'x' }, { 'mcp-param-region': '=?base64?@@@@?=' }, 'not Base64');
+    await mismatch({ region: 'Hello' }, { 'mcp-param-region': '=?base64?SGVsbG8?=' }, 'Base64 without its padding');
+    await ok({ region: `=?base64?${Buffer.from('Hello').toString('base64')}` }, { 'mcp-param-region': `=?base64?${Buffer.from('Hello').toString('base64')}` }, 'no closing ?=: a literal');
     await mismatch({ region: 'x' }, { 'mcp-param-region': '=?base64?/w==?=' }, 'Base64 of a byte that is not UTF-8');
     await mismatch({ region: 'café' }, { 'mcp-param-region': 'caf\u00e9' }, 'a raw latin1 byte instead of the sentinel');
   });
