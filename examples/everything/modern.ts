@@ -4,6 +4,7 @@
  * (`inputKey` names it), on a legacy session the same call sends a real request to the client.
  */
 import type { McpServer, Registered } from '../../src/server/index.js';
+import { registerTaskFixtures } from './tasks.js';
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
@@ -14,6 +15,7 @@ function accepted(r: { action: string; content?: Record<string, unknown> }, fiel
 }
 
 export function registerModernFixtures(server: McpServer): void {
+  registerTaskFixtures(server);
   server.tool('test_missing_capability', { description: 'Needs sampling: without the capability the request is refused with -32021.' }, async (_a, ctx) => {
     const r = await ctx.sample({ messages: [{ role: 'user', content: { type: 'text', text: 'Answer briefly.' } }], maxTokens: 50 }, { inputKey: 'llm_answer' });
     return text(`model said: ${JSON.stringify(r.content)}`);

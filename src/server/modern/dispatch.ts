@@ -15,6 +15,7 @@ import { REQUEST_HANDLERS } from '../handlers.js';
 import { targetOf } from '../middleware.js';
 import type { ServerSession } from '../session.js';
 import { listen } from './listen.js';
+import { modernTaskHandlers, TASKS_EXTENSION } from './tasks.js';
 import { InputRequiredSignal, InputRounds, MRTR_METHODS, mrtrNotAllowed } from './input-required.js';
 
 /** What one modern request declared about its client. */
@@ -47,7 +48,7 @@ export function readEnvelope(params: Record<string, unknown> | undefined): Envel
 }
 
 /** Legacy methods the revision removed: a modern request for them is -32601 (404 on HTTP). */
-const REMOVED = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe', 'tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel']);
+const REMOVED = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe', 'tasks/result', 'tasks/list']);
 
 /** Results clients may cache (server/utilities/caching). */
 const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
@@ -56,6 +57,8 @@ const discover: RequestHandler = (session) => {
   const server = session.server;
   // The modern wire has no legacy tasks capability (tasks became an extension).
   const { tasks: _tasks, ...capabilities } = server.capabilities() as Record<string, unknown>;
+  // ...and the extension instead (SEP-2663), beside any extensions the app declared.
+  capabilities.extensions = { ...(capabilities.extensions as Record<string, unknown> | undefined), [TASKS_EXTENSION]: {} };
   const result: Result = { supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities };
   if (server.options.instructions !== undefined) result.instructions = server.options.instructions;
   return result;
@@ -65,6 +68,8 @@ export function modernHandler(method: string): RequestHandler | undefined {
   if (method === 'server/discover') return discover;
   if (method === 'subscriptions/listen') return listen;
   if (REMOVED.has(method)) return undefined;
+  const task = modernTaskHandlers[method];
+  if (task) return task;
   return REQUEST_HANDLERS[method];
 }
 
@@ -99,7 +104,8 @@ export async function runModern(session: ServerSession, method: string, params: 
 function stamp(session: ServerSession, method: string, result: Result): Result {
   const server = session.server;
   const meta = { ...(result._meta as Record<string, unknown> | undefined), [META.serverInfo]: server.info };
-  const out: Result = { ...result, resultType: 'complete', _meta: meta };
+  // A handler may name another result type (a task, SEP-2663); otherwise the result is complete.
+  const out: Result = { ...result, resultType: (result.resultType as string | undefined) ?? 'complete', _meta: meta };
   if (CACHEABLE.has(method)) {
     out.ttlMs = server.cacheHints.ttlMs;
     out.cacheScope = server.cacheHints.scope;

@@ -8,7 +8,7 @@
 import { META } from '../../protocol/eras.js';
 
 /** `Mcp-Name` mirrors this param per method. */
-const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri', 'tasks/get': 'taskId', 'tasks/update': 'taskId', 'tasks/cancel': 'taskId' };
 
 const SENTINEL = /^=\?base64\?.*\?=$/;
 

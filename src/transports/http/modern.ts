@@ -30,8 +30,8 @@ export function statusOf(code: number): number {
   return STATUS[code] ?? 400;
 }
 
-/** `Mcp-Name` mirrors this param per method. */
-const NAME_SOURCE: Record<string, string | undefined> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+/** `Mcp-Name` mirrors this param per method (SEP-2663 adds the tasks methods' taskId). */
+const NAME_SOURCE: Record<string, string | undefined> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri', 'tasks/get': 'taskId', 'tasks/update': 'taskId', 'tasks/cancel': 'taskId' };
 
 function reject(id: RequestId | null, error: McpError): Inbound {
   return { kind: 'reject', status: statusOf(error.code), id, error };
