@@ -53,6 +53,8 @@ export class ServerSession extends Endpoint {
    * bookkeeping costs the collector on every one-request 2026-07-28 HTTP session.
    */
   private modern: Map<RequestContext, ModernRequest> | undefined;
+  private soleCtx: RequestContext | undefined;
+  private soleReq: ModernRequest | undefined;
 
   constructor(readonly server: McpServer) {
     super({
@@ -96,14 +98,21 @@ export class ServerSession extends Endpoint {
 
   /** @internal a modern request starts / ends (modern/dispatch.ts). */
   beginModern(ctx: RequestContext, req: ModernRequest): void {
-    (this.modern ??= new Map()).set(ctx, req);
+    // One slot first: a 2026-07-28 HTTP session carries exactly one request.
+    if (this.soleCtx === undefined) {
+      this.soleCtx = ctx;
+      this.soleReq = req;
+    } else (this.modern ??= new Map()).set(ctx, req);
   }
   endModern(ctx: RequestContext): void {
-    this.modern?.delete(ctx);
+    if (this.soleCtx === ctx) {
+      this.soleCtx = undefined;
+      this.soleReq = undefined;
+    } else this.modern?.delete(ctx);
   }
   /** The modern request a handler context belongs to, if any. */
   modernOf(ctx: RequestContext): ModernRequest | undefined {
-    return this.modern?.get(ctx);
+    return this.soleCtx === ctx ? this.soleReq : this.modern?.get(ctx);
   }
 
   /** Called by the initialize handler once the version is agreed. */

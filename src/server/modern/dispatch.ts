@@ -77,8 +77,9 @@ export function modernHandler(method: string): RequestHandler | undefined {
 export async function runModern(session: ServerSession, method: string, params: Record<string, unknown>, ctx: RequestContext, run: () => Result | Promise<Result>): Promise<Result> {
   const envelope = readEnvelope(params);
   const server = session.server;
-  const binding = `${method}\u0000${targetOf(method, params) ?? ''}`;
-  const prior = params.requestState === undefined ? {} : server.requestStates.decode(params.requestState, binding);
+  // What a requestState is bound to: built only when a state is read or written (rare).
+  const binding = (): string => `${method}\u0000${targetOf(method, params) ?? ''}`;
+  const prior = params.requestState === undefined ? NO_STATE : server.requestStates.decode(params.requestState, binding());
   const rounds = new InputRounds(prior, params.inputResponses, envelope.capabilities);
   session.beginModern(ctx, { envelope, rounds });
   try {
@@ -90,7 +91,7 @@ export async function runModern(session: ServerSession, method: string, params: 
       if (!MRTR_METHODS.has(method)) throw mrtrNotAllowed(method);
       const inputRequests: Record<string, unknown> = {};
       for (const [k, a] of Object.entries(rounds.asks)) inputRequests[k] = Object.keys(a.params).length ? { method: a.method, params: a.params } : { method: a.method };
-      return { resultType: 'input_required', inputRequests, requestState: server.requestStates.encode(binding, rounds.carried()) };
+      return { resultType: 'input_required', inputRequests, requestState: server.requestStates.encode(binding(), rounds.carried()) };
     }
     // Resource not found is -32602 with data.uri on the modern wire (server/resources); -32002 is legacy only.
     if (e instanceof McpError && e.code === ErrorCode.ResourceNotFound) throw new McpError(ErrorCode.InvalidParams, e.message, e.data ?? { uri: params.uri });
@@ -100,10 +101,21 @@ export async function runModern(session: ServerSession, method: string, params: 
   }
 }
 
+const NO_STATE: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** Per server, the `_meta` of a result that has none of its own: built once, shared (it is only serialised). */
+const identities = new WeakMap<object, Record<string, unknown>>();
+
 /** resultType on every result; cache hints on cacheable ones; the server's identity in `_meta`. */
 function stamp(session: ServerSession, method: string, result: Result): Result {
   const server = session.server;
-  const meta = { ...(result._meta as Record<string, unknown> | undefined), [META.serverInfo]: server.info };
+  const own = result._meta as Record<string, unknown> | undefined;
+  let meta: Record<string, unknown>;
+  if (own === undefined) {
+    let shared = identities.get(server);
+    if (shared === undefined) identities.set(server, (shared = { [META.serverInfo]: server.info }));
+    meta = shared;
+  } else meta = { ...own, [META.serverInfo]: server.info };
   // A handler may name another result type (a task, SEP-2663); otherwise the result is complete.
   const out: Result = { ...result, resultType: (result.resultType as string | undefined) ?? 'complete', _meta: meta };
   if (CACHEABLE.has(method)) {
