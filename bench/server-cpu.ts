@@ -3,10 +3,12 @@
  * session, sends N tools/call with 8 in flight on keep-alive sockets, and reads the fixture's
  * user+system CPU time from /proc/<pid>/stat before and after. Independent of how fast the
  * load generator is, so it separates server cost from driver cost.
- *   node dist/bench/server-cpu.js <fixture> [--json|--sse] [--calls N] [--cpu-prof <dir>]
+ *   node dist/bench/server-cpu.js <fixture> [--json|--sse] [--modern] [--calls N] [--cpu-prof <dir>]
+ * `--modern` sends stateless 2026-07-28 calls (envelope in `_meta`, no session) instead.
  * `--cpu-prof` writes the fixture's V8 CPU profile (open it in Chrome DevTools or speedscope).
  */
 import { readFileSync } from 'node:fs';
+import { MODERN_HEADERS, modernToolsCallBody } from './lib/modern-http.js';
 import { httpRequest, keepAliveAgent, PROTOCOL_VERSION } from './lib/raw-http-client.js';
 import { startHttpFixture, type FixtureName } from './lib/spawn.js';
 
@@ -18,22 +20,28 @@ const p = process.argv.indexOf('--cpu-prof');
 const nodeArgs = p >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[p + 1] ?? '.'}`] : [];
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 
-function cpuMs(pid: number): number {
+/** [user, system] CPU time of a process so far, in ms. */
+function cpuMs(pid: number): [number, number] {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  return [(Number(fields[11]) * 1000) / TICKS_PER_SECOND, (Number(fields[12]) * 1000) / TICKS_PER_SECOND];
 }
 
 // --protect: our fixture with rate limiting installed (the seam in use; bench/fixtures/ours-tools.ts).
 const protect = process.argv.includes('--protect') ? ['--protect'] : [];
-const child = await startHttpFixture(fixture, [mode, ...protect], nodeArgs);
+const modern = process.argv.includes('--modern');
+const child = await startHttpFixture(fixture, fixture === 'sdk-v2-http' ? [] : [mode, ...protect], nodeArgs);
 const agent = keepAliveAgent(8);
 const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 try {
-  const init = await httpRequest(child.url, 'POST', agent, base, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'cpu', version: '1' } } }));
-  const headers: Record<string, string> = { ...base, 'mcp-protocol-version': PROTOCOL_VERSION, ...(init.sessionId ? { 'mcp-session-id': init.sessionId } : {}) };
-  await httpRequest(child.url, 'POST', agent, headers, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  let call: () => Promise<unknown>;
   let id = 10;
-  const call = () => httpRequest(child.url, 'POST', agent, headers, JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } }));
+  if (modern) call = () => httpRequest(child.url, 'POST', agent, { ...MODERN_HEADERS }, modernToolsCallBody(id++));
+  else {
+    const init = await httpRequest(child.url, 'POST', agent, base, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'cpu', version: '1' } } }));
+    const headers: Record<string, string> = { ...base, 'mcp-protocol-version': PROTOCOL_VERSION, ...(init.sessionId ? { 'mcp-session-id': init.sessionId } : {}) };
+    await httpRequest(child.url, 'POST', agent, headers, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    call = () => httpRequest(child.url, 'POST', agent, headers, JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } }));
+  }
   for (let w = 0; w < 2000; w++) await call();
   const c0 = cpuMs(child.pid);
   const t0 = performance.now();
@@ -41,7 +49,10 @@ try {
   await Promise.all(Array.from({ length: 8 }, async () => { while (sent++ < N) await call(); }));
   const c1 = cpuMs(child.pid);
   const secs = (performance.now() - t0) / 1000;
-  console.log(`${fixture} ${mode}: server CPU ${(((c1 - c0) * 1000) / N).toFixed(1)} µs/request, ${Math.round(N / secs)} req/s (8 in flight, ${N} calls)`);
+  const us = (ms: number) => ((ms * 1000) / N).toFixed(1);
+  const user = c1[0] - c0[0];
+  const system = c1[1] - c0[1];
+  console.log(`${fixture} ${modern ? 'modern' : mode}: server CPU ${us(user + system)} µs/request (user ${us(user)}, system ${us(system)}), ${Math.round(N / secs)} req/s (8 in flight, ${N} calls)`);
 } finally {
   agent.destroy();
   await child.stop();

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServerChild } from './server-child.js';
 
-export type FixtureName = 'ours-stdio' | 'sdk-stdio' | 'raw-stdio' | 'tmcp-stdio' | 'ours-http' | 'sdk-http' | 'raw-http';
+export type FixtureName = 'ours-stdio' | 'sdk-stdio' | 'raw-stdio' | 'tmcp-stdio' | 'ours-http' | 'sdk-http' | 'sdk-v2-http' | 'raw-http';
 
 export function fixturePath(name: FixtureName): string {
   return fileURLToPath(new URL(`../fixtures/${name}.js`, import.meta.url));

@@ -7,6 +7,7 @@ import { largePayloadScenario } from './large-payload.js';
 import { listVsCallScenario } from './list-vs-call.js';
 import { longRunScenario } from './long-run.js';
 import { memoryScenario } from './memory.js';
+import { modernScenario } from './modern.js';
 import { scaleOutScenario } from './scale-out.js';
 import { seamScenario } from './seam.js';
 import type { Scenario } from './scenario.js';
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   memoryScenario,
   stdioScenario,
   httpCannonScenario,
+  modernScenario,
   httpClientScenario,
   seamScenario,
   authScenario,

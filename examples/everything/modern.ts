@@ -4,6 +4,7 @@
  * (`inputKey` names it), on a legacy session the same call sends a real request to the client.
  */
 import type { McpServer, Registered } from '../../src/server/index.js';
+import { registerTaskFixtures } from './tasks.js';
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
@@ -14,6 +15,7 @@ function accepted(r: { action: string; content?: Record<string, unknown> }, fiel
 }
 
 export function registerModernFixtures(server: McpServer): void {
+  registerTaskFixtures(server);
   server.tool('test_missing_capability', { description: 'Needs sampling: without the capability the request is refused with -32021.' }, async (_a, ctx) => {
     const r = await ctx.sample({ messages: [{ role: 'user', content: { type: 'text', text: 'Answer briefly.' } }], maxTokens: 50 }, { inputKey: 'llm_answer' });
     return text(`model said: ${JSON.stringify(r.content)}`);
@@ -89,6 +91,12 @@ export function registerModernFixtures(server: McpServer): void {
     }
     return text('no input possible');
   });
+  // SEP-2243: a parameter mirrored as the Mcp-Param-Region header (the HTTP server checks it against the body).
+  server.tool(
+    'test_x_mcp_header',
+    { description: 'Echoes its region, which clients also send as Mcp-Param-Region.', inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] } },
+    (a) => text(`region: ${String(a.region)}`),
+  );
   server.prompt('test_input_required_result_prompt', { description: 'A prompt that first asks the user for context.' }, async (_a, ctx) => {
     const r = await ctx.elicit({ message: 'What context should the prompt use?', requestedSchema: { type: 'object', properties: { context: { type: 'string' } } } }, { inputKey: 'user_context' });
     return { messages: [{ role: 'user', content: { type: 'text', text: `Context: ${accepted(r, 'context')}` } }] };

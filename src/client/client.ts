@@ -202,6 +202,9 @@ export class Client extends Endpoint {
       capabilities: () => this.capabilities(),
       info: this.info,
       fulfil: (method: string, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined) => this.fulfilInput(method, params, signal),
+      toolsListed: (r: Record<string, unknown>) => {
+        if (Array.isArray(r.tools)) this.outputs.learn(r.tools as T.Tool[]);
+      },
     };
   }
 

@@ -294,6 +294,57 @@ describe('modern client over Streamable HTTP', () => {
     await client.close();
   });
 
+  it('-32020 after the tool gained an x-mcp-header: the client re-lists the tools once and retries with the header', async () => {
+    let tool = server.tool('zoned', { inputSchema: { type: 'object', properties: { zone: { type: 'string' } } } }, (a) => ({ content: [{ type: 'text', text: `zone ${String(a.zone)}` }] }));
+    const { client, seen } = await connect({ versionNegotiation: { pin: '2026-07-28' } });
+    assert.ok((await client.listTools()).tools.some((t) => t.name === 'zoned'));
+    // The server changes the tool; this client has no listen open, and its tools/list is cached (ttlMs).
+    tool.remove();
+    tool = server.tool('zoned', { inputSchema: { type: 'object', properties: { zone: { type: 'string', 'x-mcp-header': 'Zone' } } } }, (a) => ({ content: [{ type: 'text', text: `zone ${String(a.zone)}` }] }));
+    seen.length = 0;
+    const r = await client.callTool({ name: 'zoned', arguments: { zone: 'b' } });
+    assert.deepEqual(r.content, [{ type: 'text', text: 'zone b' }]);
+    assert.deepEqual(
+      seen.map((s) => s.body!.method),
+      ['tools/call', 'tools/list', 'tools/call'],
+    );
+    assert.equal(seen[0]!.headers['mcp-param-zone'], undefined, 'the stale list had no annotation');
+    assert.equal(seen[2]!.headers['mcp-param-zone'], 'b');
+    assert.notEqual(seen[0]!.body!.id, seen[2]!.body!.id, 'the retry is a new request');
+    // The re-listed tools replaced the cached list: listing again costs no request.
+    seen.length = 0;
+    assert.ok((await client.listTools()).tools.some((t) => t.name === 'zoned'));
+    assert.equal(seen.length, 0);
+    tool.remove();
+    await client.close();
+  });
+
+  it('-32020 again after the re-list: the error surfaces; one re-list, one retry, no loop', async () => {
+    const tool = server.tool('zoned2', { inputSchema: { type: 'object', properties: { zone: { type: 'string', 'x-mcp-header': 'Zone' } } } }, () => ({ content: [] }));
+    const methods: string[] = [];
+    // A proxy on the way that strips the header: the server can never see it.
+    const transport = new StreamableHttpClientTransport(url, {
+      fetch: (input, init) => {
+        const headers = { ...(init?.headers as Record<string, string>) };
+        delete headers['mcp-param-zone'];
+        methods.push(String((JSON.parse(String(init?.body ?? '{}')) as { method?: string }).method));
+        return fetch(input, { ...init, headers });
+      },
+    });
+    const client = new Client({ name: 'mc', version: '1' }, { ...handlers, versionNegotiation: { pin: '2026-07-28' } });
+    await client.connect(transport);
+    await client.listTools();
+    methods.length = 0;
+    await assert.rejects(client.callTool({ name: 'zoned2', arguments: { zone: 'b' } }), (e: unknown) => e instanceof McpError && e.code === -32020);
+    assert.deepEqual(methods, ['tools/call', 'tools/list', 'tools/call']);
+    // Other errors are not retried.
+    methods.length = 0;
+    await assert.rejects(client.callTool({ name: 'no-such-tool', arguments: {} }));
+    assert.deepEqual(methods, ['tools/call']);
+    tool.remove();
+    await client.close();
+  });
+
   it('cancelling a modern request closes its stream; nothing is posted', async () => {
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));

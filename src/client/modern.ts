@@ -4,7 +4,10 @@
  * invalid), and an `input_required` result of tools/call, prompts/get or resources/read drives
  * the multi-round-trip loop (basic/patterns/mrtr): fulfil each embedded request through the
  * app's own handlers, then re-send with a new JSON-RPC id, `inputResponses`, and `requestState`
- * echoed untouched (omitted when the server sent none).
+ * echoed untouched (omitted when the server sent none). A tools/call refused with -32020
+ * HeaderMismatch is most likely sent with a stale tool list (its `x-mcp-header` annotations
+ * changed): the tools are listed again and the call retried once (streamable-http §Client
+ * Behavior: SHOULD re-list, then retry with the appropriate headers).
  */
 import type { RequestOptions } from '../engine/outbound.js';
 import { ErlmcpError, McpError } from '../protocol/errors.js';
@@ -26,6 +29,8 @@ export interface ModernHost {
   readonly info: Implementation;
   /** Runs one embedded input request through the app's sampling/elicitation/roots handler. */
   fulfil(method: string, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<Record<string, unknown>>;
+  /** Sees each tools/list page fetched on the client's behalf (the re-list after a -32020). */
+  toolsListed?(result: Record<string, unknown>): void;
 }
 
 type Params = Record<string, unknown>;
@@ -69,8 +74,41 @@ export class ModernRequests {
     }
   }
 
-  /** A request with caching, resultType checks and the input-required loop. */
+  /** A request with caching, resultType checks, the input-required loop and the -32020 re-list. */
   async call(method: string, params: Params | undefined, options?: RequestOptions): Promise<Params> {
+    if (method !== 'tools/call') return this.rounds(method, params, options);
+    try {
+      return await this.rounds(method, params, options);
+    } catch (e) {
+      if (!(e instanceof McpError) || e.code !== ModernErrorCode.HeaderMismatch) throw e;
+      await this.relistTools(params?.name, options);
+      return this.rounds(method, params, options);
+    }
+  }
+
+  /**
+   * Lists the tools again past the cache, page by page until `name` is seen (the HTTP transport
+   * learns each tool's annotations from the tools/list responses it carries). A cursor seen
+   * twice ends it: a server cycling its cursors cannot keep the client listing.
+   */
+  private async relistTools(name: unknown, options: RequestOptions | undefined): Promise<void> {
+    this.cache.invalidate('notifications/tools/list_changed');
+    const cursors = new Set<string>();
+    let cursor: string | undefined;
+    for (;;) {
+      const params = cursor === undefined ? undefined : { cursor };
+      const r = await this.send('tools/list', params, options);
+      this.cache.put('tools/list', params, r);
+      this.host.toolsListed?.(r);
+      const tools = Array.isArray(r.tools) ? (r.tools as { name?: unknown }[]) : [];
+      const next = r.nextCursor;
+      if (tools.some((t) => t?.name === name) || typeof next !== 'string' || cursors.has(next)) return;
+      cursors.add(next);
+      cursor = next;
+    }
+  }
+
+  private async rounds(method: string, params: Params | undefined, options?: RequestOptions): Promise<Params> {
     const cacheable = CACHEABLE_METHODS.has(method);
     if (cacheable) {
       const hit = this.cache.get(method, params);

@@ -95,11 +95,19 @@ export abstract class Endpoint implements DeadlineSource {
   }
 
   async connect(transport: Transport): Promise<void> {
+    this.attach(transport);
+    await transport.start();
+  }
+
+  /**
+   * Wires the transport's callbacks without calling start(): for a transport that has nothing
+   * to start (a one-request 2026-07-28 HTTP session), so serving it takes no promise hop.
+   */
+  protected attach(transport: Transport): void {
     this.transport = transport;
     transport.onmessage = (m, extra, classified) => this.receive(m, extra, classified);
     transport.onerror = (e) => this.onerror?.(e);
     transport.onclose = () => this.handleClose();
-    await transport.start();
   }
 
   async close(): Promise<void> {
@@ -386,9 +394,13 @@ export abstract class Endpoint implements DeadlineSource {
 
   protected handleClose(): void {
     this.transport = undefined;
-    const closed = new ErlmcpError('ERR_CONNECTION_CLOSED', 'Connection closed');
-    for (const out of this.pending.values()) out.fail(closed);
-    this.pending.clear();
+    // Built only when someone waits for it: an Error captures a stack, and a 2026-07-28 HTTP
+    // request closes its one-request session after every answer, with nothing pending.
+    if (this.pending.size > 0) {
+      const closed = new ErlmcpError('ERR_CONNECTION_CLOSED', 'Connection closed');
+      for (const out of this.pending.values()) out.fail(closed);
+      this.pending.clear();
+    }
     for (const req of this.inbound.values()) req.cancel('Connection closed');
     this.inbound.clear();
     this.batches = undefined;

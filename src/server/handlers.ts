@@ -14,6 +14,7 @@ import { unknownTool } from './registry/tools.js';
 import type { ServerSession } from './session.js';
 import { LOG_LEVELS } from './session.js';
 import { callAsTask, taskHandlers } from './task-runner.js';
+import { modernToolCall } from './modern/tasks.js';
 
 export type RequestHandler = (session: ServerSession, params: Record<string, unknown>, ctx: RequestContext) => Result | Promise<Result>;
 
@@ -89,6 +90,13 @@ export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
     }
     const tool = session.server.tools.get(p.name);
     if (!tool) throw unknownTool(p.name);
+    const modern = session.modernOf(ctx);
+    if (modern) {
+      // 2026-07-28: tasks are the extension's, server-directed; the legacy `task` param is ignored.
+      const task = modernToolCall(session, tool, p, ctx, modern.envelope.capabilities);
+      if (task) return task;
+      return tool.call(p.arguments, new HandlerContext(session, ctx));
+    }
     // basic/utilities/tasks#tool-level-negotiation
     if (p.task !== undefined) {
       if (tool.taskSupport === 'forbidden') throw new McpError(ErrorCode.MethodNotFound, `Tool ${p.name} does not support task-augmented calls`);

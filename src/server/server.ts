@@ -140,6 +140,8 @@ export class McpServer {
   /** The worker pool of isolated tools (stats, events); made on the first isolated call. */
   isolatePool: WorkerPool | undefined;
   onerror?: (error: Error) => void;
+  /** One handler for every session's errors (no closure per session). */
+  private readonly reportSessionError = (e: Error): void => this.onerror?.(e);
   /** A client sent notifications/roots/list_changed. */
   onrootschanged?: (session: ServerSession) => void;
 
@@ -372,9 +374,22 @@ export class McpServer {
     if (options?.state) session.restoreState(options.state);
     // A transport that already knows the era (HTTP classified the request): no first-request guess.
     if (options?.era) session.era = options.era;
-    session.onerror = (e) => this.onerror?.(e);
+    session.onerror = this.reportSessionError;
     this.sessions.add(session);
     await session.connect(transport);
+    return session;
+  }
+
+  /**
+   * @internal a one-request 2026-07-28 session on a transport with nothing to start (HTTP):
+   * connected synchronously, since the stateless path pays this on every request.
+   */
+  attachModern(transport: Transport): ServerSession {
+    const session = new ServerSession(this);
+    session.era = 'modern';
+    session.onerror = this.reportSessionError;
+    this.sessions.add(session);
+    session.attachNow(transport);
     return session;
   }
 

@@ -47,8 +47,14 @@ export class ServerSession extends Endpoint {
    * or undefined until the connection's first request decides (basic/transports/stdio).
    */
   era: 'legacy' | 'modern' | undefined;
-  /** Per-request state of modern requests in flight (their envelope and input rounds). */
-  private modern: WeakMap<RequestContext, ModernRequest> | undefined;
+  /**
+   * Per-request state of modern requests in flight (their envelope and input rounds). A Map,
+   * not a WeakMap: entries are removed when the request ends, and a WeakMap's ephemeron
+   * bookkeeping costs the collector on every one-request 2026-07-28 HTTP session.
+   */
+  private modern: Map<RequestContext, ModernRequest> | undefined;
+  private soleCtx: RequestContext | undefined;
+  private soleReq: ModernRequest | undefined;
 
   constructor(readonly server: McpServer) {
     super({
@@ -70,6 +76,13 @@ export class ServerSession extends Endpoint {
     if (this.protocolVersion) transport.setProtocolVersion?.(this.protocolVersion);
   }
 
+  /** @internal connects a transport whose start() has nothing to wait for (see Endpoint.attach). */
+  attachNow(transport: Transport): void {
+    this.id = transport.sessionId;
+    this.transportKind = transport.kind;
+    this.attach(transport);
+  }
+
   get logLevelName(): LoggingLevel | undefined {
     return this.logLevel < 0 ? undefined : LOG_LEVELS[this.logLevel];
   }
@@ -85,14 +98,21 @@ export class ServerSession extends Endpoint {
 
   /** @internal a modern request starts / ends (modern/dispatch.ts). */
   beginModern(ctx: RequestContext, req: ModernRequest): void {
-    (this.modern ??= new WeakMap()).set(ctx, req);
+    // One slot first: a 2026-07-28 HTTP session carries exactly one request.
+    if (this.soleCtx === undefined) {
+      this.soleCtx = ctx;
+      this.soleReq = req;
+    } else (this.modern ??= new Map()).set(ctx, req);
   }
   endModern(ctx: RequestContext): void {
-    this.modern?.delete(ctx);
+    if (this.soleCtx === ctx) {
+      this.soleCtx = undefined;
+      this.soleReq = undefined;
+    } else this.modern?.delete(ctx);
   }
   /** The modern request a handler context belongs to, if any. */
   modernOf(ctx: RequestContext): ModernRequest | undefined {
-    return this.modern?.get(ctx);
+    return this.soleCtx === ctx ? this.soleReq : this.modern?.get(ctx);
   }
 
   /** Called by the initialize handler once the version is agreed. */

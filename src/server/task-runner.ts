@@ -20,7 +20,7 @@ function owner(session: ServerSession): string {
 }
 
 /** A request context for work that outlives its request: messages go unrelated (standalone stream). */
-class DetachedContext implements RequestContext {
+export class DetachedContext implements RequestContext {
   readonly extra = undefined;
   constructor(
     private readonly session: ServerSession,

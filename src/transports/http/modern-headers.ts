@@ -8,7 +8,7 @@
 import { META } from '../../protocol/eras.js';
 
 /** `Mcp-Name` mirrors this param per method. */
-const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri', 'tasks/get': 'taskId', 'tasks/update': 'taskId', 'tasks/cancel': 'taskId' };
 
 const SENTINEL = /^=\?base64\?.*\?=$/;
 
@@ -17,6 +17,26 @@ export function encodeHeaderValue(v: string): string {
   // eslint-disable-next-line no-control-regex
   const plain = /^[\x20-\x7e]*$/.test(v) && v.trim() === v && !SENTINEL.test(v);
   return plain ? v : `=?base64?${Buffer.from(v, 'utf8').toString('base64')}?=`;
+}
+
+const SENTINEL_PARTS = /^=\?base64\?(.*)\?=$/s;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Server side of the sentinel: the text a header value stands for, or undefined when it has
+ * the sentinel's shape but is not canonical Base64 of UTF-8 (clients encode every value of
+ * that shape, so a malformed one is never a literal).
+ */
+export function decodeHeaderValue(v: string): string | undefined {
+  const m = SENTINEL_PARTS.exec(v);
+  if (!m) return v;
+  const b64 = m[1]!;
+  // Padded Base64 only (RFC 4648 §4): the spec's test table rejects `SGVsbG8` for `SGVsbG8=`.
+  if (!BASE64.test(b64) || b64.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(b64, 'base64');
+  const text = bytes.toString('utf8');
+  // Round trip: rejects non-canonical Base64 and bytes that are not UTF-8.
+  return Buffer.from(text, 'utf8').toString('base64') === b64 ? text : undefined;
 }
 
 /** The protocol version a request body claims in `_meta`, if any (the modern-era signal). */

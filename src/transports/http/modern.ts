@@ -13,6 +13,10 @@ import { envelopeVersion, hasModernClaim, headerMismatch, isModernVersion, isSup
 import type { JSONRPCRequest, RequestId } from '../../protocol/types.js';
 import type { McpServer } from '../../server/index.js';
 import { header } from '../shared/http.js';
+import { decodeHeaderValue } from './modern-headers.js';
+import { paramHeaderMismatch } from './param-headers.js';
+
+export { decodeHeaderValue } from './modern-headers.js';
 
 export type Inbound =
   | { kind: 'legacy' }
@@ -26,16 +30,8 @@ export function statusOf(code: number): number {
   return STATUS[code] ?? 400;
 }
 
-/** `Mcp-Name` mirrors this param per method. */
-const NAME_SOURCE: Record<string, string | undefined> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
-
-/** The Base64 sentinel of SEP-2243 (`=?base64?…?=`) for values that are not plain ASCII tokens. */
-export function decodeHeaderValue(v: string): string | undefined {
-  const m = /^=\?base64\?([A-Za-z0-9+/=]*)\?=$/.exec(v);
-  if (!m) return v;
-  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
-  return Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '') === m[1]!.replace(/=+$/, '') ? text : undefined;
-}
+/** `Mcp-Name` mirrors this param per method (SEP-2663 adds the tasks methods' taskId). */
+const NAME_SOURCE: Record<string, string | undefined> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri', 'tasks/get': 'taskId', 'tasks/update': 'taskId', 'tasks/cancel': 'taskId' };
 
 function reject(id: RequestId | null, error: McpError): Inbound {
   return { kind: 'reject', status: statusOf(error.code), id, error };
@@ -81,5 +77,9 @@ export function classifyInbound(req: IncomingMessage, value: unknown, server: Mc
     if (name === undefined || name !== expected) return reject(rid, headerMismatch(`Mcp-Name does not match params.${source}`));
   }
   if (!server.servesModern(message.method)) return reject(rid, new McpError(ErrorCode.MethodNotFound, `Method not found: ${message.method}`));
+  if (message.method === 'tools/call') {
+    const mismatch = paramHeaderMismatch(req, server, message.params as Record<string, unknown>);
+    if (mismatch) return reject(rid, mismatch);
+  }
   return { kind: 'modern', message, id, version };
 }

@@ -423,7 +423,7 @@ export class StreamableHttpServer {
       return;
     }
     if (!this.server.acceptsSessions) return this.tooManySessions(res);
-    const t = await this.directory.modernSession();
+    const t = this.directory.modernSession();
     // JSON unless the request has something to say before its answer (then SSE); never resumable.
     return t.handlePost(req, res, [classify(inbound.message)], false, inbound.version, false, authInfo, true);
   }

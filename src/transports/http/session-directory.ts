@@ -180,11 +180,10 @@ export class SessionDirectory {
   }
 
   /** A one-request session for a 2026-07-28 request: no id, nothing stored, closed after its answer. */
-  async modernSession(): Promise<HttpSessionTransport> {
+  modernSession(): HttpSessionTransport {
     const t = new HttpSessionTransport(this.host, undefined);
-    this.ephemeral.set(t, undefined);
-    const session = await this.server.connect(t, { era: 'modern' });
-    if (this.ephemeral.has(t)) this.ephemeral.set(t, session);
+    const session = this.server.attachModern(t);
+    this.ephemeral.set(t, session);
     t.bind(session);
     return t;
   }

@@ -351,10 +351,11 @@ export class HttpSessionTransport implements Transport {
     w.end();
   }
 
+  private readonly closeNow = (): void => void this.close();
+
   private finishIfStateless(): void {
-    if (this.sessionId === undefined && !(this.routes && this.routes.size > 0)) {
-      queueMicrotask(() => void (this.session ? this.session.close() : this.close()));
-    }
+    // Closing the transport closes its session too (the session's close is this close).
+    if (this.sessionId === undefined && !(this.routes && this.routes.size > 0)) queueMicrotask(this.closeNow);
   }
 
   async close(): Promise<void> {
@@ -362,7 +363,7 @@ export class HttpSessionTransport implements Transport {
     this.closed = true;
     const routes = this.routes;
     this.routes = undefined;
-    if (routes) for (const s of new Set(routes.values())) s.abort();
+    if (routes && routes.size > 0) for (const s of new Set(routes.values())) s.abort();
     this.standalone?.end();
     this.standalone = undefined;
     const sub = this.replySub;
