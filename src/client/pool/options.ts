@@ -15,7 +15,7 @@ export interface UpstreamSpec {
 
 /** Circuit breaker per upstream (cockatiel SamplingBreaker): failure ratio over a time window. */
 export interface BreakerOptions {
-  /** Fraction of failed calls (0..1) in the window that opens the circuit. Default 0.5. */
+  /** The circuit opens when more than this fraction (0..1) of the calls in the window failed. Default 0.5. */
   failureRatio?: number;
   /** The sliding window, ms. Default 30 000. */
   windowMs?: number;
