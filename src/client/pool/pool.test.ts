@@ -153,6 +153,21 @@ describe('ClientPool: in-flight cap and queue', () => {
   });
 });
 
+describe('ClientPool: default in-flight cap', () => {
+  it(`runs ${POOL_DEFAULTS.maxInFlight} calls per upstream by default and queues the next`, async () => {
+    const u = upstream();
+    const p = pool(u, { maxSessions: 1 });
+    const n = POOL_DEFAULTS.maxInFlight;
+    const held = Array.from({ length: n }, () => hold(p));
+    await until(() => [...u.calls.values()].reduce((x, y) => x + y, 0) === n);
+    const next = p.call('ping');
+    assert.equal(p.stats().queued, 1);
+    assert.equal(p.stats().inFlight, n);
+    await release(pool(u));
+    await Promise.all([...held, next]);
+  });
+});
+
 describe('ClientPool: health and replacement', () => {
   it('replaces a session whose ping goes unanswered past healthCheckTimeoutMs', async () => {
     const u = upstream();

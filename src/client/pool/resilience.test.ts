@@ -8,7 +8,7 @@ import type { McpServer } from '../../server/server.js';
 import { InMemoryTransport } from '../../transports/memory.js';
 import { Client } from '../client.js';
 import { ClientPool } from './pool.js';
-import type { PoolOptions } from './options.js';
+import { POOL_DEFAULTS, type PoolOptions } from './options.js';
 import { isUpstreamFailure } from './resilience.js';
 
 const pools: ClientPool[] = [];
@@ -85,6 +85,20 @@ describe('circuit breaker', () => {
       assert.match(err.message, /Circuit open for upstream "svc"/);
       return true;
     });
+  });
+
+  it(`opens by default after ${POOL_DEFAULTS.breaker.minimumCalls} failed calls, not one before`, async () => {
+    const u = upstream();
+    u.mode.value = 'down';
+    const p = new ClientPool(u.connect, { healthCheckIntervalMs: 0, retry: { maxRetries: 0 } });
+    pools.push(p);
+    for (let i = 0; i < POOL_DEFAULTS.breaker.minimumCalls - 1; i++) await assert.rejects(echo(p), (e: unknown) => e instanceof McpError);
+    assert.equal(p.stats().upstreams[0]!.circuit, 'closed');
+    await assert.rejects(echo(p), (e: unknown) => e instanceof McpError);
+    assert.equal(p.stats().upstreams[0]!.circuit, 'open');
+    const e = (await echo(p).catch((x: unknown) => x)) as ErlmcpError;
+    assert.equal(e.code, 'ERR_CIRCUIT_OPEN');
+    assert.ok((e.data!.retryAfterMs as number) <= POOL_DEFAULTS.breaker.halfOpenAfterMs);
   });
 
   it('stays closed below the failure ratio', async () => {
