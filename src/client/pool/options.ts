@@ -110,6 +110,7 @@ export interface PoolEvents {
   /** Opening a session failed. */
   'connect-failed': [{ upstream: string; error: unknown }];
   circuit: [{ upstream: string; state: CircuitStatus; retryAt?: number }];
+  /** A safe call failed and will be sent again (`attempt`: the retry's number, from 1). */
   retry: [{ upstream: string; method: string; attempt: number; error: unknown }];
   /** A call refused by the queue bound or its wait limit. */
   rejected: [{ reason: 'queue-full' | 'queue-timeout'; method: string }];

@@ -183,6 +183,23 @@ describe('ClientPool: health and replacement', () => {
     assert.equal(u.clients[0]!.connected, false, 'the failed session was closed');
   });
 
+  it('waits longer before each replacement of a session that died right after it opened (a crash loop)', async () => {
+    const u = upstream();
+    const p = pool(u);
+    await p.start();
+    const waits: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const ended = Date.now();
+      const replaced = once(p, 'replaced');
+      await u.transports.at(-1)!.close();
+      await replaced;
+      waits.push(Date.now() - ended);
+    }
+    // Lower bounds only: 100 ms, then 200 ms (a busy machine only makes them longer).
+    assert.ok(waits[0]! >= 100 && waits[1]! >= 200, `waits ${waits.join(', ')} ms`);
+    assert.equal(p.stats().sessions, 1);
+  });
+
   it('keeps sessions that answer their ping', async () => {
     const u = upstream();
     const p = pool(u, { minSessions: 2 });
