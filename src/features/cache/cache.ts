@@ -138,7 +138,8 @@ export class McpCache {
       maxSize: this.maxBytes,
       sizeCalculation: (v, k) => v.bytes + k.length,
       ttlAutopurge: false,
-      ...(o.clock ? { perf: o.clock } : {}),
+      // A clock of the caller's (tests) is read on every check, not once per millisecond.
+      ...(o.clock ? { perf: o.clock, ttlResolution: 0 } : {}),
       dispose: (v, k, reason) => {
         if (reason === 'evict') this.counts.evictions++;
         const set = this.groups[v.cls].get(v.target);
