@@ -1,5 +1,6 @@
 /** Every scenario, in run order: cheapest and least disruptive (in-process) first. */
 import { authScenario } from './auth.js';
+import { cacheScenario } from './cache.js';
 import { httpCannonScenario } from './http-cannon.js';
 import { httpClientScenario } from './http-client.js';
 import { idleSessionsScenario } from './idle-sessions.js';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   httpCannonScenario,
   httpClientScenario,
   seamScenario,
+  cacheScenario,
   authScenario,
   transportsScenario,
   listVsCallScenario,
