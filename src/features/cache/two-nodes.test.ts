@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { deleteKeys, requireRedis, REDIS_URL, testPrefix } from '../../../test/scale-out/helpers.js';
+import { deleteKeys, keysWithoutTtl, requireRedis, REDIS_URL, testPrefix } from '../../../test/scale-out/helpers.js';
 import { until } from '../../../test/helpers/pair.js';
 import { Client } from '../../client/client.js';
 import { McpServer } from '../../server/server.js';
@@ -78,6 +78,7 @@ describe('cache across two nodes (real Redis)', { concurrency: false }, () => {
     assert.equal(b.runs.doc, 1);
     assert.equal(textOf(await a.client.readResource('r://doc')), 'v2');
     assert.equal(a.runs.doc, 1, "A is served what B stored in L2");
+    assert.deepEqual(await keysWithoutTtl(admin, prefix), [], 'every key the cache wrote expires');
   });
 
   it('a tools list change on one node drops tool entries on the other', async () => {
