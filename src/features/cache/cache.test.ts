@@ -129,6 +129,24 @@ describe('McpCache (L1)', () => {
     assert.equal(c.stats().entries, 1);
   });
 
+  it('single flight: when the request running the load is cancelled, a waiting request runs it instead of failing', async () => {
+    const c = new McpCache();
+    const leader = new AbortController();
+    let runs = 0;
+    const load = (signal: AbortSignal | undefined) => () =>
+      new Promise<Result>((resolve, reject) => {
+        runs++;
+        if (runs > 1) return resolve(text('second'));
+        signal?.addEventListener('abort', () => reject(new Error('cancelled')));
+      });
+    const first = c.fetch({ ...read('r://a'), signal: leader.signal }, load(leader.signal));
+    const waiter = c.fetch({ ...read('r://a'), signal: new AbortController().signal }, load(undefined));
+    leader.abort();
+    await assert.rejects(first, /cancelled/);
+    assert.deepEqual(await waiter, text('second'));
+    assert.equal(runs, 2);
+  });
+
   it("scope 'caller' keeps callers apart; 'shared' serves every caller", async () => {
     const c = new McpCache({ tools: { mine: { scope: 'caller' }, ours: { scope: 'shared' } } });
     c.learnTool('mine', READ_ONLY);

@@ -129,6 +129,24 @@ describe('cache() server middleware', () => {
     assert.equal(runs, 1);
   });
 
+  it('serves 2026-07-28 requests too: the envelope in _meta is not part of the key', async () => {
+    const { server, runs } = fixture();
+    server.use(cache({ server, tools: { forecast: { scope: 'shared' } } }));
+    const [ct, st] = InMemoryTransport.createLinkedPair({ structuredClone: true });
+    await server.connect(st);
+    const client = new Client({ name: 'modern', version: '1' }, { versionNegotiation: 'auto' });
+    await client.connect(ct);
+    closers.push(() => client.close());
+    assert.equal(client.era, 'modern');
+    for (let i = 0; i < 3; i++) {
+      const r = await client.callTool({ name: 'forecast', arguments: { city: 'Oslo' } });
+      assert.equal(textOf(r), 'sunny in Oslo');
+      assert.equal((r as Record<string, unknown>).resultType, 'complete');
+      await client.readResource('r://doc');
+    }
+    assert.deepEqual([runs.forecast, runs.doc], [1, 1]);
+  });
+
   it('a cache handed in is shared and outlives the server', async () => {
     const shared = new McpCache({ tools: { forecast: true } });
     const { server, runs } = fixture();

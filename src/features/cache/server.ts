@@ -58,7 +58,7 @@ export function cache(options: ServerCacheOptions): CacheMiddleware {
   const identify = options.identify ?? ((call: Call) => identityOf(call.auth));
   const mw = (call: Call, next: () => Promise<Result>): Promise<Result> => {
     if (call.method !== 'resources/read' && call.method !== 'tools/call') return next();
-    return c.fetch({ method: call.method, params: call.params, identity: identify(call) }, next);
+    return c.fetch({ method: call.method, params: call.params, identity: identify(call), signal: call.signal }, next);
   };
   return Object.assign(mw, { cache: c });
 }
