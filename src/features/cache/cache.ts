@@ -11,13 +11,13 @@
  * `McpCache.fetch`; a gateway may call it directly.
  */
 import { randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { shareResult } from '../../protocol/encode.js';
 import { toError } from '../../protocol/errors.js';
 import type { Result, ToolAnnotations } from '../../protocol/types.js';
 import { RedisBus } from '../../stores/redis/bus.js';
 import type { MessageBus } from '../../stores/types.js';
 import { canonicalJson, entryKey, type CacheClass, type EntryKey } from './key.js';
+import { L1 } from './l1.js';
 import { CACHE_DEFAULTS, cacheableAnnotations, positive, refuseTool, resolveBase, resolvePolicy, type McpCacheOptions, type ResolvedPolicy } from './options.js';
 import { RedisL2, type L2Lookup } from './redis-l2.js';
 
@@ -57,13 +57,6 @@ export interface CacheStats {
   errors: number;
   bytes: number;
   entries: number;
-}
-
-interface L1Entry {
-  readonly result: Readonly<Result>;
-  readonly bytes: number;
-  readonly cls: CacheClass;
-  readonly target: string;
 }
 
 interface Outcome {
@@ -118,8 +111,7 @@ export class McpCache {
   private readonly toolPolicies = new Map<string, ResolvedPolicy>();
   /** Annotations last seen per opted-in tool: only read-only + idempotent ones are cached. */
   private readonly annotations = new Map<string, ToolAnnotations | undefined>();
-  private readonly l1: LRUCache<string, L1Entry>;
-  private readonly groups: Record<CacheClass, Map<string, Set<string>>> = { tools: new Map(), resources: new Map() };
+  private readonly l1: L1;
   private readonly flights = new Map<string, Flight>();
   private readonly l2: RedisL2 | undefined;
   private readonly bus: MessageBus | undefined;
@@ -140,20 +132,7 @@ export class McpCache {
     const r = o.resources ?? true;
     this.resourcePolicy = r === false ? undefined : resolvePolicy('resources', r, this.base);
     for (const [name, p] of Object.entries(o.tools ?? {})) this.toolPolicies.set(name, resolvePolicy(`tools.${name}`, p, this.base));
-    this.l1 = new LRUCache<string, L1Entry>({
-      max: this.maxEntries,
-      maxSize: this.maxBytes,
-      sizeCalculation: (v, k) => v.bytes + k.length,
-      ttlAutopurge: false,
-      // A clock of the caller's (tests) is read on every check, not once per millisecond.
-      ...(o.clock ? { perf: o.clock, ttlResolution: 0 } : {}),
-      dispose: (v, k, reason) => {
-        if (reason === 'evict') this.counts.evictions++;
-        const set = this.groups[v.cls].get(v.target);
-        set?.delete(k);
-        if (set?.size === 0) this.groups[v.cls].delete(v.target);
-      },
-    });
+    this.l1 = new L1({ maxEntries: this.maxEntries, maxBytes: this.maxBytes, clock: o.clock, onEvict: () => this.counts.evictions++ });
     const ns = o.namespace ?? CACHE_DEFAULTS.namespace;
     this.channel = `${ns}:${CHANNEL}`;
     const longest = Math.max(this.base.ttlMs, this.resourcePolicy?.ttlMs ?? 0, ...[...this.toolPolicies.values()].map((p) => p.ttlMs));
@@ -211,10 +190,10 @@ export class McpCache {
 
   private async fetchPlanned(req: CacheRequest, plan: Plan, load: () => Promise<Result>): Promise<Result> {
     for (const k of plan.candidates) {
-      const e = this.l1.get(k.local);
-      if (e !== undefined) {
+      const hit = this.l1.get(k.local);
+      if (hit !== undefined) {
         this.counts.l1Hits++;
-        return e.result;
+        return hit;
       }
     }
     const fk = plan.primary.local;
@@ -256,7 +235,7 @@ export class McpCache {
           if (slot.json === undefined || slot.ttlMs <= 0) continue;
           const result = shareResult(JSON.parse(slot.json) as Result);
           const key = plan.candidates[i]!;
-          if (generation === this.generation) this.l1Put(key, result, Buffer.byteLength(slot.json), slot.ttlMs);
+          if (generation === this.generation) this.l1.put(key, result, Buffer.byteLength(slot.json), slot.ttlMs);
           this.counts.l2Hits++;
           return { result, privateTo: key === plan.primary ? undefined : plan.identity };
         }
@@ -297,21 +276,11 @@ export class McpCache {
     const isPrivate = r.cacheScope === 'private' && plan.primary !== plan.own;
     const key = isPrivate ? plan.own : plan.primary;
     // A copy of its own, frozen with its JSON: the handler may reuse or change the object it returned.
-    if (generation === this.generation) this.l1Put(key, shareResult(JSON.parse(json) as Result), bytes, ttlMs);
+    if (generation === this.generation) this.l1.put(key, shareResult(JSON.parse(json) as Result), bytes, ttlMs);
     const slot = lookup?.slots[plan.candidates.indexOf(key)];
     if (slot !== undefined && this.l2 !== undefined) this.l2.set(slot.key, json, ttlMs).catch((e: unknown) => this.report(e));
     this.counts.stores++;
     return isPrivate ? plan.identity : undefined;
-  }
-
-  private l1Put(key: EntryKey, result: Readonly<Result>, bytes: number, ttlMs: number): void {
-    this.l1.set(key.local, { result, bytes, cls: key.cls, target: key.target }, { ttl: ttlMs });
-    // lru-cache refuses (without storing) an entry larger than maxBytes: index only what it kept.
-    if (!this.l1.has(key.local)) return;
-    const g = this.groups[key.cls];
-    let set = g.get(key.target);
-    if (set === undefined) g.set(key.target, (set = new Set()));
-    set.add(key.local);
   }
 
   private plan(req: CacheRequest, ownOnly: boolean): Plan | undefined {
@@ -385,9 +354,7 @@ export class McpCache {
   /** Drops L1 entries and forgets loads in flight (later callers must not join a stale load). */
   private dropLocal(cls: CacheClass, target: string | undefined): void {
     this.generation++;
-    const g = this.groups[cls];
-    const targets = target === undefined ? [...g.keys()] : [target];
-    for (const t of targets) for (const k of [...(g.get(t) ?? [])]) this.l1.delete(k);
+    this.l1.drop(cls, target);
     for (const [k, f] of this.flights) if (f.cls === cls && (target === undefined || f.target === target)) this.flights.delete(k);
   }
 
@@ -400,7 +367,7 @@ export class McpCache {
 
   stats(): CacheStats {
     const c = this.counts;
-    return { ...c, hits: c.l1Hits + c.l2Hits, bytes: this.l1.calculatedSize, entries: this.l1.size };
+    return { ...c, hits: c.l1Hits + c.l2Hits, bytes: this.l1.bytes, entries: this.l1.entries };
   }
 
   /** Stops listening to the bus and empties L1 (the Redis connection stays the caller's). */

@@ -52,9 +52,13 @@ export function cache(options: ServerCacheOptions): CacheMiddleware {
   };
   // Registrations made just before installing are the server's start, not a change: their
   // list_changed (flushed on a microtask queued earlier) must not flush every node's cache.
-  queueMicrotask(() => server.onEvent(onEvent));
-  // A cache handed in may serve others too: only one made here ends with the server.
-  if (!('cache' in options)) server.onClose(() => void c.close());
+  let off: (() => void) | undefined;
+  queueMicrotask(() => (off = server.onEvent(onEvent)));
+  server.onClose(() => {
+    off?.();
+    // A cache handed in may serve others too: only one made here ends with the server.
+    if (!('cache' in options)) void c.close();
+  });
   const identify = options.identify ?? ((call: Call) => identityOf(call.auth));
   const mw = (call: Call, next: () => Promise<Result>): Promise<Result> => {
     if (call.method !== 'resources/read' && call.method !== 'tools/call') return next();
