@@ -35,7 +35,7 @@ if (!(await reachable()) && spawnSync('redis-server', ['--version']).status === 
   console.log('# started a private redis-server on 127.0.0.1:6379 for this run');
 }
 
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...flags, ...files], { stdio: 'inherit' });
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', ...flags, ...files], { stdio: 'inherit' });
 child.on('exit', (code, signal) => {
   redis?.kill();
   process.exit(code ?? (signal ? 1 : 0));
