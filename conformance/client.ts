@@ -114,7 +114,10 @@ async function oauthFor(name: string): Promise<OAuthClient> {
     clientMetadataUrl: 'https://conformance-test.local/client-metadata.json',
     redirectUri: 'http://127.0.0.1:3999/callback',
     authorize: async (u) => {
-      const r = await fetch(u, { redirect: 'manual' });
+      // The browser stand-in. Its GET may land on a kept-alive socket the mock server is closing
+      // (idle timeout 5 s, which a busy machine overruns): one reload, as a user would.
+      const get = () => fetch(u, { redirect: 'manual' });
+      const r = await get().catch(get);
       await r.text();
       const location = r.headers.get('location');
       if (location === null) throw new Error(`authorization endpoint answered ${r.status} without a redirect`);
