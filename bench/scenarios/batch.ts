@@ -19,9 +19,10 @@ const INFO = { name: 'bench-batch', version: '1.0.0' };
 const ARGS = { name: 'echo', arguments: { text: 'hello' } };
 const CALLS = Array.from({ length: N }, () => ({ method: 'tools/call', params: ARGS }));
 
-/** Calls per second of `round` (N calls each), bounded in rounds and time. */
+/** Calls per second of `round` (N calls each), bounded in rounds and time (smoke: one round, no warm-up). */
 async function rate(round: () => Promise<unknown>, cfg: BenchConfig): Promise<number> {
-  const r = await closedLoop(round, { inflight: 1, maxOps: Math.max(3, Math.ceil(cfg.seqOps / N)), maxMs: cfg.loopMs, warmupOps: 2 });
+  const smoke = cfg.mode === 'smoke';
+  const r = await closedLoop(round, { inflight: 1, maxOps: smoke ? 1 : Math.max(3, Math.ceil(cfg.seqOps / N)), maxMs: cfg.loopMs, warmupOps: smoke ? 0 : 2 });
   return r.opsPerSec * N;
 }
 

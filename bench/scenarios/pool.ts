@@ -81,11 +81,15 @@ export const poolScenario: Scenario = {
         sdk: () => sdkSingle(() => sdkHttp(server.url), cfg),
       });
       // stdio: each session is a child process, so a pool adds server CPUs (bounded by the cores).
-      const stdio = await interleave(cfg.runs, {
-        ours: () => pooled(overStdio, STDIO_CHILDREN, cfg),
-        raw: () => single(overStdio, cfg),
-        sdk: () => sdkSingle(() => sdkStdio(), cfg),
-      });
+      // Not in --smoke: the HTTP row already runs every code path.
+      const stdio =
+        cfg.mode === 'smoke'
+          ? undefined
+          : await interleave(cfg.runs, {
+              ours: () => pooled(overStdio, STDIO_CHILDREN, cfg),
+              raw: () => single(overStdio, cfg),
+              sdk: () => sdkSingle(() => sdkStdio(), cfg),
+            });
       const rows = toRows(
         'pool',
         [
@@ -94,7 +98,7 @@ export const poolScenario: Scenario = {
         ],
         outcome,
       );
-      rows.push(...toRows('pool', [{ key: 'rate', metric: `${CALLERS} callers, stdio: pool of ${STDIO_CHILDREN} children (raw = ours, 1 child)`, unit: 'calls/s', better: 'higher' }], stdio));
+      if (stdio) rows.push(...toRows('pool', [{ key: 'rate', metric: `${CALLERS} callers, stdio: pool of ${STDIO_CHILDREN} children (raw = ours, 1 child)`, unit: 'calls/s', better: 'higher' }], stdio));
       return {
         rows,
         notes: [`pool: raw is our own Client on one session (not a raw reference); sdk is the official SDK client on one session; the upstream is one ours-http process (JSON mode).`],

@@ -214,7 +214,13 @@ describe('ClientPool: health and replacement', () => {
     const p = pool(u, { healthCheckIntervalMs: 20, healthCheckTimeoutMs: 50 });
     await p.start();
     u.dropPings.add(u.transports[0]!);
-    await once(p, 'replaced');
+    // The pool's timer is unref'd and in-memory pairs hold no handle: keep this process up.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      await once(p, 'replaced');
+    } finally {
+      clearInterval(keepAlive);
+    }
     assert.equal(p.stats().sessions, 1);
   });
 
