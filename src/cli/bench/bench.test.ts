@@ -71,7 +71,7 @@ describe('bench building blocks', () => {
 
 describe('erlmcp bench', () => {
   it('measures a stdio server: calls/s, p50 ≤ p99, server CPU per call and peak RSS from its process', async () => {
-    const r = await runCli(['bench', '--json', '--in-flight', '1,4', '--duration-ms', '300', '--warmup-ms', '100', '--timeout', '5000', '--', process.execPath, DEMO_STDIO]);
+    const r = await runCli(['bench', '--json', '--in-flight', '1,4', '--duration-ms', '300', '--warmup-ms', '100', '--timeout', '60000', '--', process.execPath, DEMO_STDIO]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /4 in flight: \d+ calls\/s/); // progress
     const [res] = (JSON.parse(r.stdout) as { results: BenchResult[] }).results;

@@ -76,7 +76,7 @@ describe('erlmcp validate: our demo over Streamable HTTP', () => {
     assert.equal(parsed.server?.name, 'erlmcp-everything');
   });
   it('--call-tools calls every tool and probes a read-only one; --timeout and --body-bytes are honoured', async () => {
-    const r = await runCli(['validate', url, '--json', '--quiet', '--call-tools', '--probe-ms', '100', '--timeout', '5000', '--body-bytes', String(20 * 1024 * 1024)]);
+    const r = await runCli(['validate', url, '--json', '--quiet', '--call-tools', '--probe-ms', '100', '--timeout', '60000', '--body-bytes', String(20 * 1024 * 1024)]);
     assert.equal(r.code, 0, r.stderr);
     const all = JSON.parse(r.stdout) as ValidateReport;
     const called = all.checks.filter((c) => c.id.startsWith('tools.call:'));
