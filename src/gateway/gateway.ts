@@ -6,7 +6,7 @@
  * back while serving a call — sampling, elicitation, roots — go to the client whose call it is,
  * through that call's HandlerContext (routing.ts explains how the call is found).
  */
-import { ErrorCode, McpError } from '../protocol/errors.js';
+import { ErlmcpError, ErrorCode, McpError } from '../protocol/errors.js';
 import type { Result } from '../protocol/types.js';
 import { McpServer, type Call, type HandlerContext, type ServerOptions, type ServerSession } from '../server/index.js';
 import { DEFAULT_SEPARATOR, DEFAULT_TIMEOUT_MS, parseGatewayConfig, type GatewayConfig } from './config.js';
@@ -102,7 +102,7 @@ export class Gateway {
         try {
           return await request<R>(...args);
         } catch (e) {
-          outcome = e instanceof McpError ? String(e.code) : e instanceof Error ? e.name : 'error';
+          outcome = e instanceof McpError ? String(e.code) : e instanceof ErlmcpError ? e.code : e instanceof Error ? e.name : 'error';
           throw e;
         } finally {
           metrics.request!({ upstream: name, method: args[0], durationMs: performance.now() - started, outcome });

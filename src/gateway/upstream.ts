@@ -244,6 +244,9 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   private wireError(e: unknown, method: string, timeoutMs: number): unknown {
     if (!(e instanceof ErlmcpError)) return e;
     switch (e.code) {
+      case 'ERR_CANCELLED':
+        // The caller gave up: its request is answered by nobody, the error stays local.
+        return e;
       case 'ERR_TIMEOUT':
         return new McpError(ErrorCode.RequestTimeout, `Upstream ${this.name} did not answer ${method} within ${timeoutMs} ms`, { reason: 'upstream_timeout', upstream: this.name, timeoutMs });
       case 'ERR_CONNECTION_CLOSED':
