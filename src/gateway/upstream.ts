@@ -141,7 +141,8 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     const client = new Client(this.options.info, {
       capabilities: GATEWAY_CLIENT_CAPS,
       validateOutput: false,
-      defaultTimeoutMs: this.timeoutMs,
+      // Governs initialize (each forwarded request passes its own limit).
+      defaultTimeoutMs: this.config.connectTimeoutMs ?? 30_000,
       // The handlers' signal aborts when the upstream cancels its request: passed on to the client.
       sampling: (params, ctx) => this.serverRequest('sampling/createMessage', params as unknown as Record<string, unknown>, ctx.signal) as never,
       elicitation: (params, ctx) => this.serverRequest('elicitation/create', params as unknown as Record<string, unknown>, ctx.signal) as never,
