@@ -19,6 +19,8 @@ import { META, LATEST_MODERN_PROTOCOL_VERSION } from '../protocol/eras.js';
 import { classifyProbe, eraVerdicts, originOf, type VersionNegotiation } from './era.js';
 import { ModernRequests } from './modern.js';
 import { Subscription, type ListenFilter } from './listen.js';
+import { sendBatch, type BatchCall, type BatchResult } from './batch.js';
+import { versionAllowsBatch } from '../protocol/versions.js';
 
 export type SamplingHandler = (params: T.CreateMessageRequestParams, ctx: RequestContext) => T.CreateMessageResult | Promise<T.CreateMessageResult>;
 export type ElicitationHandler = (params: T.ElicitRequestParams, ctx: RequestContext) => T.ElicitResult | Promise<T.ElicitResult>;
@@ -281,6 +283,31 @@ export class Client extends Endpoint {
       await this.reinit;
       return this.request<ResultOf<M>>(method, params as Record<string, unknown> | undefined, options);
     }
+  }
+
+  /**
+   * Sends many calls at once and resolves with one settled result per call, in order: one
+   * JSON-RPC batch (one HTTP POST) on a 2025-03-26 session, pipelined requests otherwise
+   * (see batch.ts). A call's failure never fails the others.
+   *
+   * @example
+   * const [a, b] = await client.batch([{ method: 'tools/list' }, { method: 'resources/read', params: { uri: 'file:///a' } }]);
+   * if (a.status === 'fulfilled') console.log(a.value);
+   */
+  batch(calls: readonly BatchCall[], options?: RequestOptions): Promise<BatchResult[]> {
+    return sendBatch(
+      {
+        middlewares: this.middlewares,
+        batchable: this.modern === undefined && versionAllowsBatch(this.protocolVersion),
+        modern: this.modern !== undefined,
+        callOne: (method, params, o) => this.call(method as keyof ClientRequestMap, params as never, o) as Promise<T.Result>,
+        requestMany: (cs, asBatch) => this.requestMany(cs, asBatch),
+        clientCall: (method, params) => this.clientCall('outbound', method, params, undefined),
+        recover: () => (this.reinit ??= this.initialize().finally(() => (this.reinit = undefined))),
+      },
+      calls,
+      options,
+    );
   }
 
   /** 2026-07-28: the envelope, resultType, MRTR and the cache; methods the revision removed fail locally. */

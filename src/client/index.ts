@@ -4,3 +4,5 @@ export { McpError, ErlmcpError, ErrorCode, UrlElicitationRequiredError } from '.
 export type { ClientCall, ClientMiddleware } from './middleware.js';
 export { eraVerdicts, type VersionNegotiation } from './era.js';
 export { Subscription, type ListenFilter, type ListenNotification, type ListenEnd } from './listen.js';
+export type { BatchCall, BatchResult } from './batch.js';
+export * from './pool/index.js';

@@ -188,6 +188,39 @@ export abstract class Endpoint implements DeadlineSource {
   request<R = Result>(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<R> {
     const transport = this.transport;
     if (!transport) return Promise.reject(new ErlmcpError('ERR_NOT_CONNECTED', 'Not connected'));
+    return this.enqueue<R>(method, params, options, (message, fail) => {
+      this.transmit(transport, message, options?.relatedRequestId).catch(fail);
+    });
+  }
+
+  /**
+   * Sends several requests at once and returns one promise per request, in order. With
+   * `asBatch` and a transport that can (`sendBatch`), they travel as one JSON-RPC batch array
+   * (JSON-RPC 2.0 §6; MCP 2025-03-26 only, the caller checks the revision); otherwise each is
+   * sent without waiting for the previous answer (pipelining).
+   */
+  requestMany(calls: readonly { method: string; params?: Record<string, unknown> | undefined; options?: RequestOptions | undefined }[], asBatch: boolean): Promise<Result>[] {
+    const transport = this.transport;
+    if (!transport) return calls.map(() => Promise.reject(new ErlmcpError('ERR_NOT_CONNECTED', 'Not connected')));
+    const batch = asBatch && transport.sendBatch !== undefined ? [] as { message: JSONRPCMessage; fail: (e: unknown) => void }[] : undefined;
+    const promises = calls.map((c) =>
+      this.enqueue<Result>(c.method, c.params, c.options, (message, fail) => {
+        if (batch) batch.push({ message, fail });
+        else this.transmit(transport, message, c.options?.relatedRequestId).catch(fail);
+      }),
+    );
+    if (batch && batch.length > 0) {
+      const hook = this.outboundHook;
+      const messages = batch.map((b) => (hook === undefined ? b.message : (hook(b.message, undefined) ?? b.message)));
+      transport.sendBatch!(messages).catch((e: unknown) => {
+        for (const b of batch) b.fail(e);
+      });
+    }
+    return promises;
+  }
+
+  /** Registers one outbound request and hands its message to `send` (which reports a failed send through `fail`). */
+  private enqueue<R>(method: string, params: Record<string, unknown> | undefined, options: RequestOptions | undefined, send: (message: JSONRPCRequest, fail: (e: unknown) => void) => void): Promise<R> {
     const signal = options?.signal;
     // Already given up: don't let the peer start work it would only be told to cancel.
     if (signal?.aborted) {
@@ -212,7 +245,7 @@ export abstract class Endpoint implements DeadlineSource {
         this.swept = true;
         watchDeadlines(this);
       }
-      this.transmit(transport, message, options?.relatedRequestId).catch((e: unknown) => {
+      send(message, (e: unknown) => {
         this.pending.delete(id);
         out.fail(e instanceof Error ? e : new ErlmcpError('ERR_TRANSPORT', String(e)));
       });

@@ -78,16 +78,21 @@ export type LocalErrorCode =
   /** A configured limit refused the operation (docs/limits.md). */
   | 'ERR_LIMIT'
   /** A message could not be serialised as JSON (a cycle, a BigInt). */
-  | 'ERR_ENCODE';
+  | 'ERR_ENCODE'
+  /** A circuit breaker is open for the upstream: calls fail at once until it probes again (`data.upstream`, `data.retryAt`). */
+  | 'ERR_CIRCUIT_OPEN';
 
 export class ErlmcpError extends Error {
   override readonly name = 'ErlmcpError';
+  /** Machine-readable details (which limit, which upstream, when to retry); undefined when none. */
+  readonly data: Readonly<Record<string, unknown>> | undefined;
   constructor(
     readonly code: LocalErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; data?: Record<string, unknown> },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.data = options?.data;
   }
 }
 

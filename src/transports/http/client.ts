@@ -143,20 +143,42 @@ export class StreamableHttpClientTransport implements Transport {
       this.modernInflight.set(requestId, controller);
       if (method === 'tools/list') this.toolLists.add(requestId);
     }
+    await this.post(JSON.stringify(message), headers, controller, requestId === undefined ? [] : [requestId], claim !== undefined, method === 'initialize', method ?? 'response');
+    if (method === 'notifications/initialized') this.openStandaloneStream();
+  }
+
+  /**
+   * 2025-03-26 basic/transports#sending-messages-to-the-server: a JSON-RPC batch of requests
+   * and notifications in one POST; the answer (one JSON array or an SSE stream) owes every
+   * request of it. Only a legacy session sends one (the client checks the revision).
+   */
+  async sendBatch(messages: JSONRPCMessage[]): Promise<void> {
+    if (this.closed) throw new ErlmcpError('ERR_CONNECTION_CLOSED', 'Transport is closed');
+    const ids = messages.flatMap((m) => {
+      const r = m as { method?: string; id?: RequestId | null };
+      return r.method !== undefined && r.id !== undefined && r.id !== null ? [r.id] : [];
+    });
+    const headers = this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    await this.post(JSON.stringify(messages), headers, this.track(), ids, false, false, 'batch');
+  }
+
+  /** One POST and its answer: 202, a JSON body, or an SSE stream owing `owed`. */
+  private async post(body: string, headers: Record<string, string>, controller: AbortController, owed: RequestId[], modern: boolean, initialize: boolean, what: string): Promise<void> {
+    const sentSession = headers['mcp-session-id'];
     let handedOff = false;
     try {
-      const response = await this.fetchImpl(this.url, { method: 'POST', headers, body: JSON.stringify(message), signal: controller.signal });
+      const response = await this.fetchImpl(this.url, { method: 'POST', headers, body, signal: controller.signal });
       // basic/transports#session-management: the id arrives with the InitializeResult. A modern
       // request never adopts one (2026-07-28 has no sessions).
       const sid = response.headers.get('mcp-session-id');
-      if (sid && claim === undefined && (method === 'initialize' || this._sessionId === undefined)) this._sessionId = sid;
+      if (sid && !modern && (initialize || this._sessionId === undefined)) this._sessionId = sid;
       if (!response.ok) await this.failStatus(response, sentSession);
 
       const type = response.headers.get('content-type')?.toLowerCase() ?? '';
-      if (response.status === 202 || (requestId === undefined && !type.startsWith('text/event-stream'))) {
+      if (response.status === 202 || (owed.length === 0 && !type.startsWith('text/event-stream'))) {
         await response.body?.cancel().catch(() => {});
       } else if (type.startsWith('text/event-stream') && response.body) {
-        const task = this.newTask(false, requestId === undefined ? [] : [requestId], claim !== undefined);
+        const task = this.newTask(false, owed, modern);
         handedOff = true;
         void this.runStream(task, response.body, controller);
       } else if (type.includes('application/json')) {
@@ -170,17 +192,16 @@ export class StreamableHttpClientTransport implements Transport {
         this.deliver(value);
       } else {
         await response.body?.cancel().catch(() => {});
-        throw new ErlmcpError('ERR_TRANSPORT', `Unexpected content type "${type}" in response to ${method ?? 'response'}`);
+        throw new ErlmcpError('ERR_TRANSPORT', `Unexpected content type "${type}" in response to ${what}`);
       }
     } catch (e) {
       throw this.asError(e, controller);
     } finally {
       if (!handedOff) {
         this.controllers.delete(controller);
-        if (requestId !== undefined) this.forgetModern(requestId);
+        for (const id of owed) this.forgetModern(id);
       }
     }
-    if (method === 'notifications/initialized') this.openStandaloneStream();
   }
 
   /** Headers of a modern request: derived from its body; no session id (2026-07-28). */

@@ -1,0 +1,133 @@
+/**
+ * One upstream of a ClientPool: its sessions (for stdio, its child processes), the calls in
+ * flight to it, and its circuit breaker. Sessions open lazily up to `maxSessions` when every
+ * open one is busy; a session that ends (its child died, its connection closed, it failed a
+ * health check or lost its server session) is dropped and a fresh one opened in its place.
+ */
+import type { Client } from '../client.js';
+import type { CircuitStatus, ClientFactory, SessionEndReason, UpstreamStats } from './options.js';
+import { UpstreamBreaker } from './resilience.js';
+import type { BreakerOptions } from './options.js';
+import { ToolSafety } from './safe.js';
+
+export interface Session {
+  readonly client: Client;
+  inFlight: number;
+  ended: boolean;
+  checking: boolean;
+}
+
+export interface UpstreamHost {
+  readonly closed: boolean;
+  readonly maxSessions: number;
+  readonly minSessions: number;
+  sessionOpened(u: Upstream): void;
+  sessionEnded(u: Upstream, reason: SessionEndReason, error?: unknown): void;
+  replaced(u: Upstream, reason: SessionEndReason): void;
+  connectFailed(u: Upstream, error: unknown): void;
+  circuit(u: Upstream, state: CircuitStatus, retryAt?: number): void;
+}
+
+export class Upstream {
+  readonly sessions: Session[] = [];
+  /** Sessions being opened: their promises, so a caller with no session can await one. */
+  private readonly opening = new Set<Promise<Session>>();
+  /** Slots taken by calls (reserved before a session is chosen). */
+  inFlight = 0;
+  replacements = 0;
+  readonly breaker: UpstreamBreaker;
+  readonly safety = new ToolSafety();
+
+  constructor(
+    readonly name: string,
+    private readonly connect: ClientFactory,
+    private readonly host: UpstreamHost,
+    breaker: BreakerOptions | false | undefined,
+  ) {
+    this.breaker = new UpstreamBreaker(name, breaker, (state, retryAt) => host.circuit(this, state, retryAt));
+  }
+
+  get openingCount(): number {
+    return this.opening.size;
+  }
+
+  stats(): UpstreamStats {
+    return { name: this.name, sessions: this.sessions.length, opening: this.opening.size, inFlight: this.inFlight, replacements: this.replacements, circuit: this.breaker.status };
+  }
+
+  /** Opens sessions until `minSessions` are open or opening. */
+  async warm(): Promise<void> {
+    const want = this.host.minSessions - this.sessions.length - this.opening.size;
+    await Promise.all(Array.from({ length: Math.max(0, want) }, () => this.open()));
+  }
+
+  /**
+   * The least busy session (fewest calls in flight). While every open session is busy and the
+   * cap allows, another one starts opening; a caller with no session at all awaits it.
+   */
+  async session(): Promise<Session> {
+    let best: Session | undefined;
+    for (const s of this.sessions) if (!best || s.inFlight < best.inFlight) best = s;
+    const room = this.sessions.length + this.opening.size < this.host.maxSessions;
+    if (best && (best.inFlight === 0 || !room)) return best;
+    if (room) {
+      const opened = this.open();
+      if (!best) return opened;
+      opened.catch(() => {}); // reported through connect-failed; this caller goes on with `best`
+      return best;
+    }
+    // No session and no room: every slot is opening; wait for the first to finish.
+    return Promise.any(this.opening);
+  }
+
+  private open(): Promise<Session> {
+    const p = this.connect().then(
+      (client) => {
+        this.opening.delete(p);
+        const s: Session = { client, inFlight: 0, ended: false, checking: false };
+        if (this.host.closed) {
+          void client.close().catch(() => {});
+          throw new Error('pool closed');
+        }
+        this.sessions.push(s);
+        const previous = client.onclose;
+        // A stdio child that exits, a socket that drops: the client closes, the session goes.
+        client.onclose = () => {
+          previous?.();
+          this.end(s, 'closed');
+        };
+        this.host.sessionOpened(this);
+        return s;
+      },
+      (e: unknown) => {
+        this.opening.delete(p);
+        this.host.connectFailed(this, e);
+        throw e;
+      },
+    );
+    this.opening.add(p);
+    return p;
+  }
+
+  /** Drops a session and, unless the pool is closing, opens a fresh one in its place. */
+  end(s: Session, reason: SessionEndReason, error?: unknown): void {
+    if (s.ended) return;
+    s.ended = true;
+    const i = this.sessions.indexOf(s);
+    if (i >= 0) this.sessions.splice(i, 1);
+    void s.client.close().catch(() => {});
+    this.host.sessionEnded(this, reason, error);
+    if (this.host.closed || reason === 'shutdown') return;
+    this.replacements++;
+    this.open().then(
+      () => this.host.replaced(this, reason),
+      () => {}, // reported through connect-failed; the next call opens one on demand
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.opening]);
+    const all = [...this.sessions];
+    for (const s of all) this.end(s, 'shutdown');
+  }
+}
