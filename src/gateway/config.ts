@@ -11,6 +11,41 @@ import { ErlmcpError } from '../protocol/errors.js';
 /** Upstream names become tool prefixes and URI hosts: keep them to a safe alphabet. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
+
+const headers = z.record(z.string(), z.string());
+
+const cachePolicy = z.strictObject({ ttlMs: z.int().min(1).optional(), scope: z.enum(['shared', 'caller']).optional() });
+
+/** The two-level cache (features/cache) in front of this upstream: `resources/read` and opted-in read-only tools. */
+const cacheConfig = z.strictObject({
+  ttlMs: z.int().min(1).optional(),
+  scope: z.enum(['shared', 'caller']).optional(),
+  resources: z.union([z.boolean(), cachePolicy]).optional(),
+  /** Tool names as the upstream calls them (not namespaced); each must be annotated readOnlyHint + idempotentHint. */
+  tools: z.record(z.string(), z.union([z.literal(true), cachePolicy])).optional(),
+  maxEntries: z.int().min(1).optional(),
+  maxBytes: z.int().min(1).optional(),
+  maxEntryBytes: z.int().min(1).optional(),
+});
+
+/** A ClientPool (client/pool) of sessions to this upstream, with circuit breaker and retries of safe calls. */
+const poolConfig = z.strictObject({
+  maxSessions: z.int().min(1).max(1024).optional(),
+  minSessions: z.int().min(0).max(1024).optional(),
+  maxInFlight: z.int().min(1).optional(),
+  maxQueue: z.int().min(0).optional(),
+  queueTimeoutMs: z.int().min(1).optional(),
+  healthCheckIntervalMs: z.int().min(0).optional(),
+  healthCheckTimeoutMs: z.int().min(1).optional(),
+  breaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({ failureRatio: z.number().gt(0).max(1).optional(), windowMs: z.int().min(1).optional(), minimumCalls: z.int().min(1).optional(), halfOpenAfterMs: z.int().min(1).optional() }),
+    ])
+    .optional(),
+  retry: z.strictObject({ maxRetries: z.int().min(0).max(100).optional(), initialDelayMs: z.int().min(1).optional(), maxDelayMs: z.int().min(1).optional() }).optional(),
+});
+
 const common = {
   /** Namespace of this upstream's tools and prompts. Default: the upstream's name. */
   prefix: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, "_", "-" and "." only').optional(),
@@ -22,9 +57,9 @@ const common = {
   resources: z.enum(['prefix', 'passthrough']).optional(),
   /** How long connecting (the initialize handshake) may take, ms. Default 30 000. */
   connectTimeoutMs: z.int().min(1).max(600_000).optional(),
+  cache: cacheConfig.optional(),
+  pool: poolConfig.optional(),
 };
-
-const headers = z.record(z.string(), z.string());
 
 const stdioUpstream = z.strictObject({
   type: z.literal('stdio'),
@@ -71,6 +106,8 @@ export const gatewayConfigSchema = z.strictObject({
 });
 
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type UpstreamCacheConfig = z.infer<typeof cacheConfig>;
+export type UpstreamPoolConfig = z.infer<typeof poolConfig>;
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
 export const DEFAULT_SEPARATOR = '__';

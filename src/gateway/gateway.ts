@@ -12,6 +12,7 @@ import { McpServer, type Call, type HandlerContext, type ServerOptions, type Ser
 import { DEFAULT_SEPARATOR, DEFAULT_TIMEOUT_MS, parseGatewayConfig, type GatewayConfig } from './config.js';
 import { gatewayMiddleware, type ForwardHost } from './forward.js';
 import { Names } from './names.js';
+import { PooledUpstream } from './pooled.js';
 import { routeServerRequest } from './routing.js';
 import { ClientUpstream, type Upstream, type UpstreamHealth, type UpstreamState } from './upstream.js';
 
@@ -66,7 +67,8 @@ export class Gateway {
       { ...options.server, capabilities: { tasks: undefined, ...options.server?.capabilities } },
     );
     for (const [name, u] of Object.entries(config.upstreams)) {
-      const up = options.upstreams?.[name] ?? new ClientUpstream<HandlerContext>(name, u, { info: this.server.info, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+      const upstreamOptions = { info: this.server.info, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+      const up = options.upstreams?.[name] ?? (u.pool ? new PooledUpstream<HandlerContext>(name, u, upstreamOptions) : new ClientUpstream<HandlerContext>(name, u, upstreamOptions));
       this.upstreams.set(name, this.instrument(name, up));
     }
     const order = [...this.upstreams.keys()];

@@ -5,15 +5,15 @@
  * restarted) with a doubling backoff; requests in flight fail at once with a clear error, new
  * ones wait for a reconnect in progress or fail fast while the upstream is down.
  */
-import { Client } from '../client/client.js';
+import type { Client } from '../client/client.js';
+import type { UpstreamStats } from '../client/pool/options.js';
+import type { CacheStats, McpCache } from '../features/cache/cache.js';
 import type { RequestOptions } from '../engine/outbound.js';
 import { ErlmcpError, ErrorCode, McpError, limitError } from '../protocol/errors.js';
-import type { Transport } from '../protocol/transport.js';
+import type { AuthInfo } from '../protocol/transport.js';
 import type { Implementation, Result, ServerCapabilities } from '../protocol/types.js';
-import { StreamableHttpClientTransport } from '../transports/http/client.js';
-import { StdioClientTransport } from '../transports/stdio/client.js';
-import { WebSocketClientTransport } from '../transports/ws/client.js';
 import type { UpstreamConfig } from './config.js';
+import { connectUpstream, forwardedFor, upstreamCache, type ConnectHooks, type Connected } from './connect.js';
 
 export type UpstreamState = 'connecting' | 'ready' | 'down' | 'closed';
 
@@ -28,6 +28,10 @@ export interface UpstreamHealth {
   lastError?: string;
   /** The process id of a stdio upstream while it runs. */
   pid?: number;
+  /** Its cache's counters, when `cache` is configured. */
+  cache?: CacheStats;
+  /** Its pool's sessions and circuit, when `pool` is configured. */
+  pool?: UpstreamStats;
   serverInfo?: Implementation;
 }
 
@@ -59,10 +63,6 @@ export interface ClientUpstreamOptions {
 /** Consecutive failures reset once a connection stayed up this long. */
 const HEALTHY_MS = 60_000;
 const MAX_BACKOFF_MS = 30_000;
-const STDERR_TAIL = 2048;
-
-/** What the gateway presents upstream: everything, since any of its clients may answer (each call is checked against its own client's capabilities). */
-const GATEWAY_CLIENT_CAPS = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
 
 export class ClientUpstream<O = unknown> implements Upstream<O> {
   state: UpstreamState = 'down';
@@ -74,7 +74,8 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   private upSince = 0;
   private lastError: string | undefined;
   private stderrTail = '';
-  private stdio: StdioClientTransport | undefined;
+  private pid: number | undefined;
+  private readonly cache: McpCache | undefined;
   private readonly inFlight = new Map<number, O | undefined>();
   private nextTag = 0;
   onnotification?: (method: string, params: Record<string, unknown> | undefined) => void;
@@ -85,7 +86,9 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     readonly name: string,
     readonly config: UpstreamConfig,
     private readonly options: ClientUpstreamOptions,
-  ) {}
+  ) {
+    this.cache = upstreamCache(config);
+  }
 
   get capabilities(): ServerCapabilities | undefined {
     return this.client?.serverCapabilities;
@@ -98,8 +101,9 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   health(): UpstreamHealth {
     const h: UpstreamHealth = { name: this.name, type: this.config.type, state: this.state, restarts: this.restarts, inFlight: this.inFlight.size };
     if (this.lastError !== undefined) h.lastError = this.lastError;
+    if (this.cache) h.cache = this.cache.stats();
     if (this.client?.serverInfo && this.state === 'ready') h.serverInfo = this.client.serverInfo;
-    if (this.stdio?.pid !== undefined && this.state === 'ready') h.pid = this.stdio.pid;
+    if (this.pid !== undefined && this.state === 'ready') h.pid = this.pid;
     return h;
   }
 
@@ -115,21 +119,6 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     this.onstatechange?.(s, prev);
   }
 
-  private transport(): Transport {
-    const c = this.config;
-    if (c.type === 'stdio') {
-      const t = new StdioClientTransport({ command: c.command, args: c.args, env: c.env, cwd: c.cwd, stderr: 'pipe' });
-      this.stdio = t;
-      this.stderrTail = '';
-      // Kept short: the last lines say why a process died, in health and in errors.
-      t.stderr?.on('data', (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_TAIL)));
-      return t;
-    }
-    const headers: Record<string, string> = { ...c.headers };
-    if (c.bearer !== undefined) headers.authorization = `Bearer ${c.bearer}`;
-    return c.type === 'http' ? new StreamableHttpClientTransport(c.url, { headers }) : new WebSocketClientTransport(c.url, { headers });
-  }
-
   private connect(): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.unavailable());
     this.connecting ??= this.open().finally(() => (this.connecting = undefined));
@@ -138,38 +127,16 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
 
   private async open(): Promise<void> {
     this.setState('connecting');
-    const client = new Client(this.options.info, {
-      capabilities: GATEWAY_CLIENT_CAPS,
-      validateOutput: false,
-      // Governs initialize (each forwarded request passes its own limit).
-      defaultTimeoutMs: this.config.connectTimeoutMs ?? 30_000,
-      // The handlers' signal aborts when the upstream cancels its request: passed on to the client.
-      sampling: (params, ctx) => this.serverRequest('sampling/createMessage', params as unknown as Record<string, unknown>, ctx.signal) as never,
-      elicitation: (params, ctx) => this.serverRequest('elicitation/create', params as unknown as Record<string, unknown>, ctx.signal) as never,
-    });
-    // roots/list is answered by the Client from a fixed list: routed here instead.
-    client.use((call, next) => (call.direction === 'inbound' && call.method === 'roots/list' ? this.serverRequest(call.method, call.params, new AbortController().signal) : next()));
-    client.onnotification = (method, params) => this.onnotification?.(method, params);
-    client.onerror = () => {};
-    let transport: Transport;
+    this.stderrTail = '';
+    let connected: Connected;
     try {
-      transport = this.transport();
-      const connectTimeoutMs = this.config.connectTimeoutMs ?? 30_000;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ErlmcpError('ERR_TIMEOUT', `no initialize answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-      });
-      try {
-        await Promise.race([client.connect(transport), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      connected = await connectUpstream(this.config, this.options.info, this.hooks, this.cache);
     } catch (e) {
-      void client.close().catch(() => {});
       this.lastError = `connect failed: ${(e as Error).message}${this.stderrNote()}`;
       this.down();
       throw this.unavailable();
     }
+    const { client } = connected;
     if ((this.state as UpstreamState) === 'closed') {
       await client.close().catch(() => {});
       return;
@@ -183,6 +150,7 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
       this.down();
     };
     this.client = client;
+    this.pid = connected.pid;
     this.upSince = Date.now();
     this.setState('ready');
   }
@@ -218,12 +186,16 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     return limitError('upstream_unavailable', `Upstream ${this.name} is unavailable${this.lastError ? `: ${this.lastError}` : ''}`, { upstream: this.name });
   }
 
-  private serverRequest(method: string, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<Result> {
-    const handler = this.onserverrequest;
-    if (!handler) return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`));
-    const origins = [...this.inFlight.values()].filter((o): o is O => o !== undefined);
-    return handler(method, params, origins, signal);
-  }
+  private readonly hooks: ConnectHooks = {
+    serverRequest: (method, params, signal) => {
+      const handler = this.onserverrequest;
+      if (!handler) return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`));
+      const origins = [...this.inFlight.values()].filter((o): o is O => o !== undefined);
+      return handler(method, params, origins, signal);
+    },
+    notification: (method, params) => this.onnotification?.(method, params),
+    stderr: (tail) => (this.stderrTail = tail),
+  };
 
   async request<R = Result>(method: string, params: Record<string, unknown> | undefined, options?: RequestOptions, origin?: O): Promise<R> {
     if (this.state === 'connecting') await this.connect();
@@ -233,7 +205,7 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     this.inFlight.set(tag, origin);
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     try {
-      return await client.request<R>(method, params, { ...options, timeoutMs });
+      return await forwardedFor.run(origin as { authInfo?: AuthInfo } | undefined, () => client.request<R>(method, params, { ...options, timeoutMs }));
     } catch (e) {
       throw this.wireError(e, method, timeoutMs);
     } finally {
@@ -270,5 +242,6 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     this.client = undefined;
     await this.connecting?.catch(() => {});
     await client?.close().catch(() => {});
+    await this.cache?.close();
   }
 }

@@ -31,7 +31,7 @@ export function filesystemStdio(): { config: UpstreamConfig; dir: string } {
   return { config: { type: 'stdio', command: process.execPath, args: [FILESYSTEM, dir] }, dir };
 }
 
-export function memoryStdio(): UpstreamConfig {
+export function memoryStdio(): Extract<UpstreamConfig, { type: 'stdio' }> & { env: { MEMORY_FILE_PATH: string } } {
   const dir = mkdtempSync(join(tmpdir(), 'erlmcp-gw-mem-'));
   return { type: 'stdio', command: process.execPath, args: [MEMORY], env: { MEMORY_FILE_PATH: join(dir, 'memory.jsonl') } };
 }
