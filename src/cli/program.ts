@@ -14,6 +14,7 @@ import { exitCodeOf } from './exit-code.js';
 import { registerValidate } from './validate/command.js';
 import { registerGates } from './gates/command.js';
 import { registerBench } from './bench/command.js';
+import { registerGateway } from './gateway/command.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
@@ -197,6 +198,7 @@ replaces the workers one at a time.`,
   registerBench(program, io);
   registerGates(program, io);
   addAuditCommand(program, io);
+  registerGateway(program, io);
   return program;
 }
 
