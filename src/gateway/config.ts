@@ -88,7 +88,13 @@ export const upstreamSchema = z.discriminatedUnion('type', [stdioUpstream, netwo
 export const gatewayConfigSchema = z.strictObject({
   /** serverInfo.name of the gateway. Default "erlmcp-gateway". */
   name: z.string().min(1).optional(),
-  upstreams: z.record(z.string().regex(NAME, 'an upstream name is 1–63 letters, digits, "_" or "-"'), upstreamSchema).refine((u) => Object.keys(u).length > 0, 'at least one upstream is needed'),
+  upstreams: z.record(z.string(), upstreamSchema).superRefine((u, ctx) => {
+    if (Object.keys(u).length === 0) ctx.addIssue({ code: 'custom', message: 'at least one upstream is needed' });
+    for (const name of Object.keys(u)) {
+      // zod reports a bad record key without the key: checked here to name it.
+      if (!NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'an upstream name is 1–63 letters, digits, "_" or "-", starting with a letter or digit' });
+    }
+  }),
   separator: z.string().min(1).max(8).optional(),
   timeoutMs: z.int().min(1).max(86_400_000).optional(),
   /** The gateway's own authentication (its clients'); upstream credentials are per upstream. */

@@ -24,8 +24,8 @@ export class GatewayHttpServer extends StreamableHttpServer {
    */
   override async handleHealth(req: IncomingMessage, res: ServerResponse, kind: 'health' | 'ready'): Promise<void> {
     const gw = this.gateway.health();
-    const base = kind === 'health' ? { ...this.health(), ready: true } : await this.ready();
-    const ok = base.ready && gw.status !== 'down';
+    const base = kind === 'health' ? this.health() : await this.ready();
+    const ok = ('ready' in base ? base.ready : true) && gw.status !== 'down';
     const text = JSON.stringify({ ...base, status: gw.status, upstreams: gw.upstreams });
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
     res.end(req.method === 'HEAD' ? undefined : text);
