@@ -2,6 +2,7 @@
 import { authScenario } from './auth.js';
 import { httpCannonScenario } from './http-cannon.js';
 import { httpClientScenario } from './http-client.js';
+import { gatewayScenario } from './gateway.js';
 import { idleSessionsScenario } from './idle-sessions.js';
 import { largePayloadScenario } from './large-payload.js';
 import { listVsCallScenario } from './list-vs-call.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   authScenario,
   transportsScenario,
   listVsCallScenario,
+  gatewayScenario,
   largePayloadScenario,
   idleSessionsScenario,
   longRunScenario,

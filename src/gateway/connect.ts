@@ -4,7 +4,6 @@
  * token), the client capabilities the gateway presents, the routing of the upstream's requests
  * back to the gateway, and the cache (features/cache) when configured.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '../client/client.js';
 import { cacheClient } from '../features/cache/client.js';
 import { McpCache } from '../features/cache/cache.js';
@@ -23,8 +22,8 @@ const STDERR_TAIL = 2048;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
-/** The call a forwarded request is made for, while it is being sent (the cache keys 'caller' entries on it). */
-export const forwardedFor = new AsyncLocalStorage<{ authInfo?: AuthInfo | undefined } | undefined>();
+/** The caller a forwarded request is made for, as the cache keys 'caller' entries (`identityOf` its auth). */
+export type Identify = () => AuthInfo | undefined;
 
 export interface ConnectHooks {
   /** A request the upstream sent (sampling, elicitation, roots); `signal` aborts when the upstream cancels it. */
@@ -62,7 +61,7 @@ export function upstreamCache(config: UpstreamConfig): McpCache | undefined {
 }
 
 /** Connects (initialize included) within `connectTimeoutMs`; the client is closed on failure. */
-export async function connectUpstream(config: UpstreamConfig, info: Implementation, hooks: ConnectHooks, cache: McpCache | undefined): Promise<Connected> {
+export async function connectUpstream(config: UpstreamConfig, info: Implementation, hooks: ConnectHooks, cache: { cache: McpCache; identify: Identify } | undefined): Promise<Connected> {
   const connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const client = new Client(info, {
     capabilities: GATEWAY_CLIENT_CAPS,
@@ -85,7 +84,7 @@ export async function connectUpstream(config: UpstreamConfig, info: Implementati
       timer = setTimeout(() => reject(new ErlmcpError('ERR_TIMEOUT', `no initialize answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     });
     await Promise.race([client.connect(transport), timeout]);
-    if (cache) await Promise.race([cacheClient(client, { cache, identify: () => identityOf(forwardedFor.getStore()?.authInfo) }), timeout]);
+    if (cache) await Promise.race([cacheClient(client, { cache: cache.cache, identify: () => identityOf(cache.identify()) }), timeout]);
   } catch (e) {
     void client.close().catch(() => {});
     throw e;

@@ -12,7 +12,8 @@ import { ErlmcpError, ErrorCode, McpError, limitError } from '../protocol/errors
 import type { AuthInfo } from '../protocol/transport.js';
 import type { Result, ServerCapabilities } from '../protocol/types.js';
 import type { UpstreamConfig } from './config.js';
-import { connectUpstream, forwardedFor, upstreamCache, type ConnectHooks } from './connect.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { connectUpstream, upstreamCache, type ConnectHooks } from './connect.js';
 import type { ClientUpstreamOptions, ServerRequestHandler, Upstream, UpstreamHealth, UpstreamState } from './upstream.js';
 
 export class PooledUpstream<O = unknown> implements Upstream<O> {
@@ -20,6 +21,11 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
   capabilities: ServerCapabilities | undefined;
   private readonly pool: ClientPool;
   private readonly cache: McpCache | undefined;
+  /**
+   * The call a request is sent for, across the pool's awaits (slot, session): only with a cache,
+   * which keys on it — on Node 20 an AsyncLocalStorage in use slows every promise of the process.
+   */
+  private readonly caller: AsyncLocalStorage<{ authInfo?: AuthInfo } | undefined> | undefined;
   private readonly inFlight = new Map<number, O | undefined>();
   private nextTag = 0;
   private lastError: string | undefined;
@@ -37,6 +43,7 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
     private readonly options: ClientUpstreamOptions,
   ) {
     this.cache = upstreamCache(config);
+    this.caller = this.cache ? new AsyncLocalStorage() : undefined;
     const hooks: ConnectHooks = {
       serverRequest: (method, params, signal) => {
         const handler = this.onserverrequest;
@@ -51,7 +58,7 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
         {
           name,
           connect: async () => {
-            const { client } = await connectUpstream(config, options.info, hooks, this.cache);
+            const { client } = await connectUpstream(config, options.info, hooks, this.cache && { cache: this.cache, identify: () => this.caller?.getStore()?.authInfo });
             this.capabilities = client.serverCapabilities;
             this.clients.add(client);
             // The pool chains its own onclose after this one.
@@ -112,7 +119,8 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     try {
       const { relatedRequestId: _r, ...rest } = options ?? {};
-      return await forwardedFor.run(origin as { authInfo?: AuthInfo } | undefined, () => this.pool.call<R>(method, params, { ...rest, timeoutMs }));
+      const send = () => this.pool.call<R>(method, params, { ...rest, timeoutMs });
+      return await (this.caller ? this.caller.run(origin as { authInfo?: AuthInfo } | undefined, send) : send());
     } catch (e) {
       if (!(e instanceof ErlmcpError)) throw e;
       switch (e.code) {

@@ -13,7 +13,7 @@ import { ErlmcpError, ErrorCode, McpError, limitError } from '../protocol/errors
 import type { AuthInfo } from '../protocol/transport.js';
 import type { Implementation, Result, ServerCapabilities } from '../protocol/types.js';
 import type { UpstreamConfig } from './config.js';
-import { connectUpstream, forwardedFor, upstreamCache, type ConnectHooks, type Connected } from './connect.js';
+import { connectUpstream, upstreamCache, type ConnectHooks, type Connected } from './connect.js';
 
 export type UpstreamState = 'connecting' | 'ready' | 'down' | 'closed';
 
@@ -76,6 +76,8 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   private stderrTail = '';
   private pid: number | undefined;
   private readonly cache: McpCache | undefined;
+  /** The call whose request is being handed to the client right now (its middlewares, the cache among them, run synchronously). */
+  private sendingFor: { authInfo?: AuthInfo } | undefined;
   private readonly inFlight = new Map<number, O | undefined>();
   private nextTag = 0;
   onnotification?: (method: string, params: Record<string, unknown> | undefined) => void;
@@ -130,7 +132,7 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     this.stderrTail = '';
     let connected: Connected;
     try {
-      connected = await connectUpstream(this.config, this.options.info, this.hooks, this.cache);
+      connected = await connectUpstream(this.config, this.options.info, this.hooks, this.cache && { cache: this.cache, identify: () => this.sendingFor?.authInfo });
     } catch (e) {
       this.lastError = `connect failed: ${(e as Error).message}${this.stderrNote()}`;
       this.down();
@@ -205,7 +207,14 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     this.inFlight.set(tag, origin);
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     try {
-      return await forwardedFor.run(origin as { authInfo?: AuthInfo } | undefined, () => client.request<R>(method, params, { ...options, timeoutMs }));
+      this.sendingFor = origin as { authInfo?: AuthInfo } | undefined;
+      let pending: Promise<R>;
+      try {
+        pending = client.request<R>(method, params, { ...options, timeoutMs });
+      } finally {
+        this.sendingFor = undefined;
+      }
+      return await pending;
     } catch (e) {
       throw this.wireError(e, method, timeoutMs);
     } finally {
