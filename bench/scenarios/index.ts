@@ -1,5 +1,6 @@
 /** Every scenario, in run order: cheapest and least disruptive (in-process) first. */
 import { authScenario } from './auth.js';
+import { batchScenario } from './batch.js';
 import { httpCannonScenario } from './http-cannon.js';
 import { httpClientScenario } from './http-client.js';
 import { gatewayScenario } from './gateway.js';
@@ -8,6 +9,7 @@ import { largePayloadScenario } from './large-payload.js';
 import { listVsCallScenario } from './list-vs-call.js';
 import { longRunScenario } from './long-run.js';
 import { memoryScenario } from './memory.js';
+import { poolScenario } from './pool.js';
 import { scaleOutScenario } from './scale-out.js';
 import { seamScenario } from './seam.js';
 import type { Scenario } from './scenario.js';
@@ -23,6 +25,8 @@ export const SCENARIOS: readonly Scenario[] = [
   authScenario,
   transportsScenario,
   listVsCallScenario,
+  poolScenario,
+  batchScenario,
   gatewayScenario,
   largePayloadScenario,
   idleSessionsScenario,

@@ -15,7 +15,7 @@ export interface UpstreamSpec {
 
 /** Circuit breaker per upstream (cockatiel SamplingBreaker): failure ratio over a time window. */
 export interface BreakerOptions {
-  /** Fraction of failed calls (0..1) in the window that opens the circuit. Default 0.5. */
+  /** The circuit opens when more than this fraction (0..1) of the calls in the window failed. Default 0.5. */
   failureRatio?: number;
   /** The sliding window, ms. Default 30 000. */
   windowMs?: number;
@@ -110,6 +110,7 @@ export interface PoolEvents {
   /** Opening a session failed. */
   'connect-failed': [{ upstream: string; error: unknown }];
   circuit: [{ upstream: string; state: CircuitStatus; retryAt?: number }];
+  /** A safe call failed and will be sent again (`attempt`: the retry's number, from 1). */
   retry: [{ upstream: string; method: string; attempt: number; error: unknown }];
   /** A call refused by the queue bound or its wait limit. */
   rejected: [{ reason: 'queue-full' | 'queue-timeout'; method: string }];

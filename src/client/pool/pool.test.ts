@@ -153,6 +153,21 @@ describe('ClientPool: in-flight cap and queue', () => {
   });
 });
 
+describe('ClientPool: default in-flight cap', () => {
+  it(`runs ${POOL_DEFAULTS.maxInFlight} calls per upstream by default and queues the next`, async () => {
+    const u = upstream();
+    const p = pool(u, { maxSessions: 1 });
+    const n = POOL_DEFAULTS.maxInFlight;
+    const held = Array.from({ length: n }, () => hold(p));
+    await until(() => [...u.calls.values()].reduce((x, y) => x + y, 0) === n);
+    const next = p.call('ping');
+    assert.equal(p.stats().queued, 1);
+    assert.equal(p.stats().inFlight, n);
+    await release(pool(u));
+    await Promise.all([...held, next]);
+  });
+});
+
 describe('ClientPool: health and replacement', () => {
   it('replaces a session whose ping goes unanswered past healthCheckTimeoutMs', async () => {
     const u = upstream();
@@ -166,6 +181,23 @@ describe('ClientPool: health and replacement', () => {
     assert.equal(p.stats().replacements, 1);
     assert.equal(p.stats().sessions, 2);
     assert.equal(u.clients[0]!.connected, false, 'the failed session was closed');
+  });
+
+  it('waits longer before each replacement of a session that died right after it opened (a crash loop)', async () => {
+    const u = upstream();
+    const p = pool(u);
+    await p.start();
+    const waits: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const ended = Date.now();
+      const replaced = once(p, 'replaced');
+      await u.transports.at(-1)!.close();
+      await replaced;
+      waits.push(Date.now() - ended);
+    }
+    // Lower bounds only: 100 ms, then 200 ms (a busy machine only makes them longer).
+    assert.ok(waits[0]! >= 100 && waits[1]! >= 200, `waits ${waits.join(', ')} ms`);
+    assert.equal(p.stats().sessions, 1);
   });
 
   it('keeps sessions that answer their ping', async () => {

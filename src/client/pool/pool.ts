@@ -11,7 +11,7 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import type * as T from '../../protocol/types.js';
 import type { BatchCall, BatchResult } from '../batch.js';
 import { POOL_DEFAULTS, type CircuitStatus, type ClientFactory, type PoolEvents, type PoolOptions, type PoolStats, type SessionEndReason, type UpstreamSpec } from './options.js';
-import { circuitOpenError, retryPolicy } from './resilience.js';
+import { circuitOpenError, isUpstreamFailure, retryPolicy } from './resilience.js';
 import { Upstream, type Session, type UpstreamHost } from './upstream.js';
 
 /** Per-call options of a pool call. */
@@ -55,6 +55,7 @@ export class ClientPool extends EventEmitter<PoolEvents> implements UpstreamHost
   private readonly byName = new Map<string, Upstream>();
   private readonly queue: Waiter[] = [];
   private readonly retry: RetryPolicy | undefined;
+  private readonly maxRetries: number;
   private readonly timer: NodeJS.Timeout | undefined;
   closed = false;
 
@@ -83,6 +84,7 @@ export class ClientPool extends EventEmitter<PoolEvents> implements UpstreamHost
       this.byName.set(u.name, u);
     }
     this.retry = retryPolicy(options.retry);
+    this.maxRetries = options.retry?.maxRetries ?? d.retry.maxRetries;
     const every = options.healthCheckIntervalMs ?? d.healthCheckIntervalMs;
     if (every > 0) {
       this.timer = setInterval(() => void this.checkHealth(), every);
@@ -113,8 +115,10 @@ export class ClientPool extends EventEmitter<PoolEvents> implements UpstreamHost
     const safe = this.isSafe(method, params, options?.upstream);
     if (!safe || !this.retry) return (await this.attempt(method, params, options)) as R;
     return (await this.retry.execute(({ attempt }) => {
-      return this.attempt(method, params, options).catch((e: unknown) => {
-        this.emit('retry', { upstream: options?.upstream ?? '*', method, attempt, error: e });
+      const used: { name?: string } = {};
+      return this.attempt(method, params, options, used).catch((e: unknown) => {
+        // Announced only when the retry policy will indeed go again.
+        if (attempt < this.maxRetries && isUpstreamFailure(e)) this.emit('retry', { upstream: used.name ?? options?.upstream ?? '', method, attempt: attempt + 1, error: e });
         throw e;
       });
     }, options?.signal)) as R;
@@ -157,8 +161,9 @@ export class ClientPool extends EventEmitter<PoolEvents> implements UpstreamHost
 
   // ---------- one attempt ----------
 
-  private async attempt(method: string, params: Record<string, unknown> | undefined, options: PoolCallOptions | undefined): Promise<T.Result> {
+  private async attempt(method: string, params: Record<string, unknown> | undefined, options: PoolCallOptions | undefined, used?: { name?: string }): Promise<T.Result> {
     const u = await this.slot(options?.upstream, method);
+    if (used) used.name = u.name;
     try {
       return await u.breaker.execute(async () => {
         const s = await u.session();

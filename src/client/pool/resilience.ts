@@ -50,8 +50,9 @@ export class UpstreamBreaker {
     const o = { ...POOL_DEFAULTS.breaker, ...(options || {}) };
     this.halfOpenAfterMs = o.halfOpenAfterMs;
     if (options === false) return;
-    // SamplingBreaker counts calls per second; minimumRps × window = the minimum number of calls.
-    const breaker = new SamplingBreaker({ threshold: o.failureRatio, duration: o.windowMs, minimumRps: (o.minimumCalls * 1000) / o.windowMs });
+    // SamplingBreaker counts calls per second and refuses to judge while `total < window ×
+    // minimumRps`; half a call below the minimum keeps floating-point rounding out of it.
+    const breaker = new SamplingBreaker({ threshold: o.failureRatio, duration: o.windowMs, minimumRps: ((o.minimumCalls - 0.5) * 1000) / o.windowMs });
     this.policy = circuitBreaker(handleWhen(isUpstreamFailure), { halfOpenAfter: o.halfOpenAfterMs, breaker });
     this.policy.onBreak(() => {
       this.retryAt = Date.now() + this.halfOpenAfterMs;

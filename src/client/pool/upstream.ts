@@ -4,14 +4,22 @@
  * open one is busy; a session that ends (its child died, its connection closed, it failed a
  * health check or lost its server session) is dropped and a fresh one opened in its place.
  */
+import { ErlmcpError } from '../../protocol/errors.js';
 import type { Client } from '../client.js';
 import type { CircuitStatus, ClientFactory, SessionEndReason, UpstreamStats } from './options.js';
 import { UpstreamBreaker } from './resilience.js';
 import type { BreakerOptions } from './options.js';
 import { ToolSafety } from './safe.js';
 
+/** A session that ends sooner than this after it opened counts as a quick death. */
+const QUICK_DEATH_MS = 1000;
+/** First wait before replacing a quick death, doubled per further one, capped. */
+const REPLACE_BACKOFF_MS = 100;
+const REPLACE_BACKOFF_MAX_MS = 30_000;
+
 export interface Session {
   readonly client: Client;
+  readonly openedAt: number;
   inFlight: number;
   ended: boolean;
   checking: boolean;
@@ -35,6 +43,10 @@ export class Upstream {
   /** Slots taken by calls (reserved before a session is chosen). */
   inFlight = 0;
   replacements = 0;
+  /** Sessions in a row that ended within QUICK_DEATH_MS of opening. */
+  private quickDeaths = 0;
+  /** Delayed replacements (quick deaths), cleared by close(). */
+  private readonly timers = new Set<NodeJS.Timeout>();
   readonly breaker: UpstreamBreaker;
   readonly safety = new ToolSafety();
 
@@ -77,17 +89,19 @@ export class Upstream {
       return best;
     }
     // No session and no room: every slot is opening; wait for the first to finish.
-    return Promise.any(this.opening);
+    return Promise.any(this.opening).catch((e: AggregateError) => {
+      throw e.errors[0];
+    });
   }
 
   private open(): Promise<Session> {
     const p = this.connect().then(
       (client) => {
         this.opening.delete(p);
-        const s: Session = { client, inFlight: 0, ended: false, checking: false };
+        const s: Session = { client, openedAt: Date.now(), inFlight: 0, ended: false, checking: false };
         if (this.host.closed) {
           void client.close().catch(() => {});
-          throw new Error('pool closed');
+          throw new ErlmcpError('ERR_CONNECTION_CLOSED', 'ClientPool closed');
         }
         this.sessions.push(s);
         const previous = client.onclose;
@@ -119,13 +133,28 @@ export class Upstream {
     this.host.sessionEnded(this, reason, error);
     if (this.host.closed || reason === 'shutdown') return;
     this.replacements++;
-    this.open().then(
-      () => this.host.replaced(this, reason),
-      () => {}, // reported through connect-failed; the next call opens one on demand
-    );
+    // A server that dies right after it started (a crash loop) is not respawned flat out:
+    // each quick death doubles the wait before the next replacement.
+    this.quickDeaths = Date.now() - s.openedAt < QUICK_DEATH_MS ? this.quickDeaths + 1 : 0;
+    const replace = () => {
+      if (this.host.closed) return;
+      this.open().then(
+        () => this.host.replaced(this, reason),
+        () => {}, // reported through connect-failed; the next call opens one on demand
+      );
+    };
+    if (this.quickDeaths === 0) return replace();
+    // Not unref'd: the pool's sessions keep the process alive anyway, and close() clears it.
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      replace();
+    }, Math.min(REPLACE_BACKOFF_MS * 2 ** (this.quickDeaths - 1), REPLACE_BACKOFF_MAX_MS));
+    this.timers.add(timer);
   }
 
   async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     await Promise.allSettled([...this.opening]);
     const all = [...this.sessions];
     for (const s of all) this.end(s, 'shutdown');
