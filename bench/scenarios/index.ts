@@ -1,6 +1,7 @@
 /** Every scenario, in run order: cheapest and least disruptive (in-process) first. */
 import { authScenario } from './auth.js';
 import { batchScenario } from './batch.js';
+import { cacheScenario } from './cache.js';
 import { httpCannonScenario } from './http-cannon.js';
 import { httpClientScenario } from './http-client.js';
 import { gatewayScenario } from './gateway.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   httpCannonScenario,
   httpClientScenario,
   seamScenario,
+  cacheScenario,
   authScenario,
   transportsScenario,
   listVsCallScenario,

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErlmcpError } from '../../protocol/errors.js';
 import type { Result } from '../../protocol/types.js';
+import { until } from '../../../test/helpers/pair.js';
+import { MemoryBus } from '../../stores/memory-bus.js';
 import { McpCache } from './cache.js';
 import { CACHE_DEFAULTS } from './options.js';
 
@@ -125,6 +127,24 @@ describe('McpCache (L1)', () => {
     assert.deepEqual(await c.fetch(read('r://a'), r.load), text('v'));
     assert.equal(r.runs(), 1);
     assert.equal(c.stats().entries, 1);
+  });
+
+  it('single flight: when the request running the load is cancelled, a waiting request runs it instead of failing', async () => {
+    const c = new McpCache();
+    const leader = new AbortController();
+    let runs = 0;
+    const load = (signal: AbortSignal | undefined) => () =>
+      new Promise<Result>((resolve, reject) => {
+        runs++;
+        if (runs > 1) return resolve(text('second'));
+        signal?.addEventListener('abort', () => reject(new Error('cancelled')));
+      });
+    const first = c.fetch({ ...read('r://a'), signal: leader.signal }, load(leader.signal));
+    const waiter = c.fetch({ ...read('r://a'), signal: new AbortController().signal }, load(undefined));
+    leader.abort();
+    await assert.rejects(first, /cancelled/);
+    assert.deepEqual(await waiter, text('second'));
+    assert.equal(runs, 2);
   });
 
   it("scope 'caller' keeps callers apart; 'shared' serves every caller", async () => {
@@ -268,6 +288,11 @@ describe('McpCache bounds', () => {
     await c.fetch(read('r://a'), r.load);
     await c.fetch(call('t', {}), r.load);
     assert.equal(r.runs(), 3, 'the resource expired at 100 ms, the tool result lives 200 ms');
+    const shared = new McpCache({ scope: 'caller', resources: { scope: 'shared' } });
+    const s = counted();
+    await shared.fetch({ ...read('r://a'), identity: 'jwt:alice' }, s.load);
+    await shared.fetch({ ...read('r://a'), identity: 'jwt:bob' }, s.load);
+    assert.equal(s.runs(), 1, 'resources.scope overrides the default scope');
     const off = new McpCache({ resources: false });
     const o = counted();
     await off.fetch(read('r://a'), o.load);
@@ -296,5 +321,34 @@ describe('McpCache bounds', () => {
     assert.throws(() => c.learnTool('write', { destructiveHint: true }, { strict: true }), /tool "write" cannot be cached: it is not annotated readOnlyHint: true and idempotentHint: true/);
     assert.throws(() => c.learnTool('half', { readOnlyHint: true }, { strict: true }), /tool "half" cannot be cached: it is not annotated idempotentHint: true/);
     assert.throws(() => c.learnTool('ghost', undefined, { strict: true, known: false }), /tool "ghost" cannot be cached: no such tool is registered/);
+  });
+});
+
+describe('McpCache bus', () => {
+  it('bus: an invalidation on one cache drops the same entry on every cache on the bus; a relayed one (localOnly) is not sent again', async () => {
+    const bus = new MemoryBus();
+    const a = new McpCache({ bus });
+    const b = new McpCache({ bus });
+    await Promise.all([a.ready, b.ready]);
+    const sent: unknown[] = [];
+    await bus.subscribe('cache:invalidate', (m) => sent.push(m));
+    const r = counted();
+    await a.fetch(read('r://a'), r.load);
+    await b.fetch(read('r://a'), r.load);
+    await b.fetch(read('r://b'), r.load);
+    assert.equal(r.runs(), 3, 'L1 only: each node loads once');
+    await a.handleNotification('notifications/resources/updated', { uri: 'r://a' });
+    await until(() => b.stats().invalidations === 1, undefined, "b's invalidation");
+    await b.fetch(read('r://a'), r.load);
+    await b.fetch(read('r://b'), r.load);
+    assert.equal(r.runs(), 4, 'b dropped r://a only');
+    assert.equal(sent.length, 1);
+    await b.handleNotification('notifications/resources/updated', { uri: 'r://b' }, { localOnly: true });
+    await b.fetch(read('r://b'), r.load);
+    assert.equal(r.runs(), 5);
+    // A publish resolves after the MemoryBus queued its delivery: one sent here would be in `sent` already.
+    await a.fetch(read('r://a'), r.load);
+    assert.equal(sent.length, 1, 'a relayed invalidation is not published again');
+    await Promise.all([a.close(), b.close()]);
   });
 });

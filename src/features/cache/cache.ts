@@ -27,6 +27,11 @@ export interface CacheRequest {
   readonly params: Record<string, unknown> | undefined;
   /** The caller (`identityOf(call.auth)`); '' or undefined for an unauthenticated call. */
   readonly identity?: string | undefined;
+  /**
+   * The request's own signal. When the request that ran the handler is cancelled, the requests
+   * that joined it are not failed with its cancellation: one of them runs the handler instead.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Counters for metrics; `bytes` and `entries` are L1's current size. */
@@ -69,6 +74,8 @@ interface Outcome {
 
 interface Flight {
   readonly promise: Promise<Outcome>;
+  /** The signal of the request running the load. */
+  readonly signal: AbortSignal | undefined;
   readonly cls: CacheClass;
   readonly target: string;
 }
@@ -214,7 +221,14 @@ export class McpCache {
     const joined = this.flights.get(fk);
     if (joined !== undefined) {
       this.counts.coalesced++;
-      const o = await joined.promise;
+      let o: Outcome;
+      try {
+        o = await joined.promise;
+      } catch (e) {
+        // Its caller went away (cancelled, timed out): that is not this request's answer.
+        if (joined.signal?.aborted && !req.signal?.aborted) return this.fetchPlanned(req, plan, load);
+        throw e;
+      }
       // Private to the caller that fetched it: this caller needs its own (2026-07-28 cacheScope).
       if (o.privateTo !== undefined && o.privateTo !== plan.identity) {
         const own = this.plan(req, true);
@@ -222,7 +236,7 @@ export class McpCache {
       }
       return o.result;
     }
-    const flight: Flight = { promise: this.run(plan, load), cls: plan.cls, target: plan.target };
+    const flight: Flight = { promise: this.run(plan, load), signal: req.signal, cls: plan.cls, target: plan.target };
     this.flights.set(fk, flight);
     const done = (): void => {
       if (this.flights.get(fk) === flight) this.flights.delete(fk);

@@ -1,15 +1,17 @@
 /**
  * The shared level (L2) on Redis: entries as JSON strings with a PX expiry, under
  * `<connection prefix><namespace>:v:…`, reachable only through the current *epochs* of their class
- * (`tools`, `resources`) and group (one tool, one URI). Invalidation bumps an epoch (one INCR of a
- * never-expiring sequence + one SET): every entry written under the old epoch becomes unreachable
- * at once, on every node, and expires on its own — no SCAN, no index to keep. An entry loaded
- * before an invalidation is written under the epochs read before it, so a slow load can never put
- * a stale value back where readers look.
+ * (`tools`, `resources`) and group (one tool, one URI). Invalidation writes a new random epoch (one
+ * SET): every entry written under the old epoch becomes unreachable at once, on every node, and
+ * expires on its own — no SCAN, no index to keep. An entry loaded before an invalidation is
+ * written under the epochs read before it, so a slow load can never put a stale value back where
+ * readers look.
  *
- * An epoch key lives twice the longest entry TTL after its last bump: once it has expired, every
- * entry written under any earlier epoch of that group has too, so counting restarts safely.
+ * An epoch key lives twice the longest entry TTL after it was written. Once it has expired the
+ * group reads as epoch '0' again, which is safe: every entry stored under '0' was stored before
+ * that epoch key was written, so it has expired too; random epochs never repeat.
  */
+import { randomBytes } from 'node:crypto';
 import { luaScript, type RedisConnection } from '../../stores/redis/connection.js';
 import { digest, type CacheClass } from './key.js';
 
@@ -34,20 +36,13 @@ end
 return out
 `);
 
-// KEYS: the sequence, the epoch key. ARGV: the epoch key's lifetime.
-const BUMP = luaScript(`
-local n = redis.call('INCR', KEYS[1])
-redis.call('SET', KEYS[2], n, 'PX', ARGV[1])
-return n
-`);
-
 export class RedisL2 {
   private readonly base: string;
 
   constructor(
     private readonly conn: RedisConnection,
     namespace: string,
-    /** Lifetime of an epoch key after its last bump: at least the longest entry TTL. */
+    /** Lifetime of an epoch key: at least the longest entry TTL. */
     private readonly epochTtlMs: number,
   ) {
     this.base = conn.key(`${namespace}:`);
@@ -82,6 +77,6 @@ export class RedisL2 {
   /** Drops one group (a tool, a URI), or the whole class when `target` is undefined. */
   async invalidate(cls: CacheClass, target: string | undefined): Promise<void> {
     const epoch = target === undefined ? this.classEpoch(cls) : this.groupEpoch(cls, target);
-    await this.conn.eval(BUMP, [`${this.base}seq`, epoch], [Math.max(1, Math.ceil(this.epochTtlMs))]);
+    await this.conn.cmd.set(epoch, randomBytes(8).toString('base64url'), 'PX', Math.max(1, Math.ceil(this.epochTtlMs)));
   }
 }

@@ -40,7 +40,7 @@ export function cache(options: ServerCacheOptions): CacheMiddleware {
     const t = toolOf(server, name);
     c.learnTool(name, t.annotations, { strict: true, known: t.known });
   }
-  server.onEvent((method, params, remote) => {
+  const onEvent = (method: string, params: Record<string, unknown> | undefined, remote: boolean): void => {
     if (method === 'notifications/tools/list_changed') {
       // A tool may have been removed or re-registered with other annotations: cache only what still qualifies.
       for (const name of c.toolNames) {
@@ -49,13 +49,16 @@ export function cache(options: ServerCacheOptions): CacheMiddleware {
       }
     }
     void c.handleNotification(method, params, { localOnly: remote });
-  });
+  };
+  // Registrations made just before installing are the server's start, not a change: their
+  // list_changed (flushed on a microtask queued earlier) must not flush every node's cache.
+  queueMicrotask(() => server.onEvent(onEvent));
   // A cache handed in may serve others too: only one made here ends with the server.
   if (!('cache' in options)) server.onClose(() => void c.close());
   const identify = options.identify ?? ((call: Call) => identityOf(call.auth));
   const mw = (call: Call, next: () => Promise<Result>): Promise<Result> => {
     if (call.method !== 'resources/read' && call.method !== 'tools/call') return next();
-    return c.fetch({ method: call.method, params: call.params, identity: identify(call) }, next);
+    return c.fetch({ method: call.method, params: call.params, identity: identify(call), signal: call.signal }, next);
   };
   return Object.assign(mw, { cache: c });
 }
