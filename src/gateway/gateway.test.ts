@@ -131,6 +131,16 @@ describe('gateway in front of erlmcp upstreams (HTTP, WebSocket)', () => {
     await client.close();
   });
 
+  it('forwards the calls of a 2026-07-28 client', async () => {
+    const client = new Client({ name: 'modern', version: '1' }, { versionNegotiation: 'auto' });
+    await client.connect(new StreamableHttpClientTransport(serving.url, { headers: { authorization: `Bearer ${CLIENT_KEY}` } }));
+    assert.equal(client.era, 'modern');
+    const names = (await client.listAllTools()).map((t) => t.name);
+    assert.ok(names.includes('w__ping-ws') && names.includes('a__whoami'), names.join(', '));
+    assert.deepEqual((await client.callTool({ name: 'w__ping-ws' })).content, [{ type: 'text', text: 'pong over ws' }]);
+    await client.close();
+  });
+
   it('calls a WebSocket upstream', async () => {
     const client = await memoryClient(gateway);
     assert.deepEqual((await client.callTool({ name: 'w__ping-ws' })).content, [{ type: 'text', text: 'pong over ws' }]);
