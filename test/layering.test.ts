@@ -8,6 +8,8 @@
  *                                 another only through transports/shared/
  *   features                      modules that install on the seam (rate limiting, protection, telemetry)
  *   cluster                       multi-process supervisor and its worker
+ *   gateway                       one MCP endpoint aggregating many upstream servers (an
+ *                                 McpServer in front of Clients)
  *   cli                           the erlmcp command
  *
  * Each top-level entry of src/ has a rule in RULES; a new folder without one fails the suite,
@@ -94,7 +96,8 @@ export const RULES: Record<string, Rule> = {
   transports: { may: ['protocol', 'engine', 'stores'], typesOnly: ['server', 'client'] },
   features: { may: [...BELOW_TRANSPORTS, 'transports'] },
   cluster: { may: [...BELOW_TRANSPORTS, 'transports', 'features'] },
-  cli: { may: [...BELOW_TRANSPORTS, 'transports', 'features', 'cluster', 'outside-src'] },
+  gateway: { may: [...BELOW_TRANSPORTS, 'transports', 'features'] },
+  cli: { may: [...BELOW_TRANSPORTS, 'transports', 'features', 'cluster', 'gateway', 'outside-src'] },
   /** The package's root entry (`erlmcp`): re-exports the public API. */
   'index.ts': { may: [...BELOW_TRANSPORTS, 'transports'] },
 };

@@ -4,6 +4,7 @@ import { batchScenario } from './batch.js';
 import { cacheScenario } from './cache.js';
 import { httpCannonScenario } from './http-cannon.js';
 import { httpClientScenario } from './http-client.js';
+import { gatewayScenario } from './gateway.js';
 import { idleSessionsScenario } from './idle-sessions.js';
 import { largePayloadScenario } from './large-payload.js';
 import { listVsCallScenario } from './list-vs-call.js';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   listVsCallScenario,
   poolScenario,
   batchScenario,
+  gatewayScenario,
   largePayloadScenario,
   idleSessionsScenario,
   longRunScenario,

@@ -18,6 +18,7 @@ import { addStartCommand } from './start-command.js';
 import { addStatusCommands } from './status-command.js';
 import { version } from './version.js';
 import type { RunningServer } from './start.js';
+import { registerGateway } from './gateway/command.js';
 
 export { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 export { parsePort, parseWorkers, parseRedisUrl, parseRate, parseLimit, parseMetricsPort } from './parse.js';
@@ -59,6 +60,7 @@ export function createProgram(io: CliIO = stdio): Command {
   registerBench(program, io);
   registerGates(program, io);
   addAuditCommand(program, io);
+  registerGateway(program, io);
   return program;
 }
 

@@ -10,6 +10,7 @@
  */
 import type { AuthInfo, MessageExtra } from '../protocol/transport.js';
 import type { ClientCapabilities, Implementation, Meta, RequestId, Result } from '../protocol/types.js';
+import type { HandlerContext } from './context.js';
 
 /** What a middleware may know of the session a call belongs to. */
 export interface CallSession {
@@ -41,6 +42,12 @@ export interface Call {
   readonly extra: MessageExtra | undefined;
   /** The session, when the call belongs to one. */
   readonly session: CallSession | undefined;
+  /**
+   * The context a handler of this call would get (progress, requests back to the client tied
+   * to this request): a middleware that answers a call itself — the gateway forwarding it
+   * upstream — uses it. Optional: a Call built elsewhere may not have one.
+   */
+  readonly context?: HandlerContext;
 }
 
 /** Runs the rest of the chain (and finally the handler) for the same call. */

@@ -5,6 +5,7 @@
 import type { RequestContext } from '../engine/context.js';
 import type { AuthInfo, MessageExtra } from '../protocol/transport.js';
 import type { Meta, RequestId, Result } from '../protocol/types.js';
+import { HandlerContext } from './context.js';
 import type { RequestHandler } from './handlers.js';
 import { targetOf, type CallSession, type RunnableCall } from './middleware.js';
 import type { ServerSession } from './session.js';
@@ -44,6 +45,9 @@ export class SessionCall implements RunnableCall {
   }
   get extra(): MessageExtra | undefined {
     return this.ctx.extra;
+  }
+  get context(): HandlerContext {
+    return new HandlerContext(this.owner, this.ctx);
   }
   run(): Result | Promise<Result> {
     return this.handler(this.owner, this.params, this.ctx);

@@ -1,0 +1,79 @@
+/**
+ * The gateway's added latency: tools/call `echo` on our HTTP server directly (raw column) and
+ * through the gateway in front of it (`up__echo`, ours column), both on loopback, sequential
+ * (one in flight) so p50 is per-call latency, interleaved in one run. For scale, the sdk column
+ * is the official SDK's HTTP server called directly (no gateway). The gateway and the servers
+ * are child processes; the driver is our Client over Streamable HTTP for all three.
+ */
+import { cpuMs } from '../../src/cli/bench/proc.js';
+import { ourHttp } from '../lib/clients.js';
+import type { BenchConfig } from '../lib/config.js';
+import { closedLoop } from '../lib/load.js';
+import type { Row } from '../lib/report.js';
+import { interleave, toRows, type Sample } from '../lib/runs.js';
+import { startServerChild } from '../lib/server-child.js';
+import { startHttpFixture } from '../lib/spawn.js';
+import type { Scenario } from './scenario.js';
+
+/** CPU ms the server processes used, summed (from /proc: immune to how busy the machine is). */
+function serverCpu(pids: readonly number[]): number {
+  return pids.reduce((n, pid) => n + (cpuMs(pid) ?? Number.NaN), 0);
+}
+
+async function measure(url: string, tool: string, pids: readonly number[], cfg: BenchConfig): Promise<Sample> {
+  const d = await ourHttp(url);
+  try {
+    for (let i = 0; i < cfg.warmupOps; i++) await d.call(tool, { text: 'hello' });
+    const cpu0 = serverCpu(pids);
+    const seq = await closedLoop(() => d.call(tool, { text: 'hello' }), { inflight: 1, maxOps: cfg.seqOps, maxMs: cfg.loopMs });
+    const cpu = (serverCpu(pids) - cpu0) / seq.ops;
+    const par = await closedLoop(() => d.call(tool, { text: 'hello' }), { inflight: 16, maxOps: cfg.parOps, maxMs: cfg.loopMs });
+    return { p50: seq.p50Ms, p99: seq.p99Ms, rate: seq.opsPerSec, par: par.opsPerSec, cpu };
+  } finally {
+    await d.close();
+  }
+}
+
+export const gatewayScenario: Scenario = {
+  name: 'gateway',
+  title: 'the gateway in front of one HTTP upstream vs calling that upstream directly, loopback, p50 per call',
+  async run(cfg) {
+    const upstream = await startHttpFixture('ours-http', ['--json']);
+    const sdk = await startHttpFixture('sdk-http', ['--json']).catch(async (e: unknown) => {
+      await upstream.stop();
+      throw e;
+    });
+    try {
+      const gateway = await startServerChild('gateway', [upstream.url]);
+      try {
+        const outcome = await interleave(cfg.runs, {
+          ours: () => measure(gateway.address, 'up__echo', [gateway.proc.pid!, upstream.pid], cfg),
+          raw: () => measure(upstream.url, 'echo', [upstream.pid], cfg),
+          sdk: () => measure(sdk.url, 'echo', [sdk.pid], cfg),
+        });
+        const rows: Row[] = toRows(
+          'gateway',
+          [
+            { key: 'p50', metric: 'tools/call p50, one in flight (ours = via gateway, raw = upstream direct, sdk = SDK server direct)', unit: 'ms', better: 'lower' },
+            { key: 'p99', metric: 'tools/call p99, one in flight (same columns)', unit: 'ms', better: 'lower' },
+            { key: 'par', metric: 'tools/call 16 in flight (same columns)', unit: 'calls/s', better: 'higher' },
+            { key: 'cpu', metric: 'server-side CPU per call, one in flight (ours = gateway + upstream processes)', unit: 'ms', better: 'lower' },
+          ],
+          outcome,
+        );
+        const ours = outcome.ours;
+        const raw = outcome.raw;
+        const added = typeof ours === 'object' && typeof raw === 'object' ? ours.p50! - raw.p50! : undefined;
+        if (added !== undefined) rows.push({ scenario: 'gateway', metric: 'p50 the gateway adds (ours − raw)', unit: 'ms', better: 'lower', ours: added });
+        const addedCpu = typeof ours === 'object' && typeof raw === 'object' ? ours.cpu! - raw.cpu! : undefined;
+        if (addedCpu !== undefined) rows.push({ scenario: 'gateway', metric: 'CPU the gateway process spends per call (ours − raw)', unit: 'ms', better: 'lower', ours: addedCpu });
+        return { rows, notes: ['gateway: ours = through the gateway (HTTP → gateway → our HTTP upstream), raw = that upstream called directly, sdk = the official SDK HTTP server called directly (no gateway); ours/raw is the gateway overhead.'] };
+      } finally {
+        await gateway.stop();
+      }
+    } finally {
+      await upstream.stop();
+      await sdk.stop();
+    }
+  },
+};
