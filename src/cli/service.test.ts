@@ -45,7 +45,7 @@ describe('superviseService', () => {
   });
 });
 
-describe('pid file and erlmcp restart', { timeout: 30_000 }, () => {
+describe('pid file and erlmcp restart', { timeout: 120_000 }, () => {
   it('writes the pid, removes only its own file, and signalRestart sends SIGHUP to it', () => {
     const file = join(dir, 'a.pid');
     const remove = writePidFile(file);

@@ -43,7 +43,7 @@ function get(port: number, path: string): Promise<string> {
   });
 }
 
-describe('Supervisor', { timeout: 60_000 }, () => {
+describe('Supervisor', { timeout: 240_000 }, () => {
   const running: Supervisor[] = [];
   after(async () => {
     await Promise.all(running.map((s) => s.stop(0)));

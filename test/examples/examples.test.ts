@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const dist = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
 test('README quickstart: the client lists and calls the forecast tool over stdio', async () => {
-  const { stdout } = await run(process.execPath, [dist('examples/quickstart/client.js')], { timeout: 20_000 });
+  const { stdout } = await run(process.execPath, [dist('examples/quickstart/client.js')], { timeout: 120_000 });
   assert.match(stdout, /tools: forecast/);
   assert.match(stdout, /city: 'Lisbon'/);
   assert.match(stdout, /highs: \[ 20, 21, 22 \]/);

@@ -84,7 +84,7 @@ function textOf(result: { content?: unknown }): string {
 }
 
 function suite(label: string, connect: () => Promise<Harness>): void {
-  describe(`erlmcp client → official SDK server over ${label}`, { timeout: 30_000 }, () => {
+  describe(`erlmcp client → official SDK server over ${label}`, { timeout: 120_000 }, () => {
     let h: Harness;
     before(async () => {
       h = await connect();

@@ -120,7 +120,7 @@ function textOf(result: object): string {
 }
 
 function suite(label: string, connect: () => Promise<Harness>): void {
-  describe(`SDK client → erlmcp everything server over ${label}`, { timeout: 30_000 }, () => {
+  describe(`SDK client → erlmcp everything server over ${label}`, { timeout: 120_000 }, () => {
     let h: Harness;
     before(async () => {
       h = await connect();

@@ -108,13 +108,13 @@ describe('the npm package', { timeout: 600_000 }, () => {
   it('runs a stdio server and client from the installed package', async () => {
     writeFileSync(join(app, 'server.js'), SERVER);
     writeFileSync(join(app, 'client.js'), CLIENT);
-    const { stdout } = await exec(process.execPath, ['client.js'], { cwd: app, timeout: 60_000 });
+    const { stdout } = await exec(process.execPath, ['client.js'], { cwd: app, timeout: 240_000 });
     assert.deepEqual(JSON.parse(stdout), { tools: ['add'], text: '5' });
   });
 
   it('runs a Streamable HTTP server and client from the installed package', async () => {
     writeFileSync(join(app, 'http.js'), HTTP);
-    const { stdout } = await exec(process.execPath, ['http.js'], { cwd: app, timeout: 60_000 });
+    const { stdout } = await exec(process.execPath, ['http.js'], { cwd: app, timeout: 240_000 });
     assert.deepEqual(JSON.parse(stdout), { text: 'hello' });
   });
 
@@ -122,7 +122,7 @@ describe('the npm package', { timeout: 600_000 }, () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/erlmcp/package.json'), 'utf8')) as { exports: Record<string, unknown> };
     const specifiers = Object.keys(pkg.exports).map((k) => (k === '.' ? 'erlmcp' : `erlmcp/${k.slice(2)}`));
     writeFileSync(join(app, 'imports.js'), `${specifiers.map((s, i) => `import * as m${i} from '${s}';`).join('\n')}\nconsole.log([${specifiers.map((_, i) => `Object.keys(m${i}).length`).join(', ')}].join(','));\n`);
-    const { stdout } = await exec(process.execPath, ['imports.js'], { cwd: app, timeout: 60_000 });
+    const { stdout } = await exec(process.execPath, ['imports.js'], { cwd: app, timeout: 240_000 });
     assert.ok(stdout.trim().split(',').every((n) => Number(n) > 0), `every export has named exports: ${stdout}`);
 
     writeFileSync(join(app, 'check.ts'), TYPES);

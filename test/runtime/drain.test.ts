@@ -55,7 +55,7 @@ async function connect(url: string): Promise<Client> {
   return client;
 }
 
-describe('graceful drain on SIGTERM', { concurrency: false, timeout: 90_000 }, () => {
+describe('graceful drain on SIGTERM', { concurrency: false, timeout: 300_000 }, () => {
   it('turns /ready 503, refuses new sessions with 503 + Retry-After, closes SSE streams with a retry hint, lets the call in flight finish, exits 0', async () => {
     const p = await startCli([]);
     processes.push(p);

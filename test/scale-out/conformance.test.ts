@@ -25,7 +25,7 @@ describe('conformance through a round-robin proxy', { concurrency: false }, () =
   });
 
   for (const n of [2, 3]) {
-    test(`0.1.16 server --suite all passes 100% against ${n} processes`, { timeout: 90_000 }, async () => {
+    test(`0.1.16 server --suite all passes 100% against ${n} processes`, { timeout: 300_000 }, async () => {
       const prefix = testPrefix();
       prefixes.push(prefix);
       const nodes = await spawnNodes(n, { prefix });

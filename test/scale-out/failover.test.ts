@@ -22,7 +22,7 @@ function route(req: ProxiedRequest): number | undefined {
   return undefined;
 }
 
-describe('node failure', { concurrency: false, timeout: 60_000 }, () => {
+describe('node failure', { concurrency: false, timeout: 240_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis;
   let nodes: NodeProcess[] = [];

@@ -36,7 +36,7 @@ async function startNode(name: string, prefix: string): Promise<Node> {
   return { ...node, name, aborted };
 }
 
-describe('notifications and cancellations across nodes', { concurrency: false, timeout: 60_000 }, () => {
+describe('notifications and cancellations across nodes', { concurrency: false, timeout: 240_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis;
   let nodes: Node[] = [];

@@ -13,7 +13,7 @@ import { StreamableHttpClientTransport, StreamableHttpServer } from '../../src/t
 import { startPrivateRedis, testPrefix, waitFor, type PrivateRedis } from './helpers.js';
 import { registerFixtureTools } from './fixtures.js';
 
-describe('Redis outage', { concurrency: false, timeout: 60_000 }, () => {
+describe('Redis outage', { concurrency: false, timeout: 240_000 }, () => {
   let redis: PrivateRedis;
   let stores: RedisStores;
   let http: StreamableHttpServer;

@@ -21,7 +21,7 @@ function commandStats(info: string): Map<string, number> {
   return out;
 }
 
-describe('Redis round trips per warm tools/call', { concurrency: false, timeout: 60_000 }, () => {
+describe('Redis round trips per warm tools/call', { concurrency: false, timeout: 240_000 }, () => {
   let redis: PrivateRedis;
   let admin: Redis;
   let stores: RedisStores;

@@ -26,7 +26,7 @@ function role(req: ProxiedRequest): number | undefined {
   return undefined;
 }
 
-describe('sampling across three nodes', { concurrency: false, timeout: 60_000 }, () => {
+describe('sampling across three nodes', { concurrency: false, timeout: 240_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis;
   let nodes: NodeProcess[] = [];

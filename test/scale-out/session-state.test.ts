@@ -11,7 +11,7 @@ import { Client } from '../../src/client/index.js';
 import { StreamableHttpClientTransport } from '../../src/transports/http/index.js';
 import { deleteKeys, requireRedis, spawnNodes, testPrefix, waitFor, type NodeProcess } from './helpers.js';
 
-describe('session state across nodes', { concurrency: false, timeout: 60_000 }, () => {
+describe('session state across nodes', { concurrency: false, timeout: 240_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis;
   let nodes: NodeProcess[] = [];

@@ -32,7 +32,7 @@ async function startNode(name: string, prefix: string, release: Promise<void>): 
   return { ...node, ran, aborted };
 }
 
-describe('tasks across nodes', { concurrency: false, timeout: 60_000 }, () => {
+describe('tasks across nodes', { concurrency: false, timeout: 240_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis;
   let nodes: TaskNode[] = [];

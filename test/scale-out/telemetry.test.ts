@@ -34,7 +34,7 @@ function tracing(): { provider: BasicTracerProvider; exporter: InMemorySpanExpor
   return { exporter, provider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }) };
 }
 
-describe('tracing across two nodes on Redis', { concurrency: false, timeout: 60_000 }, () => {
+describe('tracing across two nodes on Redis', { concurrency: false, timeout: 240_000 }, () => {
   const prefix = testPrefix();
   const sides = [tracing(), tracing()];
   const local = tracing();

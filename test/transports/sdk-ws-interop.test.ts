@@ -64,7 +64,7 @@ describe('official SDK WebSocket client → our McpWebSocketServer (everything s
     // Node 20 ships the WHATWG WebSocket behind a flag; later versions expose it by default.
     const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function' ? [] : ['--experimental-websocket'];
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [...flags, '--no-warnings', CLIENT_SCRIPT, '--child', url], { timeout: 20_000 }, (err, out, errOut) =>
+      execFile(process.execPath, [...flags, '--no-warnings', CLIENT_SCRIPT, '--child', url], { timeout: 120_000 }, (err, out, errOut) =>
         err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
       );
     });

@@ -8,7 +8,7 @@ import { deleteKeys, keysWithoutTtl, requireRedis, testPrefix, waitFor, REDIS_UR
 import type { TaskOutcome } from '../types.js';
 import { connectRedisStores, RedisTaskStore, type RedisStores } from './index.js';
 
-describe('RedisTaskStore', { concurrency: false, timeout: 30_000 }, () => {
+describe('RedisTaskStore', { concurrency: false, timeout: 120_000 }, () => {
   const prefix = testPrefix();
   let admin: Redis;
   let a: RedisStores;
@@ -62,7 +62,7 @@ describe('RedisTaskStore', { concurrency: false, timeout: 30_000 }, () => {
     assert.equal(await a.taskStore.setStatus(t.taskId, 'working'), undefined);
   });
 
-  it('wakes a tasks/result waiting on one node when the task completes on another', { timeout: 10_000 }, async () => {
+  it('wakes a tasks/result waiting on one node when the task completes on another', { timeout: 120_000 }, async () => {
     // No re-check within the test's time: only the publish can wake this wait.
     const listening = new RedisTaskStore(a.connection, { recheckMs: 3_600_000 });
     try {
@@ -79,7 +79,7 @@ describe('RedisTaskStore', { concurrency: false, timeout: 30_000 }, () => {
     }
   });
 
-  it('does not miss a completion that lands while the wait is still subscribing', { timeout: 10_000 }, async () => {
+  it('does not miss a completion that lands while the wait is still subscribing', { timeout: 120_000 }, async () => {
     const listening = new RedisTaskStore(a.connection, { recheckMs: 3_600_000 });
     try {
       for (let i = 0; i < 20; i++) {

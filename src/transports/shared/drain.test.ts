@@ -56,7 +56,7 @@ after(async () => {
   for (const c of closers.reverse()) await c().catch(() => {});
 });
 
-describe('StreamableHttpServer.drain', { timeout: 30_000 }, () => {
+describe('StreamableHttpServer.drain', { timeout: 120_000 }, () => {
   it('handover: stops accepting, tells open keep-alive connections Connection: close, lets the call finish, resolves once they ended', async () => {
     const http = new StreamableHttpServer({ server: createFixture() });
     const { url } = await http.listen(0, '127.0.0.1');
@@ -88,7 +88,7 @@ describe('StreamableHttpServer.drain', { timeout: 30_000 }, () => {
   });
 });
 
-describe('LegacySseServer.drain', { timeout: 30_000 }, () => {
+describe('LegacySseServer.drain', { timeout: 120_000 }, () => {
   it('refuses a new session with 503 + Retry-After, serves the open one until its call finished, then ends its stream', async () => {
     const legacy = new LegacySseServer({ server: createFixture() });
     const { url } = await legacy.listen(0, '127.0.0.1');
@@ -125,7 +125,7 @@ describe('LegacySseServer.drain', { timeout: 30_000 }, () => {
   });
 });
 
-describe('McpWebSocketServer.drain', { timeout: 30_000 }, () => {
+describe('McpWebSocketServer.drain', { timeout: 120_000 }, () => {
   it('handover: refuses new upgrades (503), lets the call in flight finish, then closes with 1012', async () => {
     const wss = new McpWebSocketServer({ server: createFixture() });
     const { url } = await wss.listen(0, '127.0.0.1');
