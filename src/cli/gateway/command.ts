@@ -9,7 +9,6 @@ import { ErlmcpError } from '../../protocol/errors.js';
 import { Gateway, loadGatewayConfig, serveGatewayHttp } from '../../gateway/index.js';
 import { StdioServerTransport } from '../../transports/stdio/server.js';
 import { setExitCode } from '../exit-code.js';
-import { exitOnSignals } from '../start.js';
 
 /** A running gateway, as the command hands it to `onGatewayStarted` (tests) or the signal handlers. */
 export interface RunningGateway {
@@ -77,6 +76,25 @@ export function registerGateway(program: Command, io: GatewayIO): void {
         io.out(`erlmcp gateway listening on ${serving.url}\n`);
       }
       if (io.onGatewayStarted) io.onGatewayStarted(running);
-      else exitOnSignals(() => running.close(), { log: (l) => io.err(`${l}\n`), exit: (code) => process.exit(code) });
+      else stopOnSignals(running, io);
     });
+}
+
+/** SIGINT/SIGTERM close the gateway (its upstream processes too), then exit 0; a second signal exits 1 at once. */
+function stopOnSignals(running: RunningGateway, io: GatewayIO): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    io.err(`erlmcp gateway: ${signal}, shutting down (send it again to exit at once)\n`);
+    running.close().then(
+      () => process.exit(0),
+      (e: Error) => {
+        io.err(`erlmcp gateway: shutdown failed: ${e.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
