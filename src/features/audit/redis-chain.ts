@@ -78,7 +78,8 @@ export class RedisChain implements AuditWriter {
   }
 
   append(entry: AuditEntry): void {
-    if (this.closed) throw new Error('audit chain closed');
+    // A call finishing after close must not fail because of the audit: say what was lost.
+    if (this.closed) return console.error(`erlmcp: audit: record after close not stored (${entry.method})`);
     this.queue.push(entry);
     this.draining ??= this.drain().finally(() => (this.draining = undefined));
   }
