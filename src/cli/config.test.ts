@@ -51,6 +51,7 @@ describe('config file and precedence', () => {
   it('loads a .ts config exporting an object or a function, and --config / ERLMCP_CONFIG name one', async () => {
     const cwd = folder({
       'erlmcp.config.ts': `interface C { port: number; legacySse: boolean }\nconst c: C = { port: 0, legacySse: true };\nexport default c;\n`,
+      'redis.mjs': `export default { auditLog: 'redis://127.0.0.1:6379' };\n`,
       'other.mjs': `export default async () => ({ tcpPort: 7001, maxSessions: 10, authIssuer: 'https://auth.example.com', logLevel: 'info', metrics: true, auditLog: 'audit.jsonl', rateLimit: '100/2', allowedOrigins: ['https://app.example'] });\n`,
     });
     const ts = await resolveStartOptions({ flags: {}, env: {}, cwd });
@@ -62,6 +63,7 @@ describe('config file and precedence', () => {
     assert.equal(named.options.logLevel, 'info');
     assert.equal(named.options.metrics, true);
     assert.equal(named.options.auditLog, join(cwd, 'audit.jsonl'), 'file paths are taken from the config file\'s folder');
+    assert.equal((await resolveStartOptions({ flags: { config: 'redis.mjs' }, env: {}, cwd })).options.auditLog, 'redis://127.0.0.1:6379', 'a Redis audit target is not a path');
     assert.deepEqual(named.options.rateLimit, { points: 100, duration: 2 }, 'a rate limit written like the flag');
     assert.deepEqual(named.options.allowedOrigins, ['https://app.example']);
     const env = await resolveStartOptions({ flags: {}, env: { ERLMCP_ALLOWED_ORIGINS: 'https://a.example, https://b.example', ERLMCP_MAX_SESSIONS: '5' }, cwd });

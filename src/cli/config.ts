@@ -114,7 +114,7 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   const config = { ...parsed.data };
   for (const k of PATH_KEYS) {
     const v = config[k];
-    if (typeof v === 'string' && !isAbsolute(v) && !v.startsWith('file:')) (config as Record<string, unknown>)[k] = resolve(dir, v);
+    if (typeof v === 'string' && !isAbsolute(v) && !v.startsWith('file:') && !/^rediss?:\/\//i.test(v)) (config as Record<string, unknown>)[k] = resolve(dir, v);
   }
   return config;
 }

@@ -5,18 +5,49 @@
  * that throws inside a `setTimeout` costs one worker restart, not the service; SIGHUP replaces
  * the workers one at a time; SIGTERM drains them.
  */
+import type { Worker } from 'node:cluster';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type SupervisorExit } from '../cluster/index.js';
+import { isAuditMessage } from '../features/audit/chain.js';
+import { FileChain } from '../features/audit/file-chain.js';
+import { isRedisAuditTarget } from '../features/auth/configure.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 import { endpoints, type RunningServer, type StartOptions } from './start.js';
 
 /** The StartOptions a worker serves (JSON), port included. */
 export const START_OPTIONS_ENV = 'ERLMCP_START_OPTIONS';
 
+/**
+ * The supervisor owns an `--audit-log` file: workers forward their records (worker.ts), and
+ * this one writer links them, so `--cluster N` and a rolling restart — old and new worker
+ * serving at once — still make one chain. Resolves `drained()` once every worker that sent a
+ * record has closed its channel: its last records have all arrived (a worker's exit can be seen
+ * before the last messages on its channel are read).
+ */
+async function auditOwner(path: string): Promise<{ onMessage: (m: unknown, w: Worker) => void; close(): Promise<void> }> {
+  const chain = await FileChain.open(path);
+  const open = new Map<Worker, Promise<void>>();
+  let closing: Promise<void> | undefined;
+  return {
+    onMessage(m, worker) {
+      if (!isAuditMessage(m)) return;
+      if (!open.has(worker)) open.set(worker, worker.isConnected() ? new Promise((r) => worker.once('disconnect', () => r())) : Promise.resolve());
+      chain.append(m.entry);
+    },
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.all(open.values());
+        await chain.close();
+      })()),
+  };
+}
+
 /** Starts the supervisor and its workers; resolves once every worker serves. */
 export async function startSupervised(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+  const audit = o.auditLog !== undefined && !isRedisAuditTarget(o.auditLog) ? await auditOwner(o.auditLog) : undefined;
   const supervisor = new Supervisor({
+    ...(audit ? { onMessage: audit.onMessage } : {}),
     exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
     workers: o.cluster ?? 1,
     port: o.port,
@@ -27,7 +58,13 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
     drainTimeoutMs: o.drainTimeout,
     log,
   });
-  await supervisor.start();
+  try {
+    await supervisor.start();
+  } catch (e) {
+    await audit?.close();
+    throw e;
+  }
+  void supervisor.done.then(() => audit?.close());
   let closing: Promise<void> | undefined;
   return {
     ...endpoints(o, supervisor.port),
@@ -38,7 +75,11 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
       return supervisor.restart();
     },
     done: supervisor.done,
-    close: () => (closing ??= supervisor.stop()),
+    close: () =>
+      (closing ??= (async () => {
+        await supervisor.stop();
+        await audit?.close();
+      })()),
   };
 }
 

@@ -74,7 +74,7 @@ export function addStartCommand(program: Command, io: CliIO): void {
     .option('--auth-resource <url>', 'the public URL of the endpoint, as clients see it (default: the listen URL)')
     .option('--api-keys <file>', 'accept API keys from this file (hashed; re-read on change)')
     .option('--policy <file>', 'RBAC policy: who may list and call which tools, resources and prompts')
-    .option('--audit-log <file>', 'append a hash-chained audit record per request (check with erlmcp audit verify)')
+    .option('--audit-log <file|url>', 'append a hash-chained audit record per request to a file, or to a Redis stream shared by every worker and node (redis://…; check with erlmcp audit verify)')
     .option('--otel', 'export traces and metrics with the OpenTelemetry SDK (OTLP; configured by the OTEL_* variables)')
     .option('--metrics', 'serve Prometheus metrics at /metrics')
     .addOption(new Option('--metrics-port <number>', 'serve /metrics on this port instead (127.0.0.1)').argParser(parseMetricsPort))

@@ -6,6 +6,7 @@
  * supervise or share). Independent of the argument parser, so tests drive it directly.
  */
 import { pickPort } from '../cluster/index.js';
+import type { AuditWriter } from '../features/audit/chain.js';
 import type { SecurityConfig } from '../features/auth/configure.js';
 import { applyProtection, type ProtectionConfig } from '../features/protection.js';
 import { wantsTelemetry, type TelemetryConfig } from '../features/telemetry/config.js';
@@ -83,6 +84,7 @@ export function securityOf(o: StartOptions): SecurityConfig {
   if (o.apiKeys !== undefined) c.apiKeys = o.apiKeys;
   if (o.policy !== undefined) c.policy = o.policy;
   if (o.auditLog !== undefined) c.auditLog = o.auditLog;
+  if (o.redisPrefix !== undefined) c.auditPrefix = o.redisPrefix;
   return c;
 }
 
@@ -144,7 +146,6 @@ export function checkStartOptions(o: StartOptions): string | undefined {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
   if ((o.cluster ?? 1) > 1 && given(TELEMETRY_KEYS).length) return `${given(TELEMETRY_KEYS).join(', ')} cannot be combined with --cluster above 1 yet (each worker would report alone)`;
-  if ((o.cluster ?? 1) > 1 && given(SECURITY_KEYS).length) return `${given(SECURITY_KEYS).join(', ')} cannot be combined with --cluster above 1 yet (each worker would need its own audit chain)`;
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) return `--tls-cert and --tls-key go together (got only ${o.tlsCert ? '--tls-cert' : '--tls-key'})`;
   return undefined;
 }
@@ -226,8 +227,12 @@ async function startStdio(o: StartOptions, log: (line: string) => void, hooks: S
   };
 }
 
-/** Serves the network transports in this process (what each supervised worker runs). */
-export async function startInProcess(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+/**
+ * Serves the network transports in this process (what each supervised worker runs).
+ * `auditWriter`: where audit records go instead of `--audit-log` (a worker forwards them to the
+ * supervisor, which owns the file, so every worker and every generation extends one chain).
+ */
+export async function startInProcess(o: StartOptions, log: (line: string) => void, auditWriter?: AuditWriter): Promise<RunningServer> {
   const server = await loadServer(o.module);
   server.onerror = (e) => log(`erlmcp: ${e.message}`);
   // Undone in reverse after the server (its sessions write to the stores and the audit log).
@@ -247,7 +252,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     if (telemetry) cleanups.push(() => telemetry.close());
     // Security next: rate limiting keys on the identity the admission hook establishes.
     const wanted = securityOf(o);
-    const security = Object.keys(wanted).length ? await (await import('../features/auth/configure.js')).installSecurity(server, wanted) : undefined;
+    const security = Object.keys(wanted).length ? await (await import('../features/auth/configure.js')).installSecurity(server, wanted, auditWriter) : undefined;
     if (security) cleanups.push(() => security.close());
     const protection = protectionOf(o);
     applyProtection(server, protection, stores?.connection.cmd);

@@ -4,6 +4,8 @@
  * START_OPTIONS_ENV, under the worker runtime (crash guards, drain, `listening` report).
  */
 import { runWorker } from '../cluster/index.js';
+import { ForwardingChain } from '../features/audit/chain.js';
+import { isRedisAuditTarget } from '../features/auth/configure.js';
 import { START_OPTIONS_ENV } from './service.js';
 import { startInProcess, type StartOptions } from './start.js';
 
@@ -13,7 +15,9 @@ const options = JSON.parse(raw) as StartOptions;
 const log = (line: string): void => console.error(line);
 
 await runWorker(async () => {
-  const running = await startInProcess(options, log);
+  // The supervisor owns an audit file (service.ts): records go to it, not to the file.
+  const forward = options.auditLog !== undefined && !isRedisAuditTarget(options.auditLog) ? new ForwardingChain((m, done) => process.send!(m, undefined, {}, done)) : undefined;
+  const running = await startInProcess(options, log, forward);
   return {
     port: running.port,
     nodeId: running.nodeId,

@@ -43,6 +43,8 @@ export interface SupervisorOptions {
   /** A worker that has not reported serving by then is killed. Default 60 000 ms. */
   startTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Messages of the workers' own (not the runtime's), with the worker that sent it: an audit record to append. */
+  onMessage?: (message: unknown, worker: Worker) => void;
 }
 
 /** Why the supervisor ended: `code` 0 after stop(), 1 after giving up on a crash loop. */
@@ -186,6 +188,7 @@ export class Supervisor {
         reject(new ErlmcpError(errCode, child.failure?.code?.startsWith('ERR_') ? why : `worker ${child.pid} exited during startup: ${why}`));
       };
       worker.once('exit', onExit);
+      if (this.options.onMessage) worker.on('message', (m: unknown) => this.options.onMessage!(m, worker));
       worker.on('message', (m: WorkerMessage) => {
         if (m?.type === 'erlmcp:failed') child.failure = { code: m.code, message: m.message };
         if (m?.type !== 'erlmcp:listening' || child.state !== 'starting') return;

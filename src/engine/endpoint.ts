@@ -69,6 +69,9 @@ export abstract class Endpoint implements DeadlineSource {
     this.maxPending = options?.maxPending ?? Infinity;
   }
 
+  /** A request answered with a limit error before any handler saw it; subclasses report it (nothing by default). */
+  protected refusedRequest(_message: JSONRPCRequest, _extra: MessageExtra | undefined, _reason: string, _code: number): void {}
+
   /** The hook every outgoing message passes through; subclasses supply it (none by default). */
   protected get outboundHook(): OutboundHook | undefined {
     return undefined;
@@ -335,6 +338,7 @@ export abstract class Endpoint implements DeadlineSource {
     const id = message.id;
     if (this.inbound.size >= this.maxInFlight) {
       const e = limitError('max_in_flight', `Too many requests in flight on this session (limit ${this.maxInFlight}); retry when one has finished`, { limit: this.maxInFlight });
+      this.refusedRequest(message, extra, 'max_in_flight', e.code);
       this.sendRaw(errorResponse(id, e.toJSON()), id);
       return;
     }

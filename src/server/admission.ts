@@ -53,7 +53,10 @@ export type AdmissionVerdict = void | undefined | { readonly identity: AuthInfo 
 export type AdmissionHook = (req: AdmissionRequest, identity: AuthInfo | undefined) => AdmissionVerdict | Promise<AdmissionVerdict>;
 
 /** The outcome a transport acts on. */
-export type Admission = { readonly ok: true; readonly identity: AuthInfo | undefined } | { readonly ok: false; readonly refusal: AdmissionRefusal };
+export type Admission =
+  | { readonly ok: true; readonly identity: AuthInfo | undefined }
+  /** `identity`: what the hooks before the refusing one established (a rate limit refusing an authenticated caller). */
+  | { readonly ok: false; readonly refusal: AdmissionRefusal; readonly identity?: AuthInfo | undefined };
 
 const ADMITTED: Admission = Object.freeze({ ok: true, identity: undefined });
 
@@ -63,7 +66,7 @@ export function runAdmission(hooks: readonly AdmissionHook[], req: AdmissionRequ
   for (let i = 0; i < hooks.length; i++) {
     const v = hooks[i]!(req, identity);
     if (v instanceof Promise) return finishAsync(hooks, req, i, v, identity);
-    if (v && 'refuse' in v) return { ok: false, refusal: v.refuse };
+    if (v && 'refuse' in v) return { ok: false, refusal: v.refuse, identity };
     if (v && 'identity' in v) identity = v.identity;
   }
   return identity === undefined ? ADMITTED : { ok: true, identity };
@@ -72,7 +75,7 @@ export function runAdmission(hooks: readonly AdmissionHook[], req: AdmissionRequ
 async function finishAsync(hooks: readonly AdmissionHook[], req: AdmissionRequest, at: number, first: Promise<AdmissionVerdict>, identity: AuthInfo | undefined): Promise<Admission> {
   let v = await first;
   for (let i = at; ; ) {
-    if (v && 'refuse' in v) return { ok: false, refusal: v.refuse };
+    if (v && 'refuse' in v) return { ok: false, refusal: v.refuse, identity };
     if (v && 'identity' in v) identity = v.identity;
     if (++i >= hooks.length) break;
     v = await hooks[i]!(req, identity);

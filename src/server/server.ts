@@ -7,10 +7,11 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { randomBytes } from 'node:crypto';
 import type { OutboundHook } from '../engine/endpoint.js';
-import type { Transport } from '../protocol/transport.js';
+import type { AuthInfo, Transport } from '../protocol/transport.js';
 import type { Implementation, Resource, Result, ServerCapabilities } from '../protocol/types.js';
 import { runAdmission, type Admission, type AdmissionHook, type AdmissionRequest } from './admission.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
+import { notifyRefusal, type Refusal, type RefusalListener } from './refusal.js';
 import { RequestStateCodec } from './modern/request-state.js';
 import { modernHandler } from './modern/dispatch.js';
 import { compose, type Call, type Middleware, type RunnableCall } from './middleware.js';
@@ -126,6 +127,7 @@ export class McpServer {
   private readonly admissionHooks: AdmissionHook[] = [];
   private readonly outboundHooks: OutboundHook[] = [];
   private readonly eventListeners = new Set<ServerEventListener>();
+  private readonly refusalListeners = new Set<RefusalListener>();
   private readonly closeListeners = new Set<() => void>();
   /** The composed middleware chain; undefined while none is installed (sessions then call handlers directly). */
   private chain: ((call: Call) => Promise<Result>) | undefined;
@@ -320,9 +322,52 @@ export class McpServer {
     return this.admissionHooks.length > 0;
   }
 
-  /** Runs the admission hooks for one carrier request (synchronously when they all are). */
+  /** Runs the admission hooks for one carrier request (synchronously when they all are); a refusal is reported to `onRefusal` listeners. */
   admission(req: AdmissionRequest): Admission | Promise<Admission> {
-    return runAdmission(this.admissionHooks, req);
+    const a = runAdmission(this.admissionHooks, req);
+    if (this.refusalListeners.size === 0) return a;
+    if (a instanceof Promise) return a.then((r) => this.admitted(req, r));
+    return this.admitted(req, a);
+  }
+
+  private admitted(req: AdmissionRequest, a: Admission): Admission {
+    if (!a.ok) {
+      const reason = (a.refusal.data as { reason?: unknown } | undefined)?.reason;
+      this.refused({
+        stage: 'admission',
+        transport: req.transport,
+        remoteAddress: req.remoteAddress,
+        sessionId: req.sessionId,
+        method: `${req.method ?? ''} ${req.path ?? ''}`.trim() || 'connect',
+        target: undefined,
+        code: a.refusal.status,
+        reason: typeof reason === 'string' ? reason : undefined,
+        auth: a.identity,
+      });
+    }
+    return a;
+  }
+
+  /**
+   * Listens for what this server refuses before any middleware runs (refusal.ts): admission
+   * refusals, a full server, a full session. Returns the remover.
+   *
+   * @example
+   * server.onRefusal((r) => console.error(`refused ${r.method}: ${r.reason ?? r.code}`));
+   */
+  onRefusal(listener: RefusalListener): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
+
+  /** @internal a transport or session reports a refusal it answered. */
+  refused(r: Refusal): void {
+    if (this.refusalListeners.size > 0) notifyRefusal(this.refusalListeners, r);
+  }
+
+  /** @internal a transport refused a new session for `limits.maxSessions`. */
+  refusedSession(transport: string, remoteAddress: string | undefined, method: string, auth?: AuthInfo): void {
+    this.refused({ stage: 'session', transport, remoteAddress, sessionId: undefined, method, target: undefined, code: 503, reason: 'max_sessions', auth });
   }
 
   /**

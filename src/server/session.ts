@@ -8,12 +8,14 @@ import { Endpoint, type OutboundHook } from '../engine/endpoint.js';
 import type { RequestContext } from '../engine/context.js';
 import { ErrorCode, McpError } from '../protocol/errors.js';
 import type { MessageExtra, Transport } from '../protocol/transport.js';
+import type { JSONRPCRequest } from '../protocol/types.js';
 import type { ClientCapabilities, Implementation, LoggingLevel, Result } from '../protocol/types.js';
 import { versionAllowsBatch } from '../protocol/versions.js';
 import type { SessionState } from '../stores/types.js';
 import { REQUEST_HANDLERS } from './handlers.js';
 import type { McpServer } from './server.js';
 import { SessionCall } from './session-call.js';
+import { targetOf } from './middleware.js';
 import { hasModernClaim, unsupportedVersion } from '../protocol/eras.js';
 import { modernHandler, runModern, type ModernRequest } from './modern/dispatch.js';
 
@@ -67,6 +69,20 @@ export class ServerSession extends Endpoint {
 
   protected override get outboundHook(): OutboundHook | undefined {
     return this.server.outboundHook;
+  }
+
+  protected override refusedRequest(message: JSONRPCRequest, extra: MessageExtra | undefined, reason: string, code: number): void {
+    this.server.refused({
+      stage: 'request',
+      transport: this.transportKind,
+      remoteAddress: extra?.requestInfo?.remoteAddress,
+      sessionId: this.id,
+      method: message.method,
+      target: targetOf(message.method, (message.params ?? {}) as Record<string, unknown>),
+      code,
+      reason,
+      auth: extra?.authInfo,
+    });
   }
 
   override async connect(transport: Transport): Promise<void> {

@@ -55,7 +55,7 @@ describe('audit log', () => {
     new Policy({ rules: [{ scopes: ['calc'], tools: ['add', 'fail'] }, { scopes: ['admin'], tools: ['secret'] }] }).install(server);
     const http = new StreamableHttpServer({ server });
     const { url } = await http.listen(0, '127.0.0.1');
-    new ResourceServer({ resource: url, apiKeys: new ApiKeyStore([{ name: 'calc-bot', sha256: hashApiKey(KEY), scopes: ['calc'] }]), onrefuse: audit.onrefuse }).install(server);
+    new ResourceServer({ resource: url, apiKeys: new ApiKeyStore([{ name: 'calc-bot', sha256: hashApiKey(KEY), scopes: ['calc'] }]) }).install(server);
 
     const client = new Client({ name: 'c', version: '1' });
     await client.connect(new StreamableHttpClientTransport(new URL(url), { headers: { 'x-api-key': KEY } }));

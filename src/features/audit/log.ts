@@ -1,133 +1,98 @@
 /**
- * The audit log: one hash-chained JSON line (record.ts) for every request a server answers or
+ * The audit log: one hash-chained record (record.ts) for every request a server answers or
  * refuses — who (subject, client, how authenticated), where (session, transport, peer), what
  * (method, tool/resource/prompt, a digest of the arguments), the outcome and the duration.
- * Admission refusals (401/403/503) are recorded through `onrefuse`, which the resource server
- * calls. Install the audit middleware before the policy so policy refusals are recorded too.
  *
- * Records are chained in the order calls finish, in this process: one writer per file.
+ * Two views make it complete without the audit knowing any other feature:
+ * - its middleware sees every call that reaches the chain, and how it ended: answered, failed,
+ *   denied by a policy installed after it, refused by a limit or rate limit installed after it;
+ * - `server.onRefusal` reports what is refused before any middleware runs: admission refusals
+ *   (authentication 401/403, rate limiting 429, whatever hook refuses), a full server (503,
+ *   `maxSessions`) and a full session (`max_in_flight`).
+ *
+ * Where records go is the writer's business (chain.ts): a file this process owns, a Redis
+ * stream many processes share, or the process that owns the chain.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { ErlmcpError, McpError } from '../../protocol/errors.js';
-import type { AdmissionRefusal, AdmissionRequest, Call, McpServer, Middleware } from '../../server/index.js';
-import { canonicalJson, chainLine, GENESIS, sha256, type AuditEntry } from './record.js';
-
-/** Where lines go. The file sink is the default; a test or an exporter may pass its own. */
-export interface AuditSink {
-  write(line: string): void;
-  close(): Promise<void>;
-}
+import { McpError } from '../../protocol/errors.js';
+import type { AdmissionRefusal, AdmissionRequest, Call, McpServer, Middleware, Refusal } from '../../server/index.js';
+import type { AuditWriter } from './chain.js';
+import { FileChain } from './file-chain.js';
+import { canonicalJson, sha256, type AuditEntry } from './record.js';
 
 export interface AuditLogOptions {
   /** Methods not recorded. Default ['ping']. */
   skip?: readonly string[];
 }
 
-/** The last complete line of a file (reads at most the last 1 MiB). */
-async function lastLine(path: string): Promise<string | undefined> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    const { size } = await fh.stat();
-    if (size === 0) return undefined;
-    const len = Math.min(size, 1024 * 1024);
-    const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n').filter((l) => l !== '');
-    return lines.at(-1);
-  } finally {
-    await fh.close();
-  }
-}
-
-function fileSink(stream: WriteStream): AuditSink {
-  return {
-    write: (line) => void stream.write(`${line}\n`),
-    close: () => new Promise((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve()))),
-  };
-}
+/** Refusal reasons that are an authorization decision (outcome `denied`) rather than a limit (`refused`). */
+const DENIALS = new Set(['forbidden', 'insufficient_scope', 'session_subject_mismatch']);
 
 /**
  * A hash-chained audit log.
  *
  * @example
  * const audit = await AuditLog.open('/var/log/erlmcp/audit.jsonl');
- * audit.install(server);                                  // before the policy
- * new ResourceServer({ …, onrefuse: audit.onrefuse }).install(server);
+ * audit.install(server);                                  // before the policy and rate limits
  * new Policy(rules).install(server);
  */
 export class AuditLog {
-  private seq: number;
-  private prev: string;
   private readonly skip: ReadonlySet<string>;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
-    private readonly sink: AuditSink,
-    head: { seq: number; prev: string } = { seq: 0, prev: GENESIS },
+    readonly writer: AuditWriter,
     options: AuditLogOptions = {},
   ) {
-    this.seq = head.seq;
-    this.prev = head.prev;
     this.skip = new Set(options.skip ?? ['ping']);
   }
 
-  /** Opens (or creates) a log file and continues its chain; refuses a file whose last record is not valid. */
+  /** Opens (or creates) a log file this process owns and continues its chain; refuses a file whose last record is not valid. */
   static async open(path: string, options?: AuditLogOptions): Promise<AuditLog> {
-    const last = await lastLine(path);
-    let head = { seq: 0, prev: GENESIS };
-    if (last !== undefined) {
-      let rec: { seq?: unknown; hash?: unknown; prev?: unknown };
-      try {
-        rec = JSON.parse(last) as typeof rec;
-      } catch {
-        throw new ErlmcpError('ERR_INVALID_ARGUMENT', `audit log ${path}: the last line is not a record; run "erlmcp audit verify ${path}"`);
-      }
-      const { hash, ...rest } = rec;
-      if (typeof rec.seq !== 'number' || typeof hash !== 'string' || sha256(JSON.stringify(rest)) !== hash) {
-        throw new ErlmcpError('ERR_INVALID_ARGUMENT', `audit log ${path}: the last record does not match its hash; run "erlmcp audit verify ${path}"`);
-      }
-      head = { seq: rec.seq + 1, prev: hash };
-    }
-    return new AuditLog(fileSink(createWriteStream(path, { flags: 'a', mode: 0o600 })), head, options);
+    return new AuditLog(await FileChain.open(path), options);
   }
 
-  /** The hash of the last record written (compare with `erlmcp audit verify`'s head). */
-  get head(): string {
-    return this.prev;
-  }
-
-  /** Appends one record. Synchronous: the chain order is the call order. */
+  /** Appends one record. */
   append(entry: AuditEntry): void {
-    const { line, hash } = chainLine(entry, this.seq, this.prev);
-    this.seq++;
-    this.prev = hash;
-    this.sink.write(line);
+    this.writer.append(entry);
   }
 
-  /** Installs the middleware on `server` (before any policy, to see its refusals). */
+  /** Installs the middleware (before any policy or limit, to see its refusals) and subscribes to the server's refusals. */
   install(server: McpServer): this {
     server.use(this.middleware);
+    this.unsubscribe.push(server.onRefusal(this.onrefusal));
     return this;
   }
 
-  /** Records a refusal by the admission seam: pass as the resource server's `onrefuse`. */
+  /** Records a refusal the server reports (admission, session cap, in-flight cap). */
+  readonly onrefusal = (r: Refusal): void => {
+    const e: AuditEntry = { time: new Date().toISOString() } as AuditEntry;
+    if (r.auth?.subject !== undefined) e.subject = r.auth.subject;
+    if (r.auth?.clientId !== undefined) e.clientId = r.auth.clientId;
+    if (r.auth?.method !== undefined) e.auth = r.auth.method;
+    if (r.sessionId !== undefined) e.session = r.sessionId;
+    if (r.transport !== undefined) e.transport = r.transport;
+    if (r.remoteAddress !== undefined) e.remote = r.remoteAddress;
+    e.method = r.method;
+    if (r.target !== undefined) e.target = r.target;
+    e.outcome = r.reason !== undefined && DENIALS.has(r.reason) ? 'denied' : 'refused';
+    if (r.code !== undefined) e.code = r.code;
+    if (r.reason !== undefined) e.reason = r.reason;
+    this.append(e);
+  };
+
+  /** Records an admission refusal by hand (for a hook used without a server; `install` records them already). */
   readonly onrefuse = (req: AdmissionRequest, refusal: AdmissionRefusal): void => {
     const reason = (refusal.data as { reason?: unknown } | undefined)?.reason;
-    this.append({
-      time: new Date().toISOString(),
-      ...(req.sessionId !== undefined ? { session: req.sessionId } : {}),
+    this.onrefusal({
+      stage: 'admission',
       transport: req.transport,
-      ...(req.remoteAddress !== undefined ? { remote: req.remoteAddress } : {}),
+      remoteAddress: req.remoteAddress,
+      sessionId: req.sessionId,
       method: `${req.method ?? ''} ${req.path ?? ''}`.trim() || 'connect',
-      outcome: 'refused',
+      target: undefined,
       code: refusal.status,
-      ...(typeof reason === 'string' ? { reason } : {}),
+      reason: typeof reason === 'string' ? reason : undefined,
+      auth: undefined,
     });
   };
 
@@ -141,16 +106,19 @@ export class AuditLog {
       return result;
     } catch (e) {
       const code = e instanceof McpError ? e.code : undefined;
-      const reason = e instanceof McpError ? (e.data as { reason?: unknown } | undefined)?.reason : undefined;
-      const denied = reason === 'forbidden' || reason === 'insufficient_scope';
-      this.append(entryOf(call, time, started, denied ? 'denied' : 'error', code, typeof reason === 'string' ? reason : undefined));
+      const r = e instanceof McpError ? (e.data as { reason?: unknown } | undefined)?.reason : undefined;
+      const reason = typeof r === 'string' ? r : undefined;
+      // A -32000 with a reason is a refusal (limitError: rate_limited, tool_busy…) or a denial; anything else failed while running.
+      const outcome = reason !== undefined && DENIALS.has(reason) ? 'denied' : reason !== undefined && code === -32000 ? 'refused' : 'error';
+      this.append(entryOf(call, time, started, outcome, code, reason));
       throw e;
     }
   };
 
-  /** Flushes and closes the sink. */
+  /** Stops recording and closes the writer (stores what is queued). */
   close(): Promise<void> {
-    return this.sink.close();
+    for (const u of this.unsubscribe.splice(0)) u();
+    return this.writer.close();
   }
 }
 

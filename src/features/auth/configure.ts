@@ -1,8 +1,9 @@
 /**
  * Security from configuration (the CLI's `--auth-*`, `--api-keys`, `--policy`, `--audit-log`):
  * the resource server, RBAC policy and audit log installed on a server in the right order —
- * audit outermost (it records policy refusals), then the policy; the admission hook before any
- * other (rate limiting keys on the identity it establishes). The resource URL is often known
+ * audit outermost (it records policy refusals; admission refusals reach it through
+ * `server.onRefusal`), then the policy; the admission hook before any other (rate limiting keys
+ * on the identity it establishes). The resource URL is often known
  * only once the server listens (port 0), so the admission hook is installed at once and refuses
  * with 503 until `bind(url)` completes it: nothing is ever served unauthenticated.
  */
@@ -10,7 +11,10 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErlmcpError } from '../../protocol/errors.js';
 import type { McpServer } from '../../server/index.js';
+import type { AuditWriter } from '../audit/chain.js';
+import { FileChain } from '../audit/file-chain.js';
 import { AuditLog } from '../audit/log.js';
+import { RedisChain } from '../audit/redis-chain.js';
 import { ApiKeyStore } from './api-keys.js';
 import { parsePolicy, Policy } from './policy.js';
 import { bindSessionsToSubject } from './session-binding.js';
@@ -29,8 +33,22 @@ export interface SecurityConfig {
   apiKeys?: string;
   /** Policy file (JSON, see policy.ts). */
   policy?: string;
-  /** Audit log file (JSON lines, hash-chained). */
+  /** Audit log: a file (JSON lines, hash-chained), or a `redis://`/`rediss://` URL (a stream many processes share). */
   auditLog?: string;
+  /** Key prefix of the Redis audit chain. Default `erlmcp:`. */
+  auditPrefix?: string;
+}
+
+/** Whether an `auditLog` value names a Redis server rather than a file. */
+export function isRedisAuditTarget(target: string): boolean {
+  return /^rediss?:\/\//i.test(target);
+}
+
+/** The writer `config.auditLog` names: a Redis chain for a URL, else the file chain. */
+export async function openAuditWriter(config: Pick<SecurityConfig, 'auditLog' | 'auditPrefix'>): Promise<AuditWriter | undefined> {
+  if (config.auditLog === undefined) return undefined;
+  if (isRedisAuditTarget(config.auditLog)) return new RedisChain(config.auditLog, config.auditPrefix !== undefined ? { prefix: config.auditPrefix } : {});
+  return FileChain.open(config.auditLog);
 }
 
 export interface InstalledSecurity {
@@ -65,12 +83,16 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-/** Installs what `config` names on `server`; call before any other feature. */
-export async function installSecurity(server: McpServer, config: SecurityConfig): Promise<InstalledSecurity> {
+/**
+ * Installs what `config` names on `server`; call before any other feature. `auditWriter`
+ * replaces the writer `config.auditLog` names (a worker forwarding to the process that owns the file).
+ */
+export async function installSecurity(server: McpServer, config: SecurityConfig, auditWriter?: AuditWriter): Promise<InstalledSecurity> {
   const apiKeys = config.apiKeys !== undefined ? await ApiKeyStore.fromFile(config.apiKeys).catch((e: Error) => Promise.reject(new ErlmcpError('ERR_INVALID_ARGUMENT', `API key file ${config.apiKeys}: ${e.message}`))) : undefined;
   const policy = config.policy !== undefined ? new Policy(parsePolicyOrThrow(await readJson(config.policy, 'policy file'), config.policy)) : undefined;
   const jwksUri = config.issuer !== undefined ? (config.jwks ?? (await discoverJwksUri(config.issuer))) : undefined;
-  const audit = config.auditLog !== undefined ? await AuditLog.open(config.auditLog) : undefined;
+  const writer = auditWriter ?? (await openAuditWriter(config));
+  const audit = writer ? new AuditLog(writer) : undefined;
   const authenticates = config.issuer !== undefined || apiKeys !== undefined;
 
   let rs: ResourceServer | undefined;
@@ -87,7 +109,6 @@ export async function installSecurity(server: McpServer, config: SecurityConfig)
         resource: config.resource ?? url,
         ...(config.issuer !== undefined ? { authorizationServers: [config.issuer], jwt: { issuer: config.issuer, jwksUri: jwksUri!, ...(config.audience !== undefined ? { audience: config.audience } : {}) } } : {}),
         ...(apiKeys ? { apiKeys } : {}),
-        ...(audit ? { onrefuse: audit.onrefuse } : {}),
       });
     },
     async close() {

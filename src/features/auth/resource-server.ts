@@ -48,7 +48,7 @@ export interface ResourceServerOptions {
   resourceDocumentation?: string;
   /** Seconds a client is told to wait when a verifier is unavailable. Default 5. */
   retryAfterSec?: number;
-  /** Told of every refusal (the audit log listens here). */
+  /** Told of every refusal. (The audit log needs no hook here: it hears every admission refusal through `server.onRefusal`.) */
   onrefuse?: (req: AdmissionRequest, refusal: AdmissionRefusal) => void;
 }
 

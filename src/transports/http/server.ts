@@ -388,7 +388,7 @@ export class StreamableHttpServer {
       const version = initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
       if (batch && !versionAllowsBatch(version)) return this.batchRejected(res);
       if (init && this.drainer.active) return this.refuseWhileDraining(res);
-      if (!this.server.acceptsSessions) return this.tooManySessions(res);
+      if (!this.server.acceptsSessions) return this.tooManySessions(req, res, authInfo);
       const t = await this.directory.ephemeralSession(init !== undefined, version);
       return t.handlePost(req, res, items, batch, version, true, authInfo);
     }
@@ -399,7 +399,7 @@ export class StreamableHttpServer {
       // basic/transports#session-management: only initialize may come without a session id.
       if (!init || init.kind !== 'request') return sendError(res, 400, 'Bad Request: Mcp-Session-Id header is required');
       if (this.drainer.active) return this.refuseWhileDraining(res);
-      if (!this.server.acceptsSessions) return this.tooManySessions(res);
+      if (!this.server.acceptsSessions) return this.tooManySessions(req, res, authInfo);
       t = await this.directory.create(init.message.id);
     } else {
       // A warm session is found without a promise; only a cold one waits for the store.
@@ -422,7 +422,7 @@ export class StreamableHttpServer {
       res.end();
       return;
     }
-    if (!this.server.acceptsSessions) return this.tooManySessions(res);
+    if (!this.server.acceptsSessions) return this.tooManySessions(req, res, authInfo);
     const t = this.directory.modernSession();
     // JSON unless the request has something to say before its answer (then SSE); never resumable.
     return t.handlePost(req, res, [classify(inbound.message)], false, inbound.version, false, authInfo, true);
@@ -481,7 +481,8 @@ export class StreamableHttpServer {
     sendError(res, 400, 'Invalid request: JSON-RPC batches are only allowed with protocol version 2025-03-26', ErrorCode.InvalidRequest);
   }
 
-  private tooManySessions(res: ServerResponse): void {
+  private tooManySessions(req: IncomingMessage, res: ServerResponse, authInfo: AuthInfo | undefined): void {
+    this.server.refusedSession('http', req.socket.remoteAddress, `${req.method ?? ''} ${(req.url ?? '/').split('?', 1)[0]}`, authInfo);
     // Existing sessions keep working; a new one may fit once another ends (docs/limits.md).
     sendError(res, 503, `Service Unavailable: this server holds its maximum of ${this.server.limits.maxSessions} sessions; retry later`, ErrorCode.ServerError, { 'retry-after': '5' });
   }

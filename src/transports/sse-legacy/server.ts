@@ -206,6 +206,7 @@ export class LegacySseServer {
     if (accept !== undefined && !acceptsSse(accept)) return sendError(res, 406, 'Not Acceptable: Accept must include text/event-stream');
     if (this.drainer.active) return sendError(res, 503, 'Service Unavailable: this server is shutting down; retry', ErrorCode.ServerError, { 'retry-after': '1' });
     if (!this.server.acceptsSessions) {
+      this.server.refusedSession('sse', req.socket.remoteAddress, `${req.method ?? ''} ${(req.url ?? '/').split('?', 1)[0]}`);
       return sendError(res, 503, `Service Unavailable: this server holds its maximum of ${this.server.limits.maxSessions} sessions; retry later`, ErrorCode.ServerError, { 'retry-after': '5' });
     }
     // 128 random bits: the id is the only credential a POST carries for its session.

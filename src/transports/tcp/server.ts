@@ -130,6 +130,7 @@ export class McpTcpServer {
       return;
     }
     if (!this.server.acceptsSessions) {
+      this.server.refusedSession('tcp', socket.remoteAddress, 'connect');
       this.refuse(socket, `This server holds its maximum of ${this.server.limits.maxSessions} sessions; try again later`);
       return;
     }

@@ -239,6 +239,7 @@ export class McpWebSocketServer {
       return rejectUpgrade(socket, 503, `Service Unavailable: connection limit (${this.maxConnections}) reached`, { 'retry-after': '1' });
     }
     if (!this.server.acceptsSessions) {
+      this.server.refusedSession('ws', req.socket.remoteAddress, `${req.method ?? ''} ${(req.url ?? '/').split('?', 1)[0]}`);
       return rejectUpgrade(socket, 503, `Service Unavailable: this server holds its maximum of ${this.server.limits.maxSessions} sessions; retry later`, { 'retry-after': '5' });
     }
     if (!this.server.hasAdmission) return this.upgrade(req, socket, head, undefined);
