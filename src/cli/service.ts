@@ -8,7 +8,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type SupervisorExit } from '../cluster/index.js';
-import { CliError, EXIT_FAILURE } from './errors.js';
+import { CliError, EXIT_FAILURE, listenError } from './errors.js';
 import { endpoints, type RunningServer, type StartOptions } from './start.js';
 
 /** The StartOptions a worker serves (JSON), port included. */
@@ -16,6 +16,8 @@ export const START_OPTIONS_ENV = 'ERLMCP_START_OPTIONS';
 
 /** Starts the supervisor and its workers; resolves once every worker serves. */
 export async function startSupervised(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+  // Before the workers fork, so a scrape on the MCP port finds the primary listening.
+  const metrics = o.metrics || o.metricsPort !== undefined ? await aggregateMetrics(o) : undefined;
   const supervisor = new Supervisor({
     exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
     workers: o.cluster ?? 1,
@@ -27,10 +29,16 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
     drainTimeoutMs: o.drainTimeout,
     log,
   });
-  await supervisor.start();
+  try {
+    await supervisor.start();
+  } catch (e) {
+    await metrics?.close();
+    throw e;
+  }
   let closing: Promise<void> | undefined;
   return {
     ...endpoints(o, supervisor.port),
+    ...(metrics?.url ? { metricsUrl: metrics.url } : {}),
     ...(o.tcpPort !== undefined ? { tcpUrl: `${o.tlsCert ? 'tls' : 'tcp'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.tcpPort}` } : {}),
     workerPids: () => supervisor.workerPids(),
     restart: () => {
@@ -38,7 +46,33 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
       return supervisor.restart();
     },
     done: supervisor.done,
-    close: () => (closing ??= supervisor.stop()),
+    close: () => (closing ??= supervisor.stop().finally(() => metrics?.close())),
+  };
+}
+
+/**
+ * The supervisor's side of `--metrics`/`--metrics-port`: answers the workers asking for the sum
+ * over all of them and, with `--metrics-port`, serves that sum on its own listener.
+ */
+async function aggregateMetrics(o: StartOptions): Promise<{ url?: string; close(): Promise<void> }> {
+  const { aggregateWorkers } = await import('../features/telemetry/cluster-metrics.js');
+  const aggregate = aggregateWorkers();
+  if (o.metricsPort === undefined) return { close: async () => aggregate.close() };
+  const { listenMetrics } = await import('../features/telemetry/setup.js');
+  const { metricsHandler } = await import('../features/telemetry/prometheus.js');
+  let listener: Awaited<ReturnType<typeof listenMetrics>>;
+  try {
+    listener = await listenMetrics(metricsHandler(aggregate), o.metricsPort, o.metricsHost);
+  } catch (e) {
+    aggregate.close();
+    throw listenError(e, 'cannot serve /metrics', o.metricsHost ?? '127.0.0.1', o.metricsPort, '--metrics-port');
+  }
+  return {
+    url: listener.url,
+    close: async () => {
+      aggregate.close();
+      await listener.close();
+    },
   };
 }
 

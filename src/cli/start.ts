@@ -131,7 +131,6 @@ export function flagName(key: string): string {
 }
 
 const SECURITY_KEYS = ['authIssuer', 'authAudience', 'authJwks', 'authResource', 'apiKeys', 'policy', 'auditLog'] as const;
-const TELEMETRY_KEYS = ['otel', 'metrics', 'metricsPort', 'logLevel', 'dashboard'] as const;
 
 /** Why these options cannot work together, or undefined. */
 export function checkStartOptions(o: StartOptions): string | undefined {
@@ -143,7 +142,7 @@ export function checkStartOptions(o: StartOptions): string | undefined {
   if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
-  if ((o.cluster ?? 1) > 1 && given(TELEMETRY_KEYS).length) return `${given(TELEMETRY_KEYS).join(', ')} cannot be combined with --cluster above 1 yet (each worker would report alone)`;
+  if ((o.cluster ?? 1) > 1 && o.dashboard) return `--dashboard cannot be combined with --cluster above 1 yet (each worker would show only its own share; use --metrics, which the supervisor sums across workers)`;
   if ((o.cluster ?? 1) > 1 && given(SECURITY_KEYS).length) return `${given(SECURITY_KEYS).join(', ')} cannot be combined with --cluster above 1 yet (each worker would need its own audit chain)`;
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) return `--tls-cert and --tls-key go together (got only ${o.tlsCert ? '--tls-cert' : '--tls-key'})`;
   return undefined;
@@ -224,8 +223,11 @@ async function startStdio(o: StartOptions, log: (line: string) => void, hooks: S
   };
 }
 
-/** Serves the network transports in this process (what each supervised worker runs). */
-export async function startInProcess(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
+/**
+ * Serves the network transports in this process (what each supervised worker runs; `clusterWorker`:
+ * its metrics are aggregated by the supervisor, see features/telemetry/cluster-metrics.ts).
+ */
+export async function startInProcess(o: StartOptions, log: (line: string) => void, clusterWorker = false): Promise<RunningServer> {
   const server = await loadServer(o.module);
   server.onerror = (e) => log(`erlmcp: ${e.message}`);
   // Undone in reverse after the server (its sessions write to the stores and the audit log).
@@ -241,7 +243,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
       await server.useTaskStore(stores.taskStore);
     }
     // Telemetry first: its middleware is then the outermost, so calls a protection refuses are traced too.
-    const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o) : undefined;
+    const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o, { clusterWorker }) : undefined;
     if (telemetry) cleanups.push(() => telemetry.close());
     // Security next: rate limiting keys on the identity the admission hook establishes.
     const security = await installSecurity(server, securityOf(o));

@@ -13,7 +13,7 @@ const options = JSON.parse(raw) as StartOptions;
 const log = (line: string): void => console.error(line);
 
 await runWorker(async () => {
-  const running = await startInProcess(options, log);
+  const running = await startInProcess(options, log, true);
   return {
     port: running.port,
     nodeId: running.nodeId,

@@ -174,20 +174,28 @@ export class PrometheusMetrics {
 
   /** A node:http handler answering GET/HEAD with the exposition text (405 otherwise). */
   handler(): (req: IncomingMessage, res: ServerResponse) => void {
-    return (req, res) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
-          res.end(req.method === 'HEAD' ? undefined : text);
-        },
-        (e: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${e instanceof Error ? e.message : String(e)}\n`);
-        },
-      );
-    };
+    return metricsHandler(this.registry);
   }
+}
+
+/**
+ * A node:http handler answering GET/HEAD with `source`'s exposition text (405 otherwise, 500
+ * naming the cause when collection fails): a registry, or a cluster aggregate (cluster-metrics.ts).
+ */
+export function metricsHandler(source: { metrics(): Promise<string>; readonly contentType: string }): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
+      return;
+    }
+    source.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': source.contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      (e: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      },
+    );
+  };
 }
