@@ -252,6 +252,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     applyProtection(server, protection, stores?.connection.cmd);
     const net = await serveNetwork(server, o, protection, stores, telemetry?.logger ? (l) => telemetry.logger!.error(l) : log, { ...telemetry?.routes, ...security.routes });
     security.bind(net.url);
+    telemetry?.observe({ transports: net.counts, eventStore: net.eventStore, redis: stores?.connection });
     const metricsUrl = telemetry?.metricsUrl ?? (telemetry?.routes['/metrics'] ? net.url.replace(/\/mcp$/, '/metrics') : undefined);
     let closing: Promise<void> | undefined;
     const { close: closeListeners, ...rest } = net;

@@ -11,6 +11,10 @@ import { createLogger, logRequests } from './logging.js';
 import { startOtelSdk, type RunningSdk } from './otel-sdk.js';
 import { instrumentServer } from './otel.js';
 import { PrometheusMetrics, metricsHandler } from './prometheus.js';
+import { observeEventStore, observeRedis, observeTransports, type TransportCounts } from './prometheus-runtime.js';
+import type { Redis } from 'ioredis';
+import type { EventStore } from '../../stores/types.js';
+import { MemoryEventStore } from '../../stores/memory-event-store.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -21,8 +25,21 @@ export interface Telemetry {
   readonly logger: Logger | undefined;
   /** `http://host:port/metrics` of the separate listener, when `metricsPort` was given. */
   readonly metricsUrl: string | undefined;
+  /**
+   * With metrics on: also report what the served process holds (connections and SSE streams per
+   * transport, the event store's size, Redis command latency and errors, cluster nodes). No-op otherwise.
+   */
+  observe(sources: ServingSources): void;
   /** Flushes exporters and stops the metrics listener. */
   close(): Promise<void>;
+}
+
+/** What `Telemetry.observe` reads (prometheus-runtime.ts). */
+export interface ServingSources {
+  transports?: () => TransportCounts[];
+  eventStore?: EventStore;
+  /** The node's Redis connection: its command client is timed, its heartbeat keys counted. */
+  redis?: { readonly cmd: Redis; readonly prefix: string };
 }
 
 export interface SetupOptions {
@@ -102,6 +119,14 @@ export async function setupTelemetry(server: McpServer, config: TelemetryConfig,
     metrics,
     logger,
     metricsUrl,
+    observe(sources) {
+      if (!metrics) return;
+      const registry = metrics.registry;
+      if (sources.transports) observeTransports(registry, sources.transports);
+      const store = sources.eventStore;
+      if (store?.stats) observeEventStore(registry, store instanceof MemoryEventStore ? 'memory' : 'redis', () => store.stats!());
+      if (sources.redis) observeRedis(registry, sources.redis.cmd, sources.redis.prefix);
+    },
     async close() {
       dashboard?.close();
       await listener?.close();
