@@ -67,13 +67,6 @@ export function observeTransports(registry: Registry, read: () => TransportCount
  */
 export function observeEventStore(registry: Registry, store: 'memory' | 'redis', stats: () => Promise<EventStoreStats>): void {
   const aggregator = store === 'redis' ? 'max' : 'sum';
-  const events = new Gauge({
-    name: 'mcp_event_store_events',
-    help: 'Events held for SSE resumption (memory store: this process; not counted for Redis).',
-    labelNames: ['store'],
-    registers: [registry],
-    aggregator,
-  });
   new Gauge({
     name: 'mcp_event_store_streams',
     help: 'SSE streams held for resumption (memory store: this process; Redis: every node under the prefix).',
@@ -81,11 +74,23 @@ export function observeEventStore(registry: Registry, store: 'memory' | 'redis',
     registers: [registry],
     aggregator,
     async collect() {
-      const s = await stats();
-      this.set({ store }, s.streams);
-      if (s.events !== undefined) events.set({ store }, s.events);
+      this.set({ store }, (await stats()).streams);
     },
   });
+  // Redis would need one XLEN per stream: only the memory store counts its events.
+  if (store === 'memory') {
+    new Gauge({
+      name: 'mcp_event_store_events',
+      help: 'Events held for SSE resumption in this process (memory store).',
+      labelNames: ['store'],
+      registers: [registry],
+      aggregator,
+      async collect() {
+        const s = await stats();
+        if (s.events !== undefined) this.set({ store }, s.events);
+      },
+    });
+  }
 }
 
 /**
