@@ -11,6 +11,7 @@ import { scaleOutScenario } from './scale-out.js';
 import { seamScenario } from './seam.js';
 import type { Scenario } from './scenario.js';
 import { stdioScenario } from './stdio.js';
+import { telemetryScenario } from './telemetry.js';
 import { transportsScenario } from './transports.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   seamScenario,
   authScenario,
   transportsScenario,
+  telemetryScenario,
   listVsCallScenario,
   largePayloadScenario,
   idleSessionsScenario,
