@@ -19,6 +19,7 @@ const CONNECTIONS = 64;
 
 export const telemetryScenario: Scenario = {
   name: 'telemetry',
+  oursOnly: true,
   title: 'Telemetry overhead: off vs OTel SDK (batching OTLP to a local sink) + Prometheus, HTTP c=64 and stdio 64 in flight',
   async run(cfg) {
     let exports = 0;

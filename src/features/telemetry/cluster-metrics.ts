@@ -73,6 +73,10 @@ const waiting = new Map<number, { resolve(text: string): void; reject(e: Error):
 /**
  * Worker side: lets the primary collect `registry`, and returns the source of the aggregate
  * (asked of the primary). One registry per worker process: a second call replaces the first.
+ *
+ * @example
+ * const aggregate = shareWithPrimary(metrics.registry);
+ * const routes = { '/metrics': metricsHandler(aggregate) };
  */
 export function shareWithPrimary(registry: Registry): MetricsSource {
   if (!cluster.isWorker || !process.send) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'shareWithPrimary runs in a node:cluster worker');

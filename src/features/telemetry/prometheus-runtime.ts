@@ -64,6 +64,9 @@ export function observeTransports(registry: Registry, read: () => TransportCount
  * Registers `mcp_event_store_streams` and `mcp_event_store_events` (label `store`), read from
  * the store's `stats()` at each scrape. `shared`: the store is shared by every node (Redis), so
  * the cluster aggregate takes the max rather than the sum.
+ *
+ * @example
+ * observeEventStore(metrics.registry, 'memory', () => http.eventStore.stats!());
  */
 export function observeEventStore(registry: Registry, store: 'memory' | 'redis', stats: () => Promise<EventStoreStats>): void {
   const aggregator = store === 'redis' ? 'max' : 'sum';
@@ -99,6 +102,9 @@ export function observeEventStore(registry: Registry, store: 'memory' | 'redis',
  * `sendCommand` (ioredis has no command hook); and registers `mcp_cluster_nodes`, the nodes
  * whose heartbeat key `<prefix>n:<id>` is live. Command names are bounded (the first 64, then
  * `_OTHER`).
+ *
+ * @example
+ * observeRedis(metrics.registry, stores.connection.cmd, stores.connection.prefix);
  */
 export function observeRedis(registry: Registry, redis: Redis, prefix: string): void {
   const duration = new Histogram({

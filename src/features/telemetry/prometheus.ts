@@ -199,6 +199,9 @@ export class PrometheusMetrics {
 /**
  * A node:http handler answering GET/HEAD with `source`'s exposition text (405 otherwise, 500
  * naming the cause when collection fails): a registry, or a cluster aggregate (cluster-metrics.ts).
+ *
+ * @example
+ * createServer(metricsHandler(registry)).listen(9464);
  */
 export function metricsHandler(source: { metrics(): Promise<string>; readonly contentType: string }): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {

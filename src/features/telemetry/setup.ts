@@ -52,7 +52,12 @@ export interface SetupOptions {
   clusterWorker?: boolean;
 }
 
-/** Serves `handler` at `/metrics` on its own listener; resolves with the URL. */
+/**
+ * Serves `handler` at `/metrics` on its own listener (404 elsewhere); resolves with the URL.
+ *
+ * @example
+ * const { url, close } = await listenMetrics(metrics.handler(), 9464);
+ */
 export async function listenMetrics(handler: RouteHandler, port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
   const listener = createServer((req, res) => {
     if ((req.url ?? '/').split('?', 1)[0] === '/metrics') handler(req, res);
