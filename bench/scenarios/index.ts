@@ -16,6 +16,7 @@ import { scaleOutScenario } from './scale-out.js';
 import { seamScenario } from './seam.js';
 import type { Scenario } from './scenario.js';
 import { stdioScenario } from './stdio.js';
+import { telemetryScenario } from './telemetry.js';
 import { transportsScenario } from './transports.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -28,6 +29,7 @@ export const SCENARIOS: readonly Scenario[] = [
   cacheScenario,
   authScenario,
   transportsScenario,
+  telemetryScenario,
   listVsCallScenario,
   poolScenario,
   batchScenario,

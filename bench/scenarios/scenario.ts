@@ -7,5 +7,7 @@ export interface Scenario {
   name: string;
   /** One line for docs and logs. */
   title: string;
+  /** Ours against ours (e.g. telemetry off and on, as separate rows): only the ours column has numbers. */
+  oursOnly?: boolean;
   run(cfg: BenchConfig): Promise<ScenarioResult>;
 }

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpProtection, type ProtectionConfig } from '../features/protection.js';
 import type { McpServer } from '../server/index.js';
+import type { TransportCounts } from '../features/telemetry/prometheus-runtime.js';
+import type { EventStore } from '../stores/index.js';
 import type { RedisStores } from '../stores/redis/index.js';
 import { StreamableHttpServer } from '../transports/http/index.js';
 import { sendError } from '../transports/shared/http.js';
@@ -76,6 +78,10 @@ export async function serveStdio(server: McpServer, onEnd: () => void): Promise<
 /** What `serveNetwork` returns: the endpoints, and the drain and crash hooks of the HTTP server. */
 export interface NetworkListeners extends Listeners {
   readonly nodeId: string;
+  /** Open connections and SSE streams per transport now (for `/metrics`). */
+  counts(): TransportCounts[];
+  /** The Streamable HTTP server's event store (memory, or the Redis one). */
+  readonly eventStore: EventStore;
   drain(graceMs: number, handover: boolean): Promise<void>;
   failInFlight(reason: string): Promise<void>;
 }
@@ -162,6 +168,15 @@ export async function serveNetwork(
     ...(legacy ? { legacySseUrl: `${base}/sse` } : {}),
     ...(tcpUrl ? { tcpUrl } : {}),
     nodeId: streamable.nodeId,
+    counts: () => {
+      const { connections, sseStreams } = streamable.stats();
+      const out: TransportCounts[] = [{ transport: 'streamable_http', connections, sseStreams }];
+      if (ws) out.push({ transport: 'websocket', connections: ws.connectionCount });
+      if (tcp) out.push({ transport: 'tcp', connections: tcp.connectionCount });
+      if (legacy) out.push({ transport: 'legacy_sse', sseStreams: legacy.sessionCount });
+      return out;
+    },
+    eventStore: streamable.eventStore,
     drain: (graceMs, handover) => streamable.drain(graceMs, { handover }),
     failInFlight: (reason) => streamable.failInFlight(reason),
     close: closeAll,

@@ -12,7 +12,7 @@ import { Supervisor, type SupervisorExit } from '../cluster/index.js';
 import { isAuditMessage } from '../features/audit/chain.js';
 import { FileChain } from '../features/audit/file-chain.js';
 import { isRedisAuditTarget } from '../features/auth/configure.js';
-import { CliError, EXIT_FAILURE } from './errors.js';
+import { CliError, EXIT_FAILURE, listenError } from './errors.js';
 import { endpoints, type RunningServer, type StartOptions } from './start.js';
 
 /** The StartOptions a worker serves (JSON), port included. */
@@ -46,6 +46,8 @@ async function auditOwner(path: string): Promise<{ onMessage: (m: unknown, w: Wo
 /** Starts the supervisor and its workers; resolves once every worker serves. */
 export async function startSupervised(o: StartOptions, log: (line: string) => void): Promise<RunningServer> {
   const audit = o.auditLog !== undefined && !isRedisAuditTarget(o.auditLog) ? await auditOwner(o.auditLog) : undefined;
+  // Before the workers fork, so a scrape on the MCP port finds the primary listening.
+  const metrics = o.metrics || o.metricsPort !== undefined ? await aggregateMetrics(o) : undefined;
   const supervisor = new Supervisor({
     ...(audit ? { onMessage: audit.onMessage } : {}),
     exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
@@ -62,12 +64,14 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
     await supervisor.start();
   } catch (e) {
     await audit?.close();
+    await metrics?.close();
     throw e;
   }
   void supervisor.done.then(() => audit?.close());
   let closing: Promise<void> | undefined;
   return {
     ...endpoints(o, supervisor.port),
+    ...(metrics?.url ? { metricsUrl: metrics.url } : {}),
     ...(o.tcpPort !== undefined ? { tcpUrl: `${o.tlsCert ? 'tls' : 'tcp'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.tcpPort}` } : {}),
     workerPids: () => supervisor.workerPids(),
     restart: () => {
@@ -79,7 +83,34 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
       (closing ??= (async () => {
         await supervisor.stop();
         await audit?.close();
+        await metrics?.close();
       })()),
+  };
+}
+
+/**
+ * The supervisor's side of `--metrics`/`--metrics-port`: answers the workers asking for the sum
+ * over all of them and, with `--metrics-port`, serves that sum on its own listener.
+ */
+async function aggregateMetrics(o: StartOptions): Promise<{ url?: string; close(): Promise<void> }> {
+  const { aggregateWorkers } = await import('../features/telemetry/cluster-metrics.js');
+  const aggregate = aggregateWorkers();
+  if (o.metricsPort === undefined) return { close: async () => aggregate.close() };
+  const { listenMetrics } = await import('../features/telemetry/setup.js');
+  const { metricsHandler } = await import('../features/telemetry/prometheus.js');
+  let listener: Awaited<ReturnType<typeof listenMetrics>>;
+  try {
+    listener = await listenMetrics(metricsHandler(aggregate), o.metricsPort, o.metricsHost);
+  } catch (e) {
+    aggregate.close();
+    throw listenError(e, 'cannot serve /metrics', o.metricsHost ?? '127.0.0.1', o.metricsPort, '--metrics-port');
+  }
+  return {
+    url: listener.url,
+    close: async () => {
+      aggregate.close();
+      await listener.close();
+    },
   };
 }
 

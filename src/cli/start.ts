@@ -133,7 +133,6 @@ export function flagName(key: string): string {
 }
 
 const SECURITY_KEYS = ['authIssuer', 'authAudience', 'authJwks', 'authResource', 'apiKeys', 'policy', 'auditLog'] as const;
-const TELEMETRY_KEYS = ['otel', 'metrics', 'metricsPort', 'logLevel', 'dashboard'] as const;
 
 /** Why these options cannot work together, or undefined. */
 export function checkStartOptions(o: StartOptions): string | undefined {
@@ -145,7 +144,7 @@ export function checkStartOptions(o: StartOptions): string | undefined {
   if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
-  if ((o.cluster ?? 1) > 1 && given(TELEMETRY_KEYS).length) return `${given(TELEMETRY_KEYS).join(', ')} cannot be combined with --cluster above 1 yet (each worker would report alone)`;
+  if ((o.cluster ?? 1) > 1 && o.dashboard) return `--dashboard cannot be combined with --cluster above 1 yet (each worker would show only its own share; use --metrics, which the supervisor sums across workers)`;
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) return `--tls-cert and --tls-key go together (got only ${o.tlsCert ? '--tls-cert' : '--tls-key'})`;
   return undefined;
 }
@@ -231,8 +230,9 @@ async function startStdio(o: StartOptions, log: (line: string) => void, hooks: S
  * Serves the network transports in this process (what each supervised worker runs).
  * `auditWriter`: where audit records go instead of `--audit-log` (a worker forwards them to the
  * supervisor, which owns the file, so every worker and every generation extends one chain).
+ * `clusterWorker`: its metrics are aggregated by the supervisor (features/telemetry/cluster-metrics.ts).
  */
-export async function startInProcess(o: StartOptions, log: (line: string) => void, auditWriter?: AuditWriter): Promise<RunningServer> {
+export async function startInProcess(o: StartOptions, log: (line: string) => void, auditWriter?: AuditWriter, clusterWorker = false): Promise<RunningServer> {
   const server = await loadServer(o.module);
   server.onerror = (e) => log(`erlmcp: ${e.message}`);
   // Undone in reverse after the server (its sessions write to the stores and the audit log).
@@ -248,7 +248,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
       await server.useTaskStore(stores.taskStore);
     }
     // Telemetry first: its middleware is then the outermost, so calls a protection refuses are traced too.
-    const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o) : undefined;
+    const telemetry = wantsTelemetry(o) ? await (await import('../features/telemetry/setup.js')).setupTelemetry(server, o, { clusterWorker }) : undefined;
     if (telemetry) cleanups.push(() => telemetry.close());
     // Security next: rate limiting keys on the identity the admission hook establishes.
     const wanted = securityOf(o);
@@ -258,6 +258,7 @@ export async function startInProcess(o: StartOptions, log: (line: string) => voi
     applyProtection(server, protection, stores?.connection.cmd);
     const net = await serveNetwork(server, o, protection, stores, telemetry?.logger ? (l) => telemetry.logger!.error(l) : log, { ...telemetry?.routes, ...security?.routes });
     security?.bind(net.url);
+    telemetry?.observe({ transports: net.counts, eventStore: net.eventStore, redis: stores?.connection });
     const metricsUrl = telemetry?.metricsUrl ?? (telemetry?.routes['/metrics'] ? net.url.replace(/\/mcp$/, '/metrics') : undefined);
     let closing: Promise<void> | undefined;
     const { close: closeListeners, ...rest } = net;

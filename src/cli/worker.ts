@@ -17,7 +17,7 @@ const log = (line: string): void => console.error(line);
 await runWorker(async () => {
   // The supervisor owns an audit file (service.ts): records go to it, not to the file.
   const forward = options.auditLog !== undefined && !isRedisAuditTarget(options.auditLog) ? new ForwardingChain((m, done) => process.send!(m, undefined, {}, done)) : undefined;
-  const running = await startInProcess(options, log, forward);
+  const running = await startInProcess(options, log, forward, true);
   return {
     port: running.port,
     nodeId: running.nodeId,

@@ -115,6 +115,7 @@ export class McpServer {
   readonly pageSize: number;
   readonly idPrefix: string;
   private readonly sessions = new Set<ServerSession>();
+  private readonly sessionEndListeners = new Set<(session: ServerSession) => void>();
   /** @internal task id → the controller of its detached run. */
   readonly runningTasks = new Map<string, AbortController>();
   private readonly subscribers = new Map<string, Set<ServerSession>>();
@@ -452,12 +453,26 @@ export class McpServer {
     return id;
   }
 
+  /**
+   * Calls `listener` whenever a session leaves this process (its transport closed: the client
+   * went away, DELETE, idle expiry, server close). Returns the remover. For observers (session
+   * duration metrics); the session is already detached when it runs.
+   *
+   * @example
+   * server.onSessionEnd((session) => console.log('session ended', session.id));
+   */
+  onSessionEnd(listener: (session: ServerSession) => void): () => void {
+    this.sessionEndListeners.add(listener);
+    return () => void this.sessionEndListeners.delete(listener);
+  }
+
   /** @internal called when a session's transport closes. */
   detach(session: ServerSession): void {
-    this.sessions.delete(session);
+    const live = this.sessions.delete(session);
     if (session.subscriptions) {
       for (const uri of session.subscriptions) this.subscribers.get(uri)?.delete(session);
     }
+    if (live) for (const l of this.sessionEndListeners) l(session);
   }
 
   subscribe(session: ServerSession, uri: string): void {

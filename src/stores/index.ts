@@ -1,4 +1,4 @@
-export type { SessionState, SessionStore, EventStore, EventId, MessageBus, AppendOptions, EventSink, StreamFollow, NodeDirectory, StoreProbe, TaskStore, TaskOutcome } from './types.js';
+export type { SessionState, SessionStore, EventStore, EventStoreStats, EventId, MessageBus, AppendOptions, EventSink, StreamFollow, NodeDirectory, StoreProbe, TaskStore, TaskOutcome } from './types.js';
 export { isTerminal } from './types.js';
 export { MemoryTaskStore } from './memory-task-store.js';
 export { MemorySessionStore } from './memory-session-store.js';

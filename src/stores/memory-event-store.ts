@@ -8,7 +8,7 @@
  * its stream is deleted (`deleteStream`).
  */
 import type { JSONRPCMessage } from '../protocol/types.js';
-import type { AppendOptions, EventId, EventSink, EventStore } from './types.js';
+import type { AppendOptions, EventId, EventSink, EventStore, EventStoreStats } from './types.js';
 
 interface StoredEvent {
   seq: number;
@@ -50,6 +50,17 @@ export class MemoryEventStore implements EventStore {
   /** Number of streams currently held (for tests and metrics). */
   get streamCount(): number {
     return this.streams.size;
+  }
+
+  /** Streams, events and serialised size held now (in this process). */
+  async stats(): Promise<EventStoreStats> {
+    let events = 0;
+    let bytes = 0;
+    for (const s of this.streams.values()) {
+      events += s.events.length;
+      bytes += s.bytes;
+    }
+    return { streams: this.streams.size, events, bytes };
   }
 
   /** Serialised bytes held by one stream (for tests and metrics). */

@@ -78,6 +78,14 @@ export interface StreamFollow {
  * Appends to one stream MUST resolve in call order: the transport writes events as their ids
  * come back, and SSE order is message order.
  */
+/** What an event store holds (`EventStore.stats`). */
+export interface EventStoreStats {
+  streams: number;
+  events?: number;
+  /** Serialised size (UTF-16 code units of the JSON text). */
+  bytes?: number;
+}
+
 export interface EventStore extends StoreProbe {
   /**
    * Appends a message to a stream and returns its event id. `undefined` asks for a priming
@@ -93,6 +101,11 @@ export interface EventStore extends StoreProbe {
   deleteStream?(streamId: string): Promise<void>;
   /** Forgets every stream of a session (on DELETE or expiry). */
   deleteSession?(sessionId: string): Promise<void>;
+  /**
+   * How much the store holds, for metrics: streams, and events and serialised size where the
+   * store knows them without reading every stream. Shared stores (Redis) count every node's.
+   */
+  stats?(): Promise<EventStoreStats>;
   /**
    * Replays the stream after `afterEventId`, then delivers, in order and exactly once, every
    * event *any node* appends to it until `stop()`. `replayed` marks stored events read back

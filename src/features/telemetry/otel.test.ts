@@ -204,6 +204,40 @@ describe('OpenTelemetry tracing', () => {
     assert.ok(clientHist.dataPoints.some((p) => p.attributes['mcp.method.name'] === 'initialize'));
   });
 
+  it('records mcp.server.session.duration when a session ends, with its protocol version and transport', async () => {
+    const reader = new TestReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const server = new McpServer({ name: 's', version: '1' });
+    server.tool('ok', {}, () => ({ content: [] }));
+    instrumentServer(server, { meterProvider });
+    const http = new StreamableHttpServer({ server });
+    const { url } = await http.listen(0, '127.0.0.1');
+    closers.push(() => http.close(), () => server.close(), () => meterProvider.shutdown());
+    const client = new Client({ name: 'c', version: '1' });
+    const transport = new StreamableHttpClientTransport(url);
+    await client.connect(transport as Transport);
+    await client.callTool({ name: 'ok' });
+    const sessionHist = async (): Promise<HistogramMetricData | undefined> =>
+      (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === 'mcp.server.session.duration') as HistogramMetricData | undefined;
+    assert.equal((await sessionHist())?.dataPoints.length ?? 0, 0, 'nothing recorded while the session lives');
+    const ended = new Promise<void>((resolve) => server.onSessionEnd(() => resolve()));
+    await transport.terminateSession(); // DELETE ends the session on the server
+    await ended;
+    await client.close();
+    const hist = await sessionHist();
+    assert.ok(hist);
+    assert.equal(hist.descriptor.unit, 's');
+    assert.equal(hist.dataPoints.length, 1);
+    const point = hist.dataPoints[0]!;
+    assert.equal(point.value.count, 1);
+    assert.deepEqual(point.attributes, { 'network.transport': 'tcp', 'network.protocol.name': 'http', 'mcp.protocol.version': '2025-11-25' });
+    // The cached attribute set of the success path carries no error attribute.
+    const ops = (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === 'mcp.server.operation.duration') as HistogramMetricData;
+    const ok = ops.dataPoints.find((p) => p.attributes['gen_ai.tool.name'] === 'ok');
+    assert.ok(ok);
+    assert.equal(ok.attributes['error.type'], undefined);
+  });
+
   it('leaves a server with no instrumentation free of middleware', () => {
     const plain = new McpServer({ name: 'plain', version: '1' });
     assert.equal(plain.middlewareChain, undefined);

@@ -75,7 +75,8 @@ function succeed(span: Span, duration: Histogram, metric: Attributes, started: n
   if (isToolError(result)) {
     span.setAttribute(ATTR.ERROR_TYPE, TOOL_ERROR);
     span.setStatus({ code: SpanStatusCode.ERROR });
-    metric[ATTR.ERROR_TYPE] = TOOL_ERROR;
+    // A copy: `metric` may be the cached set of the success path.
+    metric = { ...metric, [ATTR.ERROR_TYPE]: TOOL_ERROR };
   }
   span.end();
   duration.record((performance.now() - started) / 1000, metric);
@@ -94,9 +95,7 @@ function fail(span: Span, duration: Histogram, metric: Attributes, started: numb
     if (!(e instanceof Error && e.name === 'McpError')) span.recordException(e instanceof Error ? e : String(e));
   }
   span.end();
-  metric[ATTR.ERROR_TYPE] = f.type;
-  metric[ATTR.STATUS_CODE] = code;
-  duration.record((performance.now() - started) / 1000, metric);
+  duration.record((performance.now() - started) / 1000, { ...metric, [ATTR.ERROR_TYPE]: f.type, [ATTR.STATUS_CODE]: code });
   throw e;
 }
 
@@ -127,22 +126,48 @@ function within(span: Span, ctx: Context, inst: Instruments, metric: Attributes,
  */
 export function instrumentServer(server: McpServer, options?: OtelOptions): void {
   const inst = instruments('server', options);
+  const sessionDuration = (options?.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE).createHistogram('mcp.server.session.duration', {
+    description: 'Duration of MCP sessions on this server, from initialize answered to the session leaving this process',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+  });
+  /** Initialized sessions: when, and the attributes their duration is recorded with. */
+  const sessions = new WeakMap<object, { started: number; attrs: Attributes }>();
+  server.onSessionEnd((session) => {
+    const s = sessions.get(session);
+    if (s !== undefined) sessionDuration.record((performance.now() - s.started) / 1000, s.attrs);
+  });
   const toolLabel = (name: string): string => (server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
+  /** Metric attribute sets, one object per distinct set (the SDK hashes the object it is given). */
+  const metricSets = new Map<string, Attributes>();
   server.use((call: Call, next) => {
     const active = context.active();
-    const parent = extractFromMeta(call.meta as Record<string, unknown> | undefined, active);
-    const attrs: Attributes = { [ATTR.METHOD]: call.method, [ATTR.REQUEST_ID]: String(call.id) };
-    const metric: Attributes = { [ATTR.METHOD]: call.method };
+    const meta = call.meta as Record<string, unknown> | undefined;
+    // No trace context in the message (the common case without an instrumented client): no propagator work.
+    const parent = meta === undefined || (meta.traceparent === undefined && meta.baggage === undefined) ? active : extractFromMeta(meta, active);
+    const method = call.method;
     const session = call.session;
-    if (session?.id !== undefined) attrs[ATTR.SESSION_ID] = session.id;
     const version = session?.protocolVersion;
-    if (version !== undefined) attrs[ATTR.PROTOCOL_VERSION] = metric[ATTR.PROTOCOL_VERSION] = version;
-    const net = networkTransport(call.transport);
-    if (net !== undefined) attrs[ATTR.NETWORK_TRANSPORT] = metric[ATTR.NETWORK_TRANSPORT] = net;
-    const proto = networkProtocol(call.transport);
+    const kind = call.transport;
+    const attrs: Attributes = { [ATTR.METHOD]: method, [ATTR.REQUEST_ID]: String(call.id) };
+    if (session?.id !== undefined) attrs[ATTR.SESSION_ID] = session.id;
+    if (version !== undefined) attrs[ATTR.PROTOCOL_VERSION] = version;
+    const net = networkTransport(kind);
+    if (net !== undefined) attrs[ATTR.NETWORK_TRANSPORT] = net;
+    const proto = networkProtocol(kind);
     if (proto !== undefined) attrs[ATTR.NETWORK_PROTOCOL_NAME] = proto;
     if (call.remoteAddress !== undefined) attrs[ATTR.CLIENT_ADDRESS] = call.remoteAddress;
-    targetAttributes(call.method, call.params, attrs, metric, toolLabel);
+    const key = `${method}\0${call.params?.name ?? ''}\0${version ?? ''}\0${kind ?? ''}`;
+    let metric = metricSets.get(key);
+    if (metric === undefined) {
+      metric = { [ATTR.METHOD]: method };
+      if (version !== undefined) metric[ATTR.PROTOCOL_VERSION] = version;
+      if (net !== undefined) metric[ATTR.NETWORK_TRANSPORT] = net;
+      targetAttributes(method, call.params, {}, metric, toolLabel);
+      // Bounded: tool and prompt labels are registered names or _OTHER; past the cap, sets are built per call.
+      if (metricSets.size < 4096) metricSets.set(key, metric);
+    }
+    targetAttributes(method, call.params, attrs, {}, toolLabel);
     // The span whose context the carrier set up (an HTTP server span) is linked, not the parent,
     // when the message carries its own context.
     let links: Link[] | undefined;
@@ -150,7 +175,19 @@ export function instrumentServer(server: McpServer, options?: OtelOptions): void
       const ambient = trace.getSpanContext(active);
       if (ambient !== undefined) links = [{ context: ambient }];
     }
-    const span = inst.tracer.startSpan(spanName(call.method, call.params), { kind: SpanKind.SERVER, attributes: attrs, links }, parent);
+    const span = inst.tracer.startSpan(spanName(method, call.params), { kind: SpanKind.SERVER, attributes: attrs, links }, parent);
+    if (method === 'initialize' && session !== undefined) {
+      const sessionAttrs: Attributes = {};
+      if (net !== undefined) sessionAttrs[ATTR.NETWORK_TRANSPORT] = net;
+      if (proto !== undefined) sessionAttrs[ATTR.NETWORK_PROTOCOL_NAME] = proto;
+      const started = performance.now();
+      return within(span, parent, inst, { ...metric }, next, false).then((r) => {
+        const v = session.protocolVersion;
+        if (v !== undefined) sessionAttrs[ATTR.PROTOCOL_VERSION] = v;
+        sessions.set(session, { started, attrs: sessionAttrs });
+        return r;
+      });
+    }
     return within(span, parent, inst, metric, next, false);
   });
   server.onOutbound((message) => {

@@ -47,6 +47,7 @@ export class PrometheusMetrics {
   private readonly inFlight: Gauge<'mcp_method_name'>;
   private readonly opened: Counter<'network_transport'>;
   private readonly rejections: Counter<'reason'>;
+  private readonly sessionDuration: Histogram<'network_transport' | 'mcp_protocol_version'>;
   private readonly reasons = new BoundedValues(32);
   /** Label children per label set of the success path (bounded: the label values are). */
   private readonly hot = new Map<string, Hot>();
@@ -87,6 +88,13 @@ export class PrometheusMetrics {
         this.set(n);
       },
     });
+    this.sessionDuration = new Histogram({
+      name: 'mcp_server_session_duration_seconds',
+      help: 'Duration of MCP sessions, from initialize answered to the session leaving this process (closed, deleted, expired, server stopped).',
+      labelNames: ['network_transport', 'mcp_protocol_version'],
+      buckets: [...DURATION_BUCKETS],
+      registers,
+    });
     this.rejections = new Counter({
       name: 'mcp_server_rejections_total',
       help: 'Requests refused by a limit (JSON-RPC -32000 with data.reason: max_in_flight, tool_busy, rate_limited…).',
@@ -98,6 +106,12 @@ export class PrometheusMetrics {
   /** Installs the request middleware and the outbound hook on `server`. */
   instrument(server: McpServer): this {
     this.servers.add(server);
+    /** Initialized sessions: when, and their duration's labels. */
+    const sessions = new WeakMap<object, { started: number; labels: { network_transport: string; mcp_protocol_version: string } }>();
+    server.onSessionEnd((session) => {
+      const s = sessions.get(session);
+      if (s !== undefined) this.sessionDuration.observe(s.labels, (performance.now() - s.started) / 1000);
+    });
     const label = (name: unknown): string | undefined => (typeof name !== 'string' ? undefined : server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
     server.use((call: Call, next) => {
       const method = call.method;
@@ -141,7 +155,11 @@ export class PrometheusMetrics {
             h.duration.observe((performance.now() - started) / 1000);
             h.inFlight.dec();
             h.ok.inc();
-            if (method === 'initialize') this.opened.inc({ network_transport: net ?? 'other' });
+            if (method === 'initialize') {
+              this.opened.inc({ network_transport: net ?? 'other' });
+              const session = call.session;
+              if (session !== undefined) sessions.set(session, { started, labels: { network_transport: net ?? 'other', mcp_protocol_version: session.protocolVersion ?? 'unknown' } });
+            }
           }
           return r;
         },
@@ -174,20 +192,31 @@ export class PrometheusMetrics {
 
   /** A node:http handler answering GET/HEAD with the exposition text (405 otherwise). */
   handler(): (req: IncomingMessage, res: ServerResponse) => void {
-    return (req, res) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
-          res.end(req.method === 'HEAD' ? undefined : text);
-        },
-        (e: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${e instanceof Error ? e.message : String(e)}\n`);
-        },
-      );
-    };
+    return metricsHandler(this.registry);
   }
+}
+
+/**
+ * A node:http handler answering GET/HEAD with `source`'s exposition text (405 otherwise, 500
+ * naming the cause when collection fails): a registry, or a cluster aggregate (cluster-metrics.ts).
+ *
+ * @example
+ * createServer(metricsHandler(registry)).listen(9464);
+ */
+export function metricsHandler(source: { metrics(): Promise<string>; readonly contentType: string }): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed\n');
+      return;
+    }
+    source.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': source.contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      (e: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      },
+    );
+  };
 }

@@ -31,8 +31,10 @@ describe('setupTelemetry', () => {
     await server.close();
   });
 
-  it('is refused with --cluster (each worker would report alone)', () => {
-    assert.match(checkStartOptions({ port: 0, host: '127.0.0.1', cluster: 2, redis: 'redis://127.0.0.1:6379', metrics: true }) ?? '', /not supported with --cluster/);
-    assert.equal(checkStartOptions({ port: 0, host: '127.0.0.1', cluster: 2, redis: 'redis://127.0.0.1:6379' }), undefined);
+  it('--otel, --metrics, --metrics-port and --log-level are accepted with --cluster; --dashboard is refused there, with the reason', () => {
+    const base = { port: 0, host: '127.0.0.1', cluster: 2, redis: 'redis://127.0.0.1:6379' };
+    assert.equal(checkStartOptions({ ...base, otel: true, metrics: true, metricsPort: 9464, logLevel: 'info' }), undefined);
+    assert.match(checkStartOptions({ ...base, dashboard: true }) ?? '', /--dashboard cannot be combined with --cluster above 1 yet \(each worker would show only its own share/);
+    assert.equal(checkStartOptions({ ...base, cluster: 1, dashboard: true }), undefined);
   });
 });

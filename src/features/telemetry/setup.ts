@@ -2,7 +2,7 @@
  * One switchboard for a served McpServer (used by `erlmcp start`): each signal is installed only
  * when asked for, so a server started without any of them runs no telemetry code at all.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { McpServer } from '../../server/server.js';
 import type { TelemetryConfig } from './config.js';
@@ -10,7 +10,11 @@ import { createDashboard, type Dashboard } from './dashboard/index.js';
 import { createLogger, logRequests } from './logging.js';
 import { startOtelSdk, type RunningSdk } from './otel-sdk.js';
 import { instrumentServer } from './otel.js';
-import { PrometheusMetrics } from './prometheus.js';
+import { PrometheusMetrics, metricsHandler } from './prometheus.js';
+import { observeEventStore, observeRedis, observeTransports, type TransportCounts } from './prometheus-runtime.js';
+import type { Redis } from 'ioredis';
+import type { EventStore } from '../../stores/types.js';
+import { MemoryEventStore } from '../../stores/memory-event-store.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -21,8 +25,57 @@ export interface Telemetry {
   readonly logger: Logger | undefined;
   /** `http://host:port/metrics` of the separate listener, when `metricsPort` was given. */
   readonly metricsUrl: string | undefined;
+  /**
+   * With metrics on: also report what the served process holds (connections and SSE streams per
+   * transport, the event store's size, Redis command latency and errors, cluster nodes). No-op otherwise.
+   */
+  observe(sources: ServingSources): void;
   /** Flushes exporters and stops the metrics listener. */
   close(): Promise<void>;
+}
+
+/** What `Telemetry.observe` reads (prometheus-runtime.ts). */
+export interface ServingSources {
+  transports?: () => TransportCounts[];
+  eventStore?: EventStore;
+  /** The node's Redis connection: its command client is timed, its heartbeat keys counted. */
+  redis?: { readonly cmd: Redis; readonly prefix: string };
+}
+
+export interface SetupOptions {
+  /**
+   * This process is one worker of a node:cluster service whose primary aggregates the metrics
+   * (`aggregateWorkers`, cluster-metrics.ts): the registry is shared with it, `/metrics` on the
+   * MCP port answers with the aggregate over every worker, and no `metricsPort` listener is
+   * opened here (the primary serves that port).
+   */
+  clusterWorker?: boolean;
+}
+
+/**
+ * Serves `handler` at `/metrics` on its own listener (404 elsewhere); resolves with the URL.
+ *
+ * @example
+ * const { url, close } = await listenMetrics(metrics.handler(), 9464);
+ */
+export async function listenMetrics(handler: RouteHandler, port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+  const listener = createServer((req, res) => {
+    if ((req.url ?? '/').split('?', 1)[0] === '/metrics') handler(req, res);
+    else res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => resolve());
+  });
+  const { port: bound } = listener.address() as { port: number };
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        listener.closeAllConnections();
+      }),
+  };
 }
 
 /**
@@ -32,10 +85,10 @@ export interface Telemetry {
  * const t = await setupTelemetry(server, { metrics: true, logLevel: 'info' });
  * const http = new StreamableHttpServer({ server, routes: t.routes });
  */
-export async function setupTelemetry(server: McpServer, config: TelemetryConfig): Promise<Telemetry> {
+export async function setupTelemetry(server: McpServer, config: TelemetryConfig, options: SetupOptions = {}): Promise<Telemetry> {
   const routes: Record<string, RouteHandler> = {};
   let sdk: RunningSdk | undefined;
-  let listener: Server | undefined;
+  let listener: { url: string; close(): Promise<void> } | undefined;
   let metricsUrl: string | undefined;
   // The SDK first: meters taken from the global provider before it registers stay no-ops.
   if (config.otel) {
@@ -45,21 +98,15 @@ export async function setupTelemetry(server: McpServer, config: TelemetryConfig)
   let metrics: PrometheusMetrics | undefined;
   if (config.metrics || config.metricsPort !== undefined) {
     metrics = new PrometheusMetrics().instrument(server);
-    if (config.metricsPort === undefined) {
+    if (options.clusterWorker) {
+      const { shareWithPrimary } = await import('./cluster-metrics.js');
+      const aggregate = shareWithPrimary(metrics.registry);
+      if (config.metricsPort === undefined) routes['/metrics'] = metricsHandler(aggregate);
+    } else if (config.metricsPort === undefined) {
       routes['/metrics'] = metrics.handler();
     } else {
-      const handler = metrics.handler();
-      listener = createServer((req, res) => {
-        if ((req.url ?? '/').split('?', 1)[0] === '/metrics') handler(req, res);
-        else res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
-      });
-      const host = config.metricsHost ?? '127.0.0.1';
-      await new Promise<void>((resolve, reject) => {
-        listener!.once('error', reject);
-        listener!.listen(config.metricsPort, host, () => resolve());
-      });
-      const { port } = listener.address() as { port: number };
-      metricsUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+      listener = await listenMetrics(metrics.handler(), config.metricsPort, config.metricsHost);
+      metricsUrl = listener.url;
     }
   }
   let dashboard: Dashboard | undefined;
@@ -77,15 +124,17 @@ export async function setupTelemetry(server: McpServer, config: TelemetryConfig)
     metrics,
     logger,
     metricsUrl,
+    observe(sources) {
+      if (!metrics) return;
+      const registry = metrics.registry;
+      if (sources.transports) observeTransports(registry, sources.transports);
+      const store = sources.eventStore;
+      if (store?.stats) observeEventStore(registry, store instanceof MemoryEventStore ? 'memory' : 'redis', () => store.stats!());
+      if (sources.redis) observeRedis(registry, sources.redis.cmd, sources.redis.prefix);
+    },
     async close() {
       dashboard?.close();
-      if (listener) {
-        const l = listener;
-        await new Promise<void>((resolve) => {
-          l.close(() => resolve());
-          l.closeAllConnections();
-        });
-      }
+      await listener?.close();
       await sdk?.shutdown().catch(() => {});
       logger?.flush();
     },

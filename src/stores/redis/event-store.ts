@@ -22,7 +22,7 @@
  * resume within that window (its `retry` is about a second).
  */
 import type { JSONRPCMessage } from '../../protocol/types.js';
-import type { AppendOptions, EventId, EventSink, EventStore, StreamFollow } from '../types.js';
+import type { AppendOptions, EventId, EventSink, EventStore, EventStoreStats, StreamFollow } from '../types.js';
 import { luaScript, type RedisConnection } from './connection.js';
 
 export interface RedisEventStoreOptions {
@@ -206,6 +206,22 @@ export class RedisEventStore implements EventStore {
   /** Drops the session's shared stream now; its per-POST streams expire with their TTL. */
   async deleteSession(sessionId: string): Promise<void> {
     await this.conn.cmd.del(this.key(`${sessionId}/_`));
+  }
+
+  /**
+   * Streams held in Redis under this prefix, every node's (one SCAN over the keyspace: meant for
+   * a scrape every few seconds, not per request). Events are not counted: that is one XLEN per stream.
+   */
+  async stats(): Promise<EventStoreStats> {
+    const pattern = `${this.conn.key('e:').replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let streams = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.conn.cmd.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      streams += keys.length;
+      cursor = next;
+    } while (cursor !== '0');
+    return { streams };
   }
 
   /** The connection belongs to whoever created it (see `connectRedisStores`). */

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import { classify, type Classified } from '../../protocol/jsonrpc.js';
 import type { AuthInfo } from '../../protocol/transport.js';
@@ -121,6 +122,9 @@ export class StreamableHttpServer {
   private httpServer: Server | undefined;
   private closed = false;
   private readonly drainer = new HttpDrain();
+  /** SSE streams open now (SseWriter keeps it), and sockets open on the `listen()` listener. */
+  private readonly streams = { count: 0 };
+  private sockets = 0;
   private draining: Promise<void> | undefined;
   /** This node's id: the bus's when it has one (Redis), else random per instance. */
   readonly nodeId: string;
@@ -143,7 +147,7 @@ export class StreamableHttpServer {
       stateless: options.stateless ?? false,
       retryMs: options.retryMs ?? 1000,
       enableJsonResponse: options.enableJsonResponse ?? false,
-      sse: options.sse ?? {},
+      sse: { ...options.sse, openStreams: this.streams },
       reportError: (e) => this.reportError(e),
     });
     this.nodeId = this.directory.nodeId;
@@ -157,6 +161,18 @@ export class StreamableHttpServer {
   /** Live sessions held by this process. */
   get sessionCount(): number {
     return this.directory.size;
+  }
+
+  /**
+   * What this server holds open now, for metrics: sessions, SSE streams (POST responses,
+   * standalone GET streams, resumptions) and sockets on the `listen()` listener (0 when mounted
+   * elsewhere; sockets upgraded to WebSocket included).
+   *
+   * @example
+   * const { connections, sseStreams } = http.stats();
+   */
+  stats(): { sessions: number; sseStreams: number; connections: number } {
+    return { sessions: this.directory.size, sseStreams: this.streams.count, connections: this.sockets };
   }
 
   // ---------- HTTP entry points ----------
@@ -263,6 +279,10 @@ export class StreamableHttpServer {
     const tls = this.options.tls;
     const srv: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, route) : createServer(route);
     limitConnections(srv, this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    srv.on('connection', (socket: Socket) => {
+      this.sockets++;
+      socket.once('close', () => this.sockets--);
+    });
     this.drainer.watch(srv);
     this.httpServer = srv;
     const { base, port: actual } = await listenOn(srv, port, host);

@@ -28,6 +28,8 @@ export interface SseWriterOptions {
   maxBufferedBytes?: number;
   /** A backlog above the high-water mark of which the client reads nothing for this long is cut. Default 5000 ms. */
   stallTimeoutMs?: number;
+  /** Kept up to date with the streams open (StreamableHttpServer counts its streams here for `stats()`). */
+  openStreams?: { count: number };
 }
 
 interface Held {
@@ -87,6 +89,11 @@ export class SseWriter {
     this.stallMs = options?.stallTimeoutMs ?? 5000;
     // Reverse proxies (nginx) otherwise buffer the stream.
     res.writeHead(200, headerList(headers, SSE_HEADERS));
+    const open = options?.openStreams;
+    if (open !== undefined) {
+      open.count++;
+      res.once('close', () => open.count--);
+    }
     // The headers leave with the first events, or alone at the end of this tick.
     process.nextTick(flushTick, this);
   }
