@@ -7,24 +7,14 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { Client } from '../../src/client/index.js';
 import { McpError } from '../../src/protocol/errors.js';
 import { Gateway, parseGatewayConfig } from '../../src/gateway/index.js';
-import { InMemoryTransport } from '../../src/transports/memory.js';
 import { until } from '../helpers/pair.js';
-import { everythingStdio, memoryStdio } from './upstreams.js';
+import { everythingStdio, memoryStdio, startedGateway } from './upstreams.js';
 
 const HUNG = fileURLToPath(new URL('./fixtures/hung-server.js', import.meta.url));
 
-async function started(config: unknown): Promise<{ gateway: Gateway; client: Client }> {
-  const gateway = new Gateway(parseGatewayConfig(config));
-  await gateway.start();
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  await gateway.server.connect(a);
-  const client = new Client({ name: 'faults', version: '1' });
-  await client.connect(b);
-  return { gateway, client };
-}
+const started = (config: unknown) => startedGateway(config, 'faults');
 
 describe('gateway: upstream faults', () => {
   const open: Gateway[] = [];

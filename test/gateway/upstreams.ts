@@ -8,7 +8,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { GatewayConfig, UpstreamConfig } from '../../src/gateway/index.js';
+import { Client } from '../../src/client/index.js';
+import { Gateway, parseGatewayConfig, type GatewayConfig, type UpstreamConfig } from '../../src/gateway/index.js';
+import { InMemoryTransport } from '../../src/transports/memory.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const require = createRequire(import.meta.url);
@@ -42,3 +44,14 @@ export function everythingHttp(): Promise<ServerProcess> {
 }
 
 export type { GatewayConfig };
+
+/** A started gateway for `config`, with one of our clients connected to it in memory. */
+export async function startedGateway(config: unknown, clientName: string): Promise<{ gateway: Gateway; client: Client }> {
+  const gateway = new Gateway(parseGatewayConfig(config));
+  await gateway.start();
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await gateway.server.connect(a);
+  const client = new Client({ name: clientName, version: '1' });
+  await client.connect(b);
+  return { gateway, client };
+}
