@@ -62,6 +62,12 @@ export interface StreamableHttpServerOptions {
    * client resumes with Last-Event-ID (every event is in the EventStore).
    */
   sse?: SseWriterOptions;
+  /**
+   * A POST stream that ended normally stays resumable with Last-Event-ID for `graceMs`
+   * (default 10 000), at most `max` such streams at once (default 10 000; the oldest goes first):
+   * a client that disconnected just before its answer was written still gets it.
+   */
+  finishedStreams?: { graceMs?: number; max?: number };
 }
 
 export const DEFAULT_TTL_MS = 30 * 60_000;

@@ -80,6 +80,7 @@ export class StreamableHttpServer {
       retryMs: options.retryMs ?? 1000,
       enableJsonResponse: options.enableJsonResponse ?? false,
       sse: { ...options.sse, openStreams: this.streams },
+      finishedStreams: options.finishedStreams,
       reportError: (e) => this.reportError(e),
     });
     this.nodeId = this.directory.nodeId;
