@@ -79,11 +79,14 @@ export class HandlerContext {
 
   /**
    * server/utilities/logging: filtered by the session's level from logging/setLevel; on a
-   * 2026-07-28 request by its `_meta` logLevel, and not sent at all when it has none.
+   * 2026-07-28 request by its `_meta` logLevel, and not sent at all when it has none (nor from
+   * a 2026-07-28 task).
    */
   log(level: LoggingLevel, data: unknown, logger?: string): Promise<void> {
     const modern = this.session.modernOf(this.req);
     if (modern) {
+      // The tasks extension has no message notifications for tasks (SEP-2663): a task's log lines are dropped.
+      if (this.taskId !== undefined) return Promise.resolve();
       const min = modern.envelope.logLevel;
       if (min === undefined || LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(min)) return Promise.resolve();
     } else if (!this.session.wantsLog(level)) return Promise.resolve();

@@ -43,6 +43,10 @@ function newServer(): McpServer {
     const [a, b] = await Promise.all([ctx.elicit({ message: 'A?', requestedSchema: FORM }, { inputKey: 'a' }), ctx.elicit({ message: 'B?', requestedSchema: FORM }, { inputKey: 'b' })]);
     return text(`${said(a)}+${said(b)}`);
   });
+  s.tool('chatty', { execution: { taskSupport: 'optional' } }, async (_a, ctx) => {
+    await ctx.log('info', 'from the task');
+    return text('logged');
+  });
   s.tool('twice', { execution: { taskSupport: 'optional' } }, async (_a, ctx) => {
     const first = await ctx.elicit({ message: 'Name?', requestedSchema: FORM }, { inputKey: 'name' });
     const second = await ctx.elicit({ message: 'Name again?', requestedSchema: FORM }, { inputKey: 'name' });
@@ -144,6 +148,16 @@ describe('client input inside tasks (2026-07-28)', () => {
     const t = await poll(peer, id, terminal);
     assert.equal(t.status, 'failed');
     assert.equal((t.error as { code: number }).code, -32021);
+    await peer.close();
+  });
+
+  it('a task sends no notifications/message even when the creating request asked for a log level (SEP-2663)', async () => {
+    const peer = await RawPeer.connect(newServer());
+    const created = (await peer.request('tools/call', { name: 'chatty', _meta: { ...env(WITH), [META.logLevel]: 'debug' } })).result!;
+    const done = await poll(peer, created.taskId as string, terminal);
+    assert.equal(done.status, 'completed');
+    assert.deepEqual((done.result as { content: unknown }).content, [{ type: 'text', text: 'logged' }]);
+    assert.deepEqual(peer.received.filter((m) => m.method === 'notifications/message'), []);
     await peer.close();
   });
 
