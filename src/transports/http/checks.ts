@@ -26,7 +26,7 @@ export async function jsonBody(req: IncomingMessage, res: ServerResponse, parsed
   }
   const body = await readBody(req, maxBytes);
   if (!body.ok) {
-    sendError(res, body.status, body.message, body.code);
+    sendError(res, body.status, body.message, body.code, body.headers);
     return ANSWERED;
   }
   try {
