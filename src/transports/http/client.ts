@@ -27,6 +27,8 @@ interface StreamTask {
   readonly modern: boolean;
   /** Request ids whose responses this POST stream still owes. */
   readonly owed: Set<RequestId>;
+  /** The one request a POST stream answers: what the server sends on it belongs to that request (handed on as `relatedRequestId`). */
+  readonly related: RequestId | undefined;
   lastEventId: string | undefined;
   retryMs: number | undefined;
   stopped: boolean;
@@ -252,7 +254,7 @@ export class StreamableHttpClientTransport implements Transport {
 
   // ---------- inbound messages ----------
 
-  private deliver(value: unknown): void {
+  private deliver(value: unknown, extra?: MessageExtra): void {
     for (let m of Array.isArray(value) ? value : [value]) {
       const r = m as { id?: RequestId; method?: unknown; result?: unknown; error?: unknown } | null;
       if (r && typeof r === 'object' && r.method === undefined && (r.result !== undefined || r.error !== undefined) && r.id !== undefined) {
@@ -261,7 +263,7 @@ export class StreamableHttpClientTransport implements Transport {
         this.settled(r.id);
       }
       try {
-        this.onmessage?.(m);
+        this.onmessage?.(m, extra);
       } catch (e) {
         this.onerror?.(toError(e));
       }
@@ -288,13 +290,14 @@ export class StreamableHttpClientTransport implements Transport {
       this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `Invalid JSON in SSE event: ${snippet(e.data)}`));
       return;
     }
-    this.deliver(value);
+    // basic/transports: a request the server sends on a POST's stream is related to that POST's request.
+    this.deliver(value, task.related === undefined ? undefined : { relatedRequestId: task.related });
   }
 
   // ---------- resumable streams ----------
 
   private newTask(standalone: boolean, owed: RequestId[], modern = false): StreamTask {
-    const t: StreamTask = { standalone, modern, owed: new Set(owed), lastEventId: undefined, retryMs: undefined, stopped: false, controller: undefined, wake: undefined };
+    const t: StreamTask = { standalone, modern, owed: new Set(owed), related: owed.length === 1 ? owed[0] : undefined, lastEventId: undefined, retryMs: undefined, stopped: false, controller: undefined, wake: undefined };
     this.tasks.add(t);
     return t;
   }
