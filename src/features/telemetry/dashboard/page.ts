@@ -103,8 +103,14 @@ export const DASHBOARD_JS = `'use strict';
     draw();
   }
   const events = new EventSource('dashboard/events');
-  events.onopen = () => { $('status').textContent = 'live'; };
+  let workers = 0;
+  const status = () => { $('status').textContent = workers > 1 ? 'live, ' + workers + ' workers' : 'live'; };
+  events.onopen = status;
   events.onerror = () => { $('status').textContent = 'reconnecting…'; };
-  events.onmessage = (m) => show(JSON.parse(m.data));
+  events.onmessage = (m) => {
+    const s = JSON.parse(m.data);
+    if ((s.workers || 0) !== workers) { workers = s.workers || 0; status(); }
+    show(s);
+  };
 })();
 `;
