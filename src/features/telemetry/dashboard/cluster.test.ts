@@ -108,6 +108,9 @@ describe('erlmcp start --cluster 2 --dashboard: the page shows the sum over the 
         ],
       );
       assert.match((await page.textContent('#transports')) ?? '', /http: 1/);
+      // Sessions are counted where they are held: with Redis stores a session can be held by both workers.
+      assert.equal(await page.textContent('#sessions-label'), 'sessions held, summed over workers');
+      assert.equal(await page.textContent('#nodes'), '2');
       if (process.env.ERLMCP_SCREENSHOT) await page.screenshot({ path: process.env.ERLMCP_SCREENSHOT, fullPage: true });
       assert.deepEqual(problems, []);
     } finally {
