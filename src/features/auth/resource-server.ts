@@ -18,6 +18,7 @@ import type { ApiKeyStore } from './api-keys.js';
 import { bearerChallenge, DEFAULT_MAX_TOKEN_BYTES, looksLikeJwt, parseBearer, type BearerError } from './bearer.js';
 import { Introspector, type IntrospectionOptions } from './introspection.js';
 import { JwtVerifier, type JwtVerifierOptions } from './jwt.js';
+import { tokenDigest } from './token-cache.js';
 import { TokenError } from './token-error.js';
 
 export interface ResourceServerOptions {
@@ -145,17 +146,19 @@ export class ResourceServer {
       return this.refuse(req, 400, 'invalid_request', 'malformed Authorization header: expected "Bearer <token>"');
     }
     const token = bearer.token;
-    const byKey = this.options.apiKeys?.verify(token);
+    // One SHA-256 serves both the API key comparison and the verified-JWT cache key.
+    const digest = this.options.apiKeys || this.jwt ? tokenDigest(token) : undefined;
+    const byKey = this.options.apiKeys?.verify(token, Buffer.from(digest!, 'latin1'));
     if (byKey) return this.judge(req, byKey);
-    const cached = this.jwt?.peek(token);
+    const cached = this.jwt?.peek(token, digest);
     if (cached) return this.judge(req, cached);
-    return this.verifyToken(req, token);
+    return this.verifyToken(req, token, digest);
   };
 
-  private async verifyToken(req: AdmissionRequest, token: string): Promise<AdmissionVerdict> {
+  private async verifyToken(req: AdmissionRequest, token: string, digest: string | undefined): Promise<AdmissionVerdict> {
     try {
       let who: AuthInfo;
-      if (this.jwt && looksLikeJwt(token)) who = await this.jwt.verify(token);
+      if (this.jwt && looksLikeJwt(token)) who = await this.jwt.verify(token, digest);
       else if (this.introspector) who = await this.introspector.verify(token);
       else throw new TokenError('invalid', this.jwt ? 'token malformed' : 'token not accepted');
       return this.judge(req, who);
