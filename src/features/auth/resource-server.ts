@@ -163,7 +163,7 @@ export class ResourceServer {
     try {
       let who: AuthInfo;
       if (this.jwt && looksLikeJwt(token)) who = await this.jwt.verify(token, digest);
-      else if (this.introspector) who = await this.introspector.verify(token);
+      else if (this.introspector) who = await this.introspector.verify(token, digest);
       else throw new TokenError('invalid', this.jwt ? 'token malformed' : 'token not accepted');
       return this.judge(req, who);
     } catch (e) {
