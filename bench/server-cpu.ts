@@ -3,11 +3,16 @@
  * session, sends N tools/call with 8 in flight on keep-alive sockets, and reads the fixture's
  * user+system CPU time from /proc/<pid>/stat before and after. Independent of how fast the
  * load generator is, so it separates server cost from driver cost.
- *   node dist/bench/server-cpu.js <fixture> [--json|--sse] [--modern] [--calls N] [--cpu-prof <dir>]
+ *   node dist/bench/server-cpu.js <fixture> [--json|--sse] [--modern] [--auth] [--calls N] [--cpu-prof <dir>]
+ * `--auth` (ours-http): every request carries a valid ES256 bearer JWT, checked against a JWKS
+ * this process serves (the auth scenario's setup), so auth's cost per request is read directly.
  * `--modern` sends stateless 2026-07-28 calls (envelope in `_meta`, no session) instead.
  * `--cpu-prof` writes the fixture's V8 CPU profile (open it in Chrome DevTools or speedscope).
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { MODERN_HEADERS, modernToolsCallBody } from './lib/modern-http.js';
 import { httpRequest, keepAliveAgent, PROTOCOL_VERSION } from './lib/raw-http-client.js';
 import { startHttpFixture, type FixtureName } from './lib/spawn.js';
@@ -29,9 +34,10 @@ function cpuMs(pid: number): [number, number] {
 // --protect: our fixture with rate limiting installed (the seam in use; bench/fixtures/ours-tools.ts).
 const protect = process.argv.includes('--protect') ? ['--protect'] : [];
 const modern = process.argv.includes('--modern');
-const child = await startHttpFixture(fixture, fixture === 'sdk-v2-http' ? [] : [mode, ...protect], nodeArgs);
+const auth = process.argv.includes('--auth') ? await bearerSetup() : undefined;
+const child = await startHttpFixture(fixture, fixture === 'sdk-v2-http' ? [] : [mode, ...protect, ...(auth?.args ?? [])], nodeArgs);
 const agent = keepAliveAgent(8);
-const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const base: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(auth ? { authorization: `Bearer ${auth.token}` } : {}) };
 try {
   let call: () => Promise<unknown>;
   let id = 10;
@@ -52,8 +58,20 @@ try {
   const us = (ms: number) => ((ms * 1000) / N).toFixed(1);
   const user = c1[0] - c0[0];
   const system = c1[1] - c0[1];
-  console.log(`${fixture} ${modern ? 'modern' : mode}: server CPU ${us(user + system)} µs/request (user ${us(user)}, system ${us(system)}), ${Math.round(N / secs)} req/s (8 in flight, ${N} calls)`);
+  console.log(`${fixture} ${modern ? 'modern' : mode}${auth ? ' auth' : ''}: server CPU ${us(user + system)} µs/request (user ${us(user)}, system ${us(system)}), ${Math.round(N / secs)} req/s (8 in flight, ${N} calls)`);
 } finally {
   agent.destroy();
   await child.stop();
+  auth?.close();
+}
+
+/** A JWKS endpoint in this process and a 2 h token it verifies (as bench/scenarios/auth.ts). */
+async function bearerSetup(): Promise<{ args: string[]; token: string; close(): void }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
+  const jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+  const issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
+  const token = await new SignJWT({ sub: 'bench', scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'bench' }).setIssuer(issuer).setAudience('bench').setIssuedAt().setExpirationTime('2h').sign(privateKey);
+  return { args: ['--auth-jwks', `${issuer}/jwks`, '--auth-issuer', issuer], token, close: () => jwks.close() };
 }

@@ -7,7 +7,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { redisChainLines, verifyRedisChain } from '../features/audit/redis-chain.js';
+import { auditKeys, redisChainLines, verifyRedisChain } from '../features/audit/redis-chain.js';
 import { verifyAuditFile } from '../features/audit/verify.js';
 import { redactUrl } from './banner.js';
 
@@ -38,7 +38,7 @@ export function addAuditCommand(program: Command, io: { out(text: string): void 
     .action(async (file: string | undefined, flags: RedisFlags) => {
       if ((file === undefined) === (flags.redis === undefined)) throw new Error('name a file or --redis <url> (one of them)');
       if (flags.redis !== undefined) {
-        const where = `${redactUrl(flags.redis)} ${flags.redisPrefix}audit`;
+        const where = `${redactUrl(flags.redis)} ${auditKeys(flags.redisPrefix).stream}`;
         const r = await withRedis(flags.redis, (redis) => verifyRedisChain(redis, flags.redisPrefix));
         if (!r.ok) throw new Error(`${where}: entry ${r.line}${'entry' in r && r.entry ? ` (${r.entry})` : ''}: ${r.reason} (the ${plural(r.records)} before it are intact)`);
         io.out(`${where}: intact, ${plural(r.records)}, head ${r.head}\n`);

@@ -149,13 +149,14 @@ export interface PrivateRedis {
   dispose(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/** `args`: more redis-server options, e.g. `['--cluster-enabled', 'yes']` (files it writes go to its data directory). */
+export async function startPrivateRedis(options: { args?: readonly string[] } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'erlmcp-redis-'));
   const url = `redis://127.0.0.1:${port}`;
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])], { stdio: 'ignore' });
     await waitFor(`redis-server on ${port}`, async () => {
       try {
         (await requireRedis(url)).disconnect();

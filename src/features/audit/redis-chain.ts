@@ -2,8 +2,13 @@
  * The audit chain in a Redis stream, shared by any number of writers (every worker of a
  * cluster, every node): one chain, one order, however many processes append.
  *
- * Keys: `<prefix>audit` (a stream; each entry holds `seq` and `line`, the record exactly as the
- * file chain writes it) and `<prefix>audit:head` (`"<next seq> <hash of the last record>"`).
+ * Keys: `<prefix>{audit}` (a stream; each entry holds `seq` and `line`, the record exactly as
+ * the file chain writes it) and `<prefix>{audit}:head` (`"<next seq> <hash of the last record>"`).
+ * The hash tag `{audit}` puts both in one slot, so the append script (two keys) also runs on a
+ * Redis Cluster, where a script's keys must share a slot (cluster spec, "Hash tags"); the
+ * prefix comes first, as in every other erlmcp key, so `<prefix>*` still finds them. Keys of
+ * the layout before the tag (`<prefix>audit`, `<prefix>audit:head`) are renamed by the first
+ * writer that starts, and read as they are by verify/export until then.
  *
  * Why the writer hashes and Redis compares: Redis's Lua has no SHA-256, so the link cannot be
  * computed inside the script. Instead each writer links a batch against the head it believes
@@ -30,11 +35,20 @@ redis.call('SET', KEYS[2], tostring(seq) .. ' ' .. ARGV[3])
 return ''
 `;
 
+// KEYS: stream, head, legacy stream, legacy head. Renames a chain of the untagged layout, once
+// (several writers starting at once: the first renames, the others find the new head).
+const MIGRATE = `
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[4]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('RENAME', KEYS[3], KEYS[1]) end
+redis.call('RENAME', KEYS[4], KEYS[2])
+return 1
+`;
+
 /** At most this many queued entries go in one script call. */
 const BATCH = 100;
 
 export interface RedisChainOptions {
-  /** Key prefix. Default `erlmcp:` (the keys are `<prefix>audit`, `<prefix>audit:head`). */
+  /** Key prefix. Default `erlmcp:` (the keys are `<prefix>{audit}`, `<prefix>{audit}:head`). */
   prefix?: string;
   /** Told when Redis refuses a write; the entries stay queued and are tried again. Default: stderr. */
   onerror?: (error: Error) => void;
@@ -44,8 +58,22 @@ export interface RedisChainOptions {
 
 type AppendCommand = (stream: string, head: string, seq: string, prev: string, hash: string, genesis: string, ...lines: string[]) => Promise<string>;
 
+/** The keys of the chain under `prefix`, in one hash slot. */
 export function auditKeys(prefix = 'erlmcp:'): { stream: string; head: string } {
+  return { stream: `${prefix}{audit}`, head: `${prefix}{audit}:head` };
+}
+
+/** The keys before the hash tag (erlmcp ≤ 0.1.0), in two slots: migrated by the first writer that starts. */
+export function legacyAuditKeys(prefix = 'erlmcp:'): { stream: string; head: string } {
   return { stream: `${prefix}audit`, head: `${prefix}audit:head` };
+}
+
+/** The keys a reader should read: the legacy ones while only they hold a chain. */
+async function keysToRead(redis: Redis, prefix: string | undefined): Promise<{ stream: string; head: string }> {
+  const keys = auditKeys(prefix);
+  const legacy = legacyAuditKeys(prefix);
+  if ((await redis.exists(keys.head)) === 1) return keys;
+  return (await redis.exists(legacy.head)) === 1 ? legacy : keys;
 }
 
 /**
@@ -64,6 +92,8 @@ export class RedisChain implements AuditWriter {
   private draining: Promise<void> | undefined;
   private closed = false;
   private readonly append_: AppendCommand;
+  /** The legacy keys renamed (or found absent): appends wait for it. */
+  private readonly migrated: Promise<void>;
 
   constructor(
     url: string,
@@ -75,6 +105,23 @@ export class RedisChain implements AuditWriter {
     this.redis.on('error', () => {}); // reported per command below
     this.redis.defineCommand('erlmcpAuditAppend', { numberOfKeys: 2, lua: APPEND });
     this.append_ = (this.redis as unknown as { erlmcpAuditAppend: AppendCommand }).erlmcpAuditAppend.bind(this.redis);
+    this.migrated = this.migrate();
+  }
+
+  private async migrate(): Promise<void> {
+    const legacy = legacyAuditKeys(this.options.prefix);
+    try {
+      // Checked first with a one-key command: the four-key script would fail on a Cluster,
+      // where a chain of the legacy layout cannot exist anyway (its script spanned two slots).
+      if ((await this.redis.exists(legacy.head)) === 0) return;
+      await this.redis.eval(MIGRATE, 4, this.keys.stream, this.keys.head, legacy.stream, legacy.head);
+    } catch (e) {
+      this.report(new Error(`could not rename the audit chain at ${legacy.stream} to ${this.keys.stream}: ${(e as Error).message}`));
+    }
+  }
+
+  private report(e: Error): void {
+    (this.options.onerror ?? ((err: Error) => console.error(`erlmcp: audit: ${err.message}`)))(e);
   }
 
   append(entry: AuditEntry): void {
@@ -90,6 +137,7 @@ export class RedisChain implements AuditWriter {
   }
 
   private async drain(): Promise<void> {
+    await this.migrated;
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, BATCH);
       let { seq, prev } = this.guess;
@@ -103,7 +151,7 @@ export class RedisChain implements AuditWriter {
       try {
         reply = await this.append_(this.keys.stream, this.keys.head, String(this.guess.seq), this.guess.prev, prev, GENESIS, ...lines);
       } catch (e) {
-        (this.options.onerror ?? ((err: Error) => console.error(`erlmcp: audit: ${err.message}`)))(e as Error);
+        this.report(e as Error);
         if (this.closed && this.gaveUp) return;
         await new Promise((r) => setTimeout(r, 200));
         continue;
@@ -136,7 +184,7 @@ export class RedisChain implements AuditWriter {
 
 /** Every record of a Redis chain, oldest first, as the lines a file chain would hold. */
 export async function* redisChainLines(redis: Redis, prefix?: string): AsyncGenerator<{ id: string; line: string }> {
-  const { stream } = auditKeys(prefix);
+  const { stream } = await keysToRead(redis, prefix);
   let start = '-';
   for (;;) {
     const page = await redis.xrange(stream, start, '+', 'COUNT', 1000);
@@ -157,12 +205,13 @@ export async function* redisChainLines(redis: Redis, prefix?: string): AsyncGene
 export async function verifyRedisChain(redis: Redis, prefix?: string): Promise<VerifyResult & { readonly entry?: string }> {
   const v = new ChainVerifier();
   let n = 0;
+  const keys = await keysToRead(redis, prefix);
   for await (const { id, line } of redisChainLines(redis, prefix)) {
     n++;
     const reason = v.next(line);
     if (reason !== undefined) return { ok: false, records: v.records, line: n, reason, entry: id };
   }
-  const head = await redis.get(auditKeys(prefix).head);
+  const head = await redis.get(keys.head);
   if (head !== null && head !== `${v.records} ${v.head}`) {
     const [s] = head.split(' ');
     return {

@@ -96,10 +96,14 @@ export class ApiKeyStore extends EventEmitter<{ reload: [count: number]; error: 
     }));
   }
 
-  /** The identity of a presented key, or undefined. Every stored digest is compared, in constant time. */
-  verify(key: string | undefined): AuthInfo | undefined {
-    if (key === undefined || key === '' || key.length > 1024) return undefined;
-    const digest = createHash('sha256').update(key, 'utf8').digest();
+  /**
+   * The identity of a presented key, or undefined. Every stored digest is compared, in constant
+   * time. `digest`: the key's SHA-256 when the caller has it already (the resource server hashes
+   * a bearer token once for this and for its JWT cache).
+   */
+  verify(key: string | undefined, digest?: Buffer): AuthInfo | undefined {
+    if (key === undefined || key === '' || key.length > 1024 || this.entries.length === 0) return undefined;
+    digest ??= createHash('sha256').update(key, 'utf8').digest();
     let found: Loaded | undefined;
     for (const e of this.entries) {
       // No early exit: the time taken does not depend on which entry (if any) matched.

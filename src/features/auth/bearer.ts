@@ -21,6 +21,15 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * accepted; a header repeated (an array) is malformed, never guessed at.
  */
 export function parseBearer(value: string | readonly string[] | undefined, maxBytes = DEFAULT_MAX_TOKEN_BYTES): BearerParse {
+  const p = splitBearer(value, maxBytes);
+  return p.ok && !isB64Token(p.token) ? { ok: false, reason: 'malformed' } : p;
+}
+
+/**
+ * parseBearer without the token's character check (isB64Token): the resource server checks the
+ * characters only of tokens it has not verified before, since a remembered token passed it.
+ */
+export function splitBearer(value: string | readonly string[] | undefined, maxBytes = DEFAULT_MAX_TOKEN_BYTES): BearerParse {
   if (value === undefined || value === '') return { ok: false, reason: 'missing' };
   if (typeof value !== 'string') return { ok: false, reason: 'malformed' };
   // Header values are Latin-1 on node:http, so length counts bytes; checked before any regex.
@@ -30,9 +39,14 @@ export function parseBearer(value: string | readonly string[] | undefined, maxBy
   let start = 7;
   while (value.charCodeAt(start) === 0x20) start++;
   const token = value.slice(start);
-  if (token.length === 0 || !B64TOKEN.test(token)) return { ok: false, reason: 'malformed' };
+  if (token.length === 0) return { ok: false, reason: 'malformed' };
   if (token.length > maxBytes) return { ok: false, reason: 'too_large' };
   return { ok: true, token };
+}
+
+/** Whether a token is an RFC 6750 §2.1 b64token. */
+export function isB64Token(token: string): boolean {
+  return B64TOKEN.test(token);
 }
 
 /** RFC 6750 §3.1 error codes. */

@@ -2,12 +2,14 @@
  * Opaque access tokens checked by asking the authorization server (RFC 7662 token
  * introspection). Answers are remembered briefly (active ones until `exp`, at most
  * `cacheTtlMs`; inactive ones for `negativeTtlMs`), so a burst of requests with one token costs
- * one round trip. The token goes only to the configured introspection endpoint, never anywhere
+ * one round trip. The answers are keyed by the token's SHA-256, as verified JWTs are
+ * (token-cache.ts). The token goes only to the configured introspection endpoint, never anywhere
  * else (basic/authorization#access-token-privilege-restriction: no token passthrough).
  */
 import { LRUCache } from 'lru-cache';
 import type { AuthInfo } from '../../protocol/transport.js';
 import { identityOf } from './jwt.js';
+import { tokenDigest } from './token-cache.js';
 import { TokenError } from './token-error.js';
 
 export interface IntrospectionOptions {
@@ -58,8 +60,8 @@ export class Introspector {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  async verify(token: string): Promise<AuthInfo> {
-    const hit = this.cache.get(token);
+  async verify(token: string, digest = tokenDigest(token)): Promise<AuthInfo> {
+    const hit = this.cache.get(digest);
     if (hit === INACTIVE) throw new TokenError('invalid', 'token not active');
     if (hit) return hit;
     const body = await this.ask(token);
@@ -70,12 +72,12 @@ export class Introspector {
       (this.options.audience === undefined || body.aud === undefined || includesAny(body.aud, this.options.audience)) &&
       (this.options.issuer === undefined || body.iss === undefined || includesAny(body.iss, this.options.issuer));
     if (!ok) {
-      this.cache.set(token, INACTIVE, { ttl: this.options.negativeTtlMs ?? 5000 });
+      this.cache.set(digest, INACTIVE, { ttl: this.options.negativeTtlMs ?? 5000 });
       throw new TokenError('invalid', 'token not active');
     }
     const info = identityOf(body, 'introspection');
     const ttl = Math.min(this.options.cacheTtlMs ?? 30_000, typeof body.exp === 'number' ? body.exp * 1000 - Date.now() : Infinity);
-    if (ttl > 0) this.cache.set(token, info, { ttl });
+    if (ttl > 0) this.cache.set(digest, info, { ttl });
     return info;
   }
 

@@ -3,13 +3,14 @@
  * server's JWKS (fetched, cached, re-fetched when a token names an unknown `kid`), an allow-list
  * of asymmetric algorithms (so `alg: none` and HS256-signed-with-the-public-key never verify),
  * `iss`, `aud` bound to this resource (RFC 8707; basic/authorization#token-audience-binding-and-validation),
- * and `exp`/`nbf` with a small clock skew. A verified token is remembered until it expires (at
- * most `cacheTtlMs`), so a client reusing one token costs one map lookup per request.
+ * and `exp`/`nbf` with a small clock skew. A verified token is remembered (token-cache.ts: keyed
+ * by its SHA-256, until its `exp` and at most `cacheTtlMs`, `exp`/`nbf` re-checked on every
+ * hit), so a client reusing one token costs a hash and a map lookup per request.
  */
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
-import { LRUCache } from 'lru-cache';
 import type { AuthInfo } from '../../protocol/transport.js';
 import { scopesOf } from './bearer.js';
+import { tokenDigest, VerifiedTokens } from './token-cache.js';
 import { TokenError } from './token-error.js';
 
 /** Asymmetric JWS algorithms (RFC 7518, RFC 8037). Symmetric ones are never accepted: the verifier holds no shared secret. */
@@ -34,7 +35,10 @@ export interface JwtVerifierOptions {
   jwksCooldownMs?: number;
   /** Age after which the JWKS is re-fetched anyway, ms. Default 600000. */
   jwksCacheMaxAgeMs?: number;
-  /** How long a verified token is remembered (never past its `exp`), ms. Default 60000; 0 disables. */
+  /**
+   * How long a verified token is remembered (never past its `exp`), ms. Default 60000; 0
+   * disables. Also how long a token signed by a key withdrawn from the JWKS can still be accepted.
+   */
   cacheTtlMs?: number;
   /** Verified tokens remembered at most. Default 10000. */
   cacheMax?: number;
@@ -70,8 +74,7 @@ function describe(e: unknown): TokenError {
  */
 export class JwtVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
-  private readonly cache: LRUCache<string, AuthInfo> | undefined;
-  private readonly cacheTtlMs: number;
+  private readonly cache: VerifiedTokens | undefined;
   private readonly verifyOptions: Parameters<typeof jwtVerify>[2];
 
   constructor(readonly options: JwtVerifierOptions) {
@@ -82,26 +85,31 @@ export class JwtVerifier {
     };
     if (options.fetch) (jwksOptions as Record<symbol, unknown>)[customFetch] = options.fetch;
     this.jwks = createRemoteJWKSet(new URL(options.jwksUri), jwksOptions);
-    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
-    this.cache = this.cacheTtlMs > 0 ? new LRUCache({ max: options.cacheMax ?? 10_000, ttlAutopurge: false }) : undefined;
+    const cacheTtlMs = options.cacheTtlMs ?? 60_000;
+    const clockTolerance = options.clockToleranceSec ?? 30;
+    this.cache = cacheTtlMs > 0 ? new VerifiedTokens(cacheTtlMs, options.cacheMax ?? 10_000, clockTolerance) : undefined;
     this.verifyOptions = {
       issuer: typeof options.issuer === 'string' ? options.issuer : [...options.issuer],
       audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
       algorithms: [...(options.algorithms ?? DEFAULT_JWT_ALGORITHMS)],
-      clockTolerance: options.clockToleranceSec ?? 30,
+      clockTolerance,
       requiredClaims: ['exp'],
       ...(options.typ !== undefined ? { typ: options.typ } : {}),
     };
   }
 
-  /** The identity of a token verified earlier and not yet expired, without a promise (the hot path). */
-  peek(token: string): AuthInfo | undefined {
-    return this.cache?.get(token);
+  /**
+   * The identity of a token verified earlier and still valid, without a promise (the hot path).
+   * `digest`: the token's `tokenDigest()`, when the caller has it already.
+   */
+  peek(token: string, digest?: string): AuthInfo | undefined {
+    return this.cache?.get(digest ?? tokenDigest(token));
   }
 
   /** The identity a token proves, or a TokenError ('invalid' → 401, 'unavailable' → 503). */
-  async verify(token: string): Promise<AuthInfo> {
-    const hit = this.cache?.get(token);
+  async verify(token: string, digest?: string): Promise<AuthInfo> {
+    const key = this.cache ? (digest ?? tokenDigest(token)) : undefined;
+    const hit = key === undefined ? undefined : this.cache!.get(key);
     if (hit) return hit;
     let payload: JWTPayload;
     try {
@@ -110,10 +118,7 @@ export class JwtVerifier {
       throw describe(e);
     }
     const info = identityOf(payload, 'jwt');
-    if (this.cache && payload.exp !== undefined) {
-      const ttl = Math.min(this.cacheTtlMs, payload.exp * 1000 - Date.now());
-      if (ttl > 0) this.cache.set(token, info, { ttl });
-    }
+    if (key !== undefined) this.cache!.set(key, info, payload.exp, payload.nbf);
     return info;
   }
 }

@@ -15,9 +15,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '../../protocol/transport.js';
 import type { AdmissionRefusal, AdmissionRequest, AdmissionVerdict, McpServer } from '../../server/index.js';
 import type { ApiKeyStore } from './api-keys.js';
-import { bearerChallenge, DEFAULT_MAX_TOKEN_BYTES, looksLikeJwt, parseBearer, type BearerError } from './bearer.js';
+import { bearerChallenge, DEFAULT_MAX_TOKEN_BYTES, isB64Token, looksLikeJwt, splitBearer, type BearerError } from './bearer.js';
 import { Introspector, type IntrospectionOptions } from './introspection.js';
 import { JwtVerifier, type JwtVerifierOptions } from './jwt.js';
+import { tokenDigest } from './token-cache.js';
 import { TokenError } from './token-error.js';
 
 export interface ResourceServerOptions {
@@ -138,25 +139,31 @@ export class ResourceServer {
       const who = typeof apiKey === 'string' ? this.options.apiKeys.verify(apiKey) : undefined;
       return who ? this.judge(req, who) : this.refuse(req, 401, 'invalid_token', 'API key not accepted');
     }
-    const bearer = parseBearer(req.headers.authorization, this.maxTokenBytes);
-    if (!bearer.ok) {
-      if (bearer.reason === 'missing') return this.refuse(req, 401, undefined, 'Authorization required');
-      if (bearer.reason === 'too_large') return this.refuse(req, 401, 'invalid_token', 'token too large');
-      return this.refuse(req, 400, 'invalid_request', 'malformed Authorization header: expected "Bearer <token>"');
-    }
+    const bearer = splitBearer(req.headers.authorization, this.maxTokenBytes);
+    if (!bearer.ok) return this.malformed(req, bearer.reason);
     const token = bearer.token;
-    const byKey = this.options.apiKeys?.verify(token);
+    // One SHA-256 serves both the verified-JWT cache key and the API key comparison.
+    const digest = this.options.apiKeys || this.jwt ? tokenDigest(token) : undefined;
+    const cached = this.jwt?.peek(token, digest);
+    // A remembered token passed the character check when it was verified: skip it (the hot path).
+    if (cached === undefined && !isB64Token(token)) return this.malformed(req, 'malformed');
+    const byKey = this.options.apiKeys?.verify(token, Buffer.from(digest!, 'binary'));
     if (byKey) return this.judge(req, byKey);
-    const cached = this.jwt?.peek(token);
     if (cached) return this.judge(req, cached);
-    return this.verifyToken(req, token);
+    return this.verifyToken(req, token, digest);
   };
 
-  private async verifyToken(req: AdmissionRequest, token: string): Promise<AdmissionVerdict> {
+  private malformed(req: AdmissionRequest, reason: 'missing' | 'malformed' | 'too_large'): AdmissionVerdict {
+    if (reason === 'missing') return this.refuse(req, 401, undefined, 'Authorization required');
+    if (reason === 'too_large') return this.refuse(req, 401, 'invalid_token', 'token too large');
+    return this.refuse(req, 400, 'invalid_request', 'malformed Authorization header: expected "Bearer <token>"');
+  }
+
+  private async verifyToken(req: AdmissionRequest, token: string, digest: string | undefined): Promise<AdmissionVerdict> {
     try {
       let who: AuthInfo;
-      if (this.jwt && looksLikeJwt(token)) who = await this.jwt.verify(token);
-      else if (this.introspector) who = await this.introspector.verify(token);
+      if (this.jwt && looksLikeJwt(token)) who = await this.jwt.verify(token, digest);
+      else if (this.introspector) who = await this.introspector.verify(token, digest);
       else throw new TokenError('invalid', this.jwt ? 'token malformed' : 'token not accepted');
       return this.judge(req, who);
     } catch (e) {

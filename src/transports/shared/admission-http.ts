@@ -7,14 +7,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { AuthInfo } from '../../protocol/transport.js';
-import type { AdmissionRefusal, AdmissionRequest, McpServer } from '../../server/index.js';
+import type { Admission, AdmissionRefusal, AdmissionRequest, McpServer } from '../../server/index.js';
 import { header } from './http.js';
 
 export function admissionRequest(transport: AdmissionRequest['transport'], req: IncomingMessage): AdmissionRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
   return {
     transport,
     method: req.method,
-    path: (req.url ?? '/').split('?', 1)[0],
+    path: q === -1 ? url : url.slice(0, q),
     headers: req.headers,
     remoteAddress: req.socket.remoteAddress,
     sessionId: header(req, 'mcp-session-id'),
@@ -28,10 +30,16 @@ export function refusalBody(r: AdmissionRefusal): string {
   return JSON.stringify({ jsonrpc: '2.0', id: null, error });
 }
 
-/** Admits `req` (returning its identity, possibly undefined) or answers the refusal and returns false. */
-export async function admit(server: McpServer, transport: AdmissionRequest['transport'], req: IncomingMessage, res: ServerResponse): Promise<AuthInfo | undefined | false> {
-  let a = server.admission(admissionRequest(transport, req));
-  if (a instanceof Promise) a = await a;
+/**
+ * Admits `req` (returning its identity, possibly undefined) or answers the refusal and returns
+ * false. Synchronous when every hook is (a remembered token, an API key): no promise per request.
+ */
+export function admit(server: McpServer, transport: AdmissionRequest['transport'], req: IncomingMessage, res: ServerResponse): AuthInfo | undefined | false | Promise<AuthInfo | undefined | false> {
+  const a = server.admission(admissionRequest(transport, req));
+  return a instanceof Promise ? a.then((r) => settle(r, res)) : settle(a, res);
+}
+
+function settle(a: Admission, res: ServerResponse): AuthInfo | undefined | false {
   if (a.ok) return a.identity;
   const r = a.refusal;
   if (!res.headersSent) {
