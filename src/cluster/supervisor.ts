@@ -191,6 +191,14 @@ export class Supervisor {
       if (this.options.onMessage) worker.on('message', (m: unknown) => this.options.onMessage!(m, worker));
       worker.on('message', (m: WorkerMessage) => {
         if (m?.type === 'erlmcp:failed') child.failure = { code: m.code, message: m.message };
+        // The worker's listener is closed and it waits for this before exiting (worker-runtime.ts).
+        if (m?.type === 'erlmcp:drained') {
+          try {
+            worker.send({ type: 'erlmcp:drained-ack' } satisfies SupervisorMessage);
+          } catch {
+            // IPC already closed: the worker exits on its own timer
+          }
+        }
         if (m?.type !== 'erlmcp:listening' || child.state !== 'starting') return;
         clearTimeout(timer);
         worker.off('exit', onExit);

@@ -30,8 +30,12 @@ export interface WorkerService {
 export type WorkerMessage =
   | { type: 'erlmcp:listening'; port: number; nodeId?: string }
   | { type: 'erlmcp:failed'; code?: string; message: string }
-  | { type: 'erlmcp:draining' };
-export type SupervisorMessage = { type: 'erlmcp:drain'; graceMs: number; handover: boolean } | { type: 'erlmcp:shutdown' };
+  | { type: 'erlmcp:draining' }
+  | { type: 'erlmcp:drained' };
+export type SupervisorMessage = { type: 'erlmcp:drain'; graceMs: number; handover: boolean } | { type: 'erlmcp:shutdown' } | { type: 'erlmcp:drained-ack' };
+
+/** How long a drained worker waits for the supervisor's acknowledgement before exiting anyway. */
+const DRAINED_ACK_TIMEOUT_MS = 5_000;
 
 export interface RunWorkerOptions {
   /** Grace period when the worker itself gets SIGTERM. Default 10 000 ms. */
@@ -72,11 +76,35 @@ export async function runWorker(start: () => Promise<WorkerService>, options: Ru
         log(`erlmcp (${name}): drain failed: ${(e as Error).message}`);
       }
       await s.close().catch((e: Error) => log(`erlmcp (${name}): close failed: ${e.message}`));
+      await drainedAck();
       process.exit(0);
     })();
   };
+  let acked: (() => void) | undefined;
+  /**
+   * node:cluster hands connections to workers over IPC; one handed to a worker that exits
+   * before answering is lost (the client waits forever). The closed listener told the primary
+   * first, so once the primary acknowledges a message sent after that, every connection it
+   * handed us earlier has already arrived and been sent back (our listener is closed).
+   */
+  const drainedAck = (): Promise<void> =>
+    !process.send
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, DRAINED_ACK_TIMEOUT_MS);
+          acked = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          try {
+            send({ type: 'erlmcp:drained' });
+          } catch {
+            acked();
+          }
+        });
   process.on('message', (m: SupervisorMessage) => {
-    if (m?.type === 'erlmcp:drain') end(m.graceMs, m.handover);
+    if (m?.type === 'erlmcp:drained-ack') acked?.();
+    else if (m?.type === 'erlmcp:drain') end(m.graceMs, m.handover);
     else if (m?.type === 'erlmcp:shutdown') end(0, false);
   });
   process.on('SIGTERM', () => end(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, false));
