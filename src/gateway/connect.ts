@@ -5,6 +5,7 @@
  * back to the gateway, and the cache (features/cache) when configured.
  */
 import { Client } from '../client/client.js';
+import type { RequestContext } from '../engine/context.js';
 import { cacheClient } from '../features/cache/client.js';
 import { McpCache } from '../features/cache/cache.js';
 import { identityOf } from '../features/cache/key.js';
@@ -55,6 +56,25 @@ function transportOf(config: UpstreamConfig, hooks: ConnectHooks): { transport: 
   return { transport: config.type === 'http' ? new StreamableHttpClientTransport(config.url, { headers }) : new WebSocketClientTransport(config.url, { headers }) };
 }
 
+/**
+ * The gateway's client of one upstream session: roots/list, which a Client answers from a fixed
+ * list, goes to the gateway instead. An override rather than a `client.use()` middleware, which
+ * would also wrap every outbound request — a cost on each forwarded call.
+ */
+class UpstreamClient extends Client {
+  constructor(
+    private readonly hooks: ConnectHooks,
+    ...args: ConstructorParameters<typeof Client>
+  ) {
+    super(...args);
+  }
+
+  protected override dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<Result> {
+    if (method === 'roots/list') return this.hooks.serverRequest(method, params, ctx.signal);
+    return super.dispatchRequest(method, params, ctx);
+  }
+}
+
 /** One McpCache per upstream, kept across its reconnects; undefined when not configured. */
 export function upstreamCache(config: UpstreamConfig): McpCache | undefined {
   return config.cache ? new McpCache(config.cache) : undefined;
@@ -63,7 +83,7 @@ export function upstreamCache(config: UpstreamConfig): McpCache | undefined {
 /** Connects (initialize included) within `connectTimeoutMs`; the client is closed on failure. */
 export async function connectUpstream(config: UpstreamConfig, info: Implementation, hooks: ConnectHooks, cache: { cache: McpCache; identify: Identify } | undefined): Promise<Connected> {
   const connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const client = new Client(info, {
+  const client = new UpstreamClient(hooks, info, {
     capabilities: GATEWAY_CLIENT_CAPS,
     validateOutput: false,
     // Governs initialize (each forwarded request passes its own limit).
@@ -72,8 +92,6 @@ export async function connectUpstream(config: UpstreamConfig, info: Implementati
     sampling: (params, ctx) => hooks.serverRequest('sampling/createMessage', params as unknown as Record<string, unknown>, ctx.signal) as never,
     elicitation: (params, ctx) => hooks.serverRequest('elicitation/create', params as unknown as Record<string, unknown>, ctx.signal) as never,
   });
-  // roots/list is answered by the Client from a fixed list: routed to the gateway instead.
-  client.use((call, next) => (call.direction === 'inbound' && call.method === 'roots/list' ? hooks.serverRequest(call.method, call.params, new AbortController().signal) : next()));
   client.onnotification = (method, params) => hooks.notification(method, params);
   client.onerror = () => {};
   const { transport, stdio } = transportOf(config, hooks);
