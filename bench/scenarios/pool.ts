@@ -40,7 +40,7 @@ const INFO = { name: 'bench-pool', version: '1.0.0' };
 type Call = () => Promise<unknown>;
 
 /**
- * Parallel warm-up calls per side, the same for every side, bounded by cfg.loopMs too. At 100 in
+ * Parallel warm-up calls per side, the same for every side (bounded by 2 × cfg.loopMs too). At 100 in
  * flight a fresh client and server need thousands of calls before V8 has optimized their paths
  * (CPU per call falls 2–4× over the first ~10,000 here).
  */
@@ -50,7 +50,7 @@ function warmupCalls(cfg: BenchConfig): number {
 
 /** The same parallel warm-up, then the measured loop; a failed call fails the sample (never a rate of the survivors). */
 async function rate(call: Call, cfg: BenchConfig): Promise<Sample> {
-  await closedLoop(call, { inflight: CALLERS, maxOps: warmupCalls(cfg), maxMs: cfg.loopMs });
+  await closedLoop(call, { inflight: CALLERS, maxOps: warmupCalls(cfg), maxMs: 2 * cfg.loopMs });
   const r = await closedLoop(call, { inflight: CALLERS, maxOps: cfg.parOps, maxMs: cfg.loopMs });
   if (r.errors > 0) throw new Error(`${r.errors} of ${r.ops + r.errors} calls failed: ${r.firstError ?? ''}`);
   return { rate: r.opsPerSec, p50: r.p50Ms };
