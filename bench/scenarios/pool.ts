@@ -1,7 +1,8 @@
 /**
  * ClientPool (issue "The gateway"): 100 concurrent callers served by a pool of 8 sessions vs by
- * one session. Every side first runs the same parallel warm-up (100 callers, same call count
- * and time bound) so neither is measured cold (new sockets, JIT); then the measured loop.
+ * one session. Per row, one unrecorded pass warms the upstream and this process first; then
+ * every side runs the same parallel warm-up (100 callers, same call count and time bound) so
+ * none is measured cold (new sockets, JIT), then its measured loop.
  *
  * Rows:
  * - CPU-bound: `echo` on one ours-http process (JSON mode). One process is one core's worth of
@@ -40,7 +41,7 @@ const INFO = { name: 'bench-pool', version: '1.0.0' };
 type Call = () => Promise<unknown>;
 
 /**
- * Parallel warm-up calls per side, the same for every side (bounded by 2 × cfg.loopMs too). At 100 in
+ * Parallel warm-up calls per side, the same for every side (bounded by 3 × cfg.loopMs too). At 100 in
  * flight a fresh client and server need thousands of calls before V8 has optimized their paths
  * (CPU per call falls 2–4× over the first ~10,000 here).
  */
@@ -50,7 +51,7 @@ function warmupCalls(cfg: BenchConfig): number {
 
 /** The same parallel warm-up, then the measured loop; a failed call fails the sample (never a rate of the survivors). */
 async function rate(call: Call, cfg: BenchConfig): Promise<Sample> {
-  await closedLoop(call, { inflight: CALLERS, maxOps: warmupCalls(cfg), maxMs: 2 * cfg.loopMs });
+  await closedLoop(call, { inflight: CALLERS, maxOps: warmupCalls(cfg), maxMs: 3 * cfg.loopMs });
   const r = await closedLoop(call, { inflight: CALLERS, maxOps: cfg.parOps, maxMs: cfg.loopMs });
   if (r.errors > 0) throw new Error(`${r.errors} of ${r.ops + r.errors} calls failed: ${r.firstError ?? ''}`);
   return { rate: r.opsPerSec, p50: r.p50Ms };
@@ -105,6 +106,9 @@ export const poolScenario: Scenario = {
     const server = await startHttpFixture('ours-http', ['--json']);
     let outcome;
     try {
+      // One unrecorded pass first: the upstream process and this one's client code are then warm
+      // for whichever side interleave() measures first (else the first side pays for both).
+      await single(overHttp(server.url), cfg);
       outcome = await interleave(cfg.runs, {
         ours: () => pooled(overHttp(server.url), ECHO, SESSIONS, CALLERS, cfg),
         raw: () => single(overHttp(server.url), cfg),
@@ -116,6 +120,7 @@ export const poolScenario: Scenario = {
     const capped = await startHttpFixture('ours-http', ['--json', '--wait-tool', '--max-in-flight', String(CAP)]);
     let cappedOutcome;
     try {
+      await pooled(overHttp(capped.url), WAIT, 1, CAP, cfg);
       cappedOutcome = await interleave(cfg.runs, {
         ours: () => pooled(overHttp(capped.url), WAIT, SESSIONS, SESSIONS * CAP, cfg),
         raw: () => pooled(overHttp(capped.url), WAIT, 1, CAP, cfg),
@@ -156,7 +161,7 @@ export const poolScenario: Scenario = {
     return {
       rows,
       notes: [
-        `pool: every side first runs the same parallel warm-up (${CALLERS} callers), then the measured loop; a failed call fails the side.`,
+        `pool: per HTTP row one unrecorded pass warms the upstream first; then every side runs the same parallel warm-up (${CALLERS} callers, up to ${warmupCalls(cfg)} calls), then the measured loop; a failed call fails the side.`,
         `pool, CPU-bound row: raw is our own Client on one session (not a raw reference); sdk is the official SDK client on one session; the upstream is one ours-http process (JSON mode) — one core of server, which more sessions cannot speed up.`,
         `pool, I/O-bound row: the upstream (ours-http --max-in-flight ${CAP}) answers a call past ${CAP} in flight on a session with -32000 max_in_flight; raw = ClientPool { maxSessions: 1, maxInFlight: ${CAP} } (the other callers queue in the pool), ours = ClientPool { maxSessions: ${SESSIONS}, maxInFlight: ${SESSIONS * CAP} }; tool \`wait\` answers after a ${WAIT_MS} ms timer.`,
       ],
