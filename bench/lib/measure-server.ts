@@ -13,12 +13,18 @@ import type { FixtureName } from './spawn.js';
 
 const perCallUs = (before: number | undefined, after: number | undefined, ops: number): number => (before === undefined || after === undefined || ops === 0 ? Number.NaN : ((after - before) * 1000) / ops);
 
-export async function measureStdioServer(fixture: FixtureName, cfg: BenchConfig): Promise<Sample> {
+/**
+ * `warmupMs`: also run 64 in flight for that long before measuring (for a fixture whose code
+ * paths take longer to warm than `cfg.warmupOps` one-at-a-time calls, e.g. with the OTel SDK on:
+ * on a loaded machine its first seconds would otherwise fall in the measured loop).
+ */
+export async function measureStdioServer(fixture: FixtureName, cfg: BenchConfig, warmupMs = 0): Promise<Sample> {
   const c = RawStdioClient.start(fixture);
   try {
     await c.handshake();
     const op = (): Promise<unknown> => c.request('tools/call', { name: 'echo', arguments: { text: 'hello' } });
     if (cfg.warmupOps > 0) await closedLoop(op, { inflight: 1, maxOps: cfg.warmupOps, maxMs: cfg.loopMs });
+    if (warmupMs > 0) await closedLoop(op, { inflight: 64, maxOps: 10_000_000, maxMs: warmupMs });
     const c0 = cpuMs(c.pid);
     const seq = await closedLoop(op, { inflight: 1, maxOps: cfg.seqOps, maxMs: cfg.loopMs });
     const c1 = cpuMs(c.pid);

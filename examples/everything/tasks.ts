@@ -27,9 +27,9 @@ export function registerTaskFixtures(server: McpServer): void {
       return text(`computed ${String(a.label ?? '')}`);
     },
   );
-  // 'optional', not 'required' (as the suite's tasks-required-task-error wants): on 2025-11-25 a
-  // required-task tool called plainly is -32601, which `erlmcp validate --call-tools` counts as a failure.
-  server.tool('failing_job', { description: 'Always reports a tool error (a completed task with isError).', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'optional' } }, () => ({
+  // Task support 'required' (tasks-required-task-error): a 2026-07-28 request without the
+  // extension is -32021, a plain 2025-11-25 call -32601.
+  server.tool('failing_job', { description: 'Always reports a tool error (a completed task with isError).', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'required' } }, () => ({
     content: [{ type: 'text' as const, text: 'the job failed' }],
     isError: true,
   }));
@@ -38,5 +38,36 @@ export function registerTaskFixtures(server: McpServer): void {
   // Only as a task, so a plain call (2025-11-25 clients, validators) gets an ordinary tool error.
   server.tool('protocol_error_job', { description: 'As a task, fails with a JSON-RPC error (a failed task).', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'optional' } }, (_a, ctx) =>
     ctx.taskId === undefined ? { content: [{ type: 'text' as const, text: 'protocol_error_job fails only as a task' }], isError: true } : ({ broken: true } as unknown as CallToolResult),
+  );
+
+  // A task that needs input parks in input_required until tasks/update answers (SEP-2663);
+  // on a 2025-11-25 session the same call sends elicitation/create to the client.
+  server.tool(
+    'confirm_delete',
+    { description: 'Asks for confirmation before "deleting" a file; may run as a task.', inputSchema: { type: 'object', properties: { filename: { type: 'string' } } }, execution: { taskSupport: 'optional' } },
+    async (a, ctx) => {
+      const file = String(a.filename ?? 'file.txt');
+      const r = await ctx.elicit({ message: `Delete ${file}?`, requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } }, required: ['confirm'] } }, { inputKey: 'confirm' });
+      return text(r.action === 'accept' && r.content?.confirm === true ? `deleted ${file}` : `kept ${file} (${r.action})`);
+    },
+  );
+  server.tool(
+    'multi_input',
+    { description: 'Asks two questions at once; may run as a task.', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'optional' } },
+    async (_a, ctx) => {
+      const ask = (what: string, key: string) => ctx.elicit({ message: `Your ${what}?`, requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }, { inputKey: key });
+      const [first, second] = await Promise.all([ask('first name', 'first'), ask('last name', 'last')]);
+      return text(`got ${String(first.content?.name ?? first.action)} and ${String(second.content?.name ?? second.action)}`);
+    },
+  );
+  // MRTR, then a task (SEP-2663 composition): the name is asked on the request, the rest runs as a task.
+  server.tool(
+    'test_tool_with_task',
+    { description: 'Asks for your name, then greets you from a task.', inputSchema: { type: 'object', properties: {} }, execution: { taskSupport: 'required' }, taskStart: 'handler' },
+    async (_a, ctx) => {
+      const r = await ctx.elicit({ message: 'What is your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }, { inputKey: 'user_name' });
+      const name = r.action === 'accept' ? String(r.content?.name ?? '') : `(${r.action})`;
+      return ctx.runAsTask(async () => text(`Hello, ${name}! (from a task)`));
+    },
   );
 }

@@ -39,7 +39,7 @@ export function banner(o: StartOptions, running: RunningServer): string[] {
   // The worker serves them; the supervisor knows where from the options.
   const metricsUrl = running.metricsUrl ?? (o.metricsPort !== undefined ? `http://127.0.0.1:${o.metricsPort}/metrics` : o.metrics ? running.url.replace(/\/mcp$/, '/metrics') : undefined);
   if (metricsUrl) lines.push(`  metrics:  ${metricsUrl}`);
-  if (o.dashboard && workers === 1 && !o.stdio) lines.push(`  dashboard: ${running.url.replace(/\/mcp$/, '/dashboard')}`);
+  if (o.dashboard && !o.stdio) lines.push(`  dashboard: ${running.url.replace(/\/mcp$/, '/dashboard')}`);
   if (o.pidFile) lines.push(`  pid:      ${process.pid} (in ${o.pidFile})`);
   return lines;
 }

@@ -48,6 +48,8 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
   const audit = o.auditLog !== undefined && !isRedisAuditTarget(o.auditLog) ? await auditOwner(o.auditLog) : undefined;
   // Before the workers fork, so a scrape on the MCP port finds the primary listening.
   const metrics = o.metrics || o.metricsPort !== undefined ? await aggregateMetrics(o) : undefined;
+  // The dashboard a viewer opens on any worker shows every worker's figures, merged here.
+  const dashboards = o.dashboard ? (await import('../features/telemetry/dashboard/cluster.js')).aggregateDashboards() : undefined;
   const supervisor = new Supervisor({
     ...(audit ? { onMessage: audit.onMessage } : {}),
     exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
@@ -65,6 +67,7 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
   } catch (e) {
     await audit?.close();
     await metrics?.close();
+    dashboards?.close();
     throw e;
   }
   void supervisor.done.then(() => audit?.close());
@@ -84,6 +87,7 @@ export async function startSupervised(o: StartOptions, log: (line: string) => vo
         await supervisor.stop();
         await audit?.close();
         await metrics?.close();
+        dashboards?.close();
       })()),
   };
 }

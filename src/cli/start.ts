@@ -144,7 +144,6 @@ export function checkStartOptions(o: StartOptions): string | undefined {
   if (o.cluster !== undefined && o.cluster > 1 && !o.redis) {
     return `--cluster ${o.cluster} needs --redis <url>: the workers share one port and each request may reach any of them, so sessions must live in Redis (use --cluster 1, or no --cluster, for the in-memory stores)`;
   }
-  if ((o.cluster ?? 1) > 1 && o.dashboard) return `--dashboard cannot be combined with --cluster above 1 yet (each worker would show only its own share; use --metrics, which the supervisor sums across workers)`;
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) return `--tls-cert and --tls-key go together (got only ${o.tlsCert ? '--tls-cert' : '--tls-key'})`;
   return undefined;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { z } from 'zod';
-import { connectPair, sleep, until, WAIT_MS } from '../../test/helpers/pair.js';
+import { connectPair, until, WAIT_MS } from '../../test/helpers/pair.js';
 import { SpyTransport, type AnyMessage } from '../../test/helpers/spy.js';
 import { ErlmcpError, McpError, UrlElicitationRequiredError } from '../protocol/errors.js';
 import type { MessageExtra, Transport } from '../protocol/transport.js';

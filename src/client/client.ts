@@ -4,53 +4,26 @@
  * of structuredContent. Re-initializes transparently when the server forgot the session
  * (Streamable HTTP 404, basic/transports#session-management).
  */
-import { Endpoint, type EndpointOptions } from '../engine/endpoint.js';
+import { Endpoint } from '../engine/endpoint.js';
 import type { RequestContext } from '../engine/context.js';
 import type { RequestOptions } from '../engine/outbound.js';
-import { ErlmcpError, ErrorCode, McpError } from '../protocol/errors.js';
+import { ErlmcpError } from '../protocol/errors.js';
 import type { ClientRequestMap } from '../protocol/methods.js';
 import type { MessageExtra, Transport } from '../protocol/transport.js';
 import type * as T from '../protocol/types.js';
 import { LATEST_PROTOCOL_VERSION, isSupportedVersion } from '../protocol/versions.js';
-import { applyElicitationDefaults } from './elicitation-defaults.js';
 import { runClientChain, type ClientCall, type ClientMiddleware } from './middleware.js';
 import { OutputValidators } from './output-validators.js';
 import { META, LATEST_MODERN_PROTOCOL_VERSION } from '../protocol/eras.js';
-import { classifyProbe, eraVerdicts, originOf, type VersionNegotiation } from './era.js';
+import { classifyProbe, eraVerdicts, originOf } from './era.js';
+import type { ClientOptions } from './options.js';
+import { serveInbound } from './inbound.js';
 import { ModernRequests } from './modern.js';
-import { Subscription, type ListenFilter } from './listen.js';
+import { Listens, type ListenFilter, type Subscription } from './listen.js';
 import { sendBatch, type BatchCall, type BatchResult } from './batch.js';
 import { versionAllowsBatch } from '../protocol/versions.js';
 
-export type SamplingHandler = (params: T.CreateMessageRequestParams, ctx: RequestContext) => T.CreateMessageResult | Promise<T.CreateMessageResult>;
-export type ElicitationHandler = (params: T.ElicitRequestParams, ctx: RequestContext) => T.ElicitResult | Promise<T.ElicitResult>;
-
-export interface ClientOptions extends EndpointOptions {
-  /** Sent as-is at initialize; otherwise derived from the handlers given here. */
-  capabilities?: T.ClientCapabilities;
-  protocolVersion?: string;
-  sampling?: SamplingHandler;
-  /** Advertise tool use in sampling (sampling.tools). */
-  samplingTools?: boolean;
-  elicitation?: ElicitationHandler;
-  /** Which elicitation modes to advertise. Default ['form']. */
-  elicitationModes?: ('form' | 'url')[];
-  roots?: T.Root[];
-  /** Reject structuredContent that does not match the tool's outputSchema. Default true. */
-  validateOutput?: boolean;
-  /**
-   * Protocol era (2026-07-28 basic/versioning). 'legacy' (default) runs `initialize` as before;
-   * 'auto' probes with `server/discover` and falls back to `initialize`; `{ pin }` is modern only.
-   * @example new Client(info, { versionNegotiation: 'auto', elicitation: (p) => ({ action: 'accept', content: {} }) })
-   */
-  versionNegotiation?: VersionNegotiation;
-  /** Modern era: sent as `_meta` logLevel on every request (without it, no log messages). */
-  logLevel?: T.LoggingLevel;
-  /** Modern era: input-required rounds per call before giving up. Default 10. */
-  maxInputRounds?: number;
-  /** 'auto': how long the server/discover probe waits (ms); a stream that stays silent is legacy. Default: the request timeout. */
-  probeTimeoutMs?: number;
-}
+export type { ClientOptions, ElicitationHandler, SamplingHandler } from './options.js';
 
 /** Legacy methods 2026-07-28 removed; a modern client refuses them locally. */
 const REMOVED_IN_MODERN = new Set(['ping', 'initialize', 'resources/subscribe', 'resources/unsubscribe', 'tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel']);
@@ -78,9 +51,7 @@ export class Client extends Endpoint {
   private readonly middlewares: ClientMiddleware[] = [];
   /** Set once the era is modern (2026-07-28): the request path with envelope, MRTR and cache. */
   private modern: ModernRequests | undefined;
-  private readonly subscriptions = new Map<string | number, Subscription>();
-  private listenLock: Promise<unknown> = Promise.resolve();
-  private ackWaiter: ((id: string | number, honored: ListenFilter) => void) | undefined;
+  private readonly listens = new Listens();
 
   onnotification?: (method: string, params: Record<string, unknown> | undefined) => void;
   onToolsListChanged?: () => void;
@@ -238,36 +209,7 @@ export class Client extends Endpoint {
   listen(filter: ListenFilter, options?: { timeoutMs?: number }): Promise<Subscription> {
     const modern = this.modern;
     if (!modern) return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'listen() needs the 2026-07-28 era (versionNegotiation auto or pin)'));
-    // One listen is opened at a time: its acknowledgement names its id (= subscriptionId).
-    const opened = this.listenLock.then(
-      () =>
-        new Promise<Subscription>((resolve, reject) => {
-          const controller = new AbortController();
-          let sub: Subscription | undefined;
-          this.ackWaiter = (id, honored) => {
-            this.ackWaiter = undefined;
-            sub = new Subscription(id, controller);
-            sub.honored = honored;
-            this.subscriptions.set(id, sub);
-            resolve(sub);
-          };
-          const done = (how: 'graceful' | 'remote' | 'local', e?: unknown) => {
-            if (!sub) {
-              this.ackWaiter = undefined;
-              reject(e ?? new ErlmcpError('ERR_INVALID_RESULT', 'subscriptions/listen ended before its acknowledgement'));
-              return;
-            }
-            this.subscriptions.delete(sub.id);
-            sub.finish(how);
-          };
-          modern.send('subscriptions/listen', { notifications: filter }, { signal: controller.signal, timeoutMs: options?.timeoutMs ?? Infinity }).then(
-            () => done('graceful'),
-            (e: unknown) => done(e instanceof ErlmcpError && e.code === 'ERR_CANCELLED' ? 'local' : 'remote', e),
-          );
-        }),
-    );
-    this.listenLock = opened.catch(() => {});
-    return opened;
+    return this.listens.open((signal) => modern.send('subscriptions/listen', { notifications: filter }, { signal, timeoutMs: options?.timeoutMs ?? Infinity }));
   }
 
   private async initialize(): Promise<void> {
@@ -434,43 +376,16 @@ export class Client extends Endpoint {
   }
 
   protected override dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<T.Result> {
-    if (this.middlewares.length === 0) return this.serve(method, params, ctx);
-    return runClientChain(this.middlewares, this.clientCall('inbound', method, params, ctx.id), () => this.serve(method, params, ctx));
-  }
-
-  private async serve(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<T.Result> {
-    switch (method) {
-      case 'ping':
-        return {};
-      case 'sampling/createMessage': {
-        const h = this.options.sampling;
-        if (!h) throw new McpError(ErrorCode.MethodNotFound, 'Client does not support sampling');
-        return h(params as unknown as T.CreateMessageRequestParams, ctx);
-      }
-      case 'elicitation/create': {
-        const h = this.options.elicitation;
-        if (!h) throw new McpError(ErrorCode.MethodNotFound, 'Client does not support elicitation');
-        const p = params as unknown as T.ElicitRequestParams;
-        const result = await h(p, ctx);
-        return p.mode === 'url' ? result : applyElicitationDefaults(p, result);
-      }
-      case 'roots/list':
-        if (!this.roots) throw new McpError(ErrorCode.MethodNotFound, 'Client does not support roots');
-        return { roots: this.roots };
-      default:
-        throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
-    }
+    const serve = (): Promise<T.Result> => serveInbound(method, params, ctx, this.options, this.roots);
+    if (this.middlewares.length === 0) return serve();
+    return runClientChain(this.middlewares, this.clientCall('inbound', method, params, ctx.id), serve);
   }
 
   protected override dispatchNotification(method: string, params: Record<string, unknown> | undefined, _extra: MessageExtra | undefined): void {
     if (this.modern) {
-      const sid = (params?._meta as Record<string, unknown> | undefined)?.[META.subscriptionId] as string | number | undefined;
-      if (method === 'notifications/subscriptions/acknowledged') {
-        if (sid !== undefined) this.ackWaiter?.(sid, (params?.notifications ?? {}) as ListenFilter);
-        return;
-      }
+      if (this.listens.acknowledged(method, params)) return;
       this.modern.cache.invalidate(method, params);
-      if (sid !== undefined) this.subscriptions.get(sid)?.deliver({ method, params });
+      this.listens.deliver(method, params);
     }
     switch (method) {
       case 'notifications/tools/list_changed':

@@ -4,6 +4,9 @@
  * tagged with `subscriptionId` = the listen request's JSON-RPC id, until either side ends it.
  */
 
+import { ErlmcpError } from '../protocol/errors.js';
+import { META } from '../protocol/eras.js';
+
 /** What to listen for (SubscriptionsListenRequest `params.notifications`). */
 export interface ListenFilter {
   toolsListChanged?: boolean;
@@ -88,4 +91,65 @@ export class Subscription implements AsyncIterable<ListenNotification> {
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
+}
+
+/**
+ * The client's open listens. One is opened at a time, because its acknowledgement
+ * (`notifications/subscriptions/acknowledged`) is the only thing that names its id.
+ */
+export class Listens {
+  private readonly open_ = new Map<string | number, Subscription>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private ackWaiter: ((id: string | number, honored: ListenFilter) => void) | undefined;
+
+  /** Sends the listen request through `send` and resolves with its Subscription once acknowledged. */
+  open(send: (signal: AbortSignal) => Promise<unknown>): Promise<Subscription> {
+    const opened = this.lock.then(
+      () =>
+        new Promise<Subscription>((resolve, reject) => {
+          const controller = new AbortController();
+          let sub: Subscription | undefined;
+          this.ackWaiter = (id, honored) => {
+            this.ackWaiter = undefined;
+            sub = new Subscription(id, controller);
+            sub.honored = honored;
+            this.open_.set(id, sub);
+            resolve(sub);
+          };
+          const done = (how: ListenEnd, e?: unknown): void => {
+            if (!sub) {
+              this.ackWaiter = undefined;
+              reject(e ?? new ErlmcpError('ERR_INVALID_RESULT', 'subscriptions/listen ended before its acknowledgement'));
+              return;
+            }
+            this.open_.delete(sub.id);
+            sub.finish(how);
+          };
+          send(controller.signal).then(
+            () => done('graceful'),
+            (e: unknown) => done(e instanceof ErlmcpError && e.code === 'ERR_CANCELLED' ? 'local' : 'remote', e),
+          );
+        }),
+    );
+    this.lock = opened.catch(() => {});
+    return opened;
+  }
+
+  /** True when the notification was a listen's acknowledgement (consumed here). */
+  acknowledged(method: string, params: Record<string, unknown> | undefined): boolean {
+    if (method !== 'notifications/subscriptions/acknowledged') return false;
+    const sid = subscriptionIdOf(params);
+    if (sid !== undefined) this.ackWaiter?.(sid, (params?.notifications ?? {}) as ListenFilter);
+    return true;
+  }
+
+  /** Hands a notification tagged with a `subscriptionId` to its subscription. */
+  deliver(method: string, params: Record<string, unknown> | undefined): void {
+    const sid = subscriptionIdOf(params);
+    if (sid !== undefined) this.open_.get(sid)?.deliver({ method, params });
+  }
+}
+
+function subscriptionIdOf(params: Record<string, unknown> | undefined): string | number | undefined {
+  return (params?._meta as Record<string, unknown> | undefined)?.[META.subscriptionId] as string | number | undefined;
 }

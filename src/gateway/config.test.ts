@@ -36,6 +36,14 @@ describe('gateway config', () => {
     assert.ok(search.type === 'http' && search.bearer === 's3cret');
     const live = config.upstreams.live!;
     assert.ok(live.type === 'ws' && live.headers?.authorization === 'Bearer l1ve');
+    assert.equal(config.redis, 'redis://redis.internal:6379');
+    assert.equal(config.redisPrefix, 'team-gateway:');
+  });
+
+  it('takes a redis:// or rediss:// URL for redis, and names anything else', () => {
+    assert.equal(parseGatewayConfig({ upstreams: { fs: stdio }, redis: 'rediss://user:pw@cache.example.com:6380' }).redis, 'rediss://user:pw@cache.example.com:6380');
+    refused({ upstreams: { fs: stdio }, redis: 'http://127.0.0.1:6379' }, /redis: expected a redis:\/\/ or rediss:\/\/ URL/);
+    refused({ upstreams: { fs: stdio }, redis: '127.0.0.1:6379' }, /redis: expected a redis:\/\/ or rediss:\/\/ URL/);
   });
 
   it('names a missing required field', () => {

@@ -97,6 +97,23 @@ export const gatewayConfigSchema = z.strictObject({
   }),
   separator: z.string().min(1).max(8).optional(),
   timeoutMs: z.int().min(1).max(86_400_000).optional(),
+  /**
+   * Redis shared by every node of this gateway (as `erlmcp start --redis`): the clients' sessions
+   * live in it, so any node serves any session, and each upstream's `cache` keeps L2 in it with
+   * invalidations on its bus. `--redis` on the command line wins.
+   */
+  redis: z
+    .string()
+    .refine((v) => {
+      try {
+        return /^rediss?:$/.test(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, 'expected a redis:// or rediss:// URL, such as redis://127.0.0.1:6379')
+    .optional(),
+  /** Prefix of every Redis key and channel. Default "erlmcp:". */
+  redisPrefix: z.string().optional(),
   /** The gateway's own authentication (its clients'); upstream credentials are per upstream. */
   auth: z
     .strictObject({

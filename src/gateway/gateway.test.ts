@@ -30,7 +30,7 @@ interface Upstreams {
   authorizations: (string | undefined)[];
   /** Resolves when the `wait` tool's signal aborts. */
   aborted: Promise<unknown>;
-  release: () => void;
+  releaseWs: () => void;
   close(): Promise<void>;
 }
 
@@ -39,21 +39,25 @@ async function upstreams(): Promise<Upstreams & { httpUrl: string; wsUrl: string
   const http = new McpServer({ name: 'upstream-http', version: '1' });
   let onAbort!: (r: unknown) => void;
   const aborted = new Promise((r) => (onAbort = r));
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
   http.tool('whoami', {}, (_args, ctx) => {
     const auth = ctx.requestInfo?.headers?.authorization;
     authorizations.push(typeof auth === 'string' ? auth : undefined);
     return { content: [{ type: 'text', text: String(auth) }] };
   });
   http.tool('wait', {}, (_args, ctx) => new Promise<CallToolResult>((resolve) => ctx.signal.addEventListener('abort', () => (onAbort(ctx.signal.reason), resolve({ content: [] })))));
-  http.tool('gate', {}, async () => {
-    await gate;
-    return { content: [{ type: 'text', text: 'released' }] };
-  });
   http.tool('ask', {}, async (_args, ctx) => {
     const r = await ctx.sample({ messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 });
     return { content: [{ type: 'text', text: JSON.stringify(r.content) }] };
+  });
+  // Holds each call until two are running at once, then asks its own caller who it is.
+  let arrived = 0;
+  let bothIn!: () => void;
+  const both = new Promise<void>((r) => (bothIn = r));
+  http.tool('confirm', { inputSchema: { type: 'object', properties: { caller: { type: 'string' } }, required: ['caller'] } }, async (args, ctx) => {
+    if (++arrived === 2) bothIn();
+    await both;
+    const r = await ctx.elicit({ message: `Confirm for ${String(args.caller)}`, requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } });
+    return { content: [{ type: 'text', text: `${String(args.caller)} confirmed by ${String(r.content?.name)}` }] };
   });
   http.resource('note://readme', { name: 'readme', mimeType: 'text/plain' }, (uri) => ({ contents: [{ uri, text: 'passthrough text' }] }));
   // Only this upstream's own credential gets in.
@@ -63,6 +67,16 @@ async function upstreams(): Promise<Upstreams & { httpUrl: string; wsUrl: string
 
   const ws = new McpServer({ name: 'upstream-ws', version: '1' });
   ws.tool('ping-ws', {}, () => ({ content: [{ type: 'text', text: 'pong over ws' }] }));
+  let releaseWs!: () => void;
+  const gateWs = new Promise<void>((r) => (releaseWs = r));
+  ws.tool('gate', {}, async () => {
+    await gateWs;
+    return { content: [{ type: 'text', text: 'released' }] };
+  });
+  ws.tool('ask', {}, async (_args, ctx) => {
+    const r = await ctx.sample({ messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 });
+    return { content: [{ type: 'text', text: JSON.stringify(r.content) }] };
+  });
   const wsServer = new McpWebSocketServer({ server: ws });
   const { url: wsUrl } = await wsServer.listen(0, '127.0.0.1');
   return {
@@ -70,7 +84,7 @@ async function upstreams(): Promise<Upstreams & { httpUrl: string; wsUrl: string
     ws,
     authorizations,
     aborted,
-    release,
+    releaseWs,
     httpUrl,
     wsUrl,
     async close() {
@@ -180,19 +194,37 @@ describe('gateway in front of erlmcp upstreams (HTTP, WebSocket)', () => {
     await client.close();
   });
 
-  it('refuses to guess which client an upstream request is for when two clients have calls in flight', async () => {
+  it('routes each elicitation of a Streamable HTTP upstream to the client whose call caused it, with two calls in flight on one upstream session', async () => {
+    // Each client answers with its own name, and checks the question is about its own call.
+    const answering = (name: string, caller: string): ConstructorParameters<typeof Client>[1] => ({
+      elicitation: (p) => {
+        assert.equal(p.message, `Confirm for ${caller}`, `${name} was asked about another client's call`);
+        return { action: 'accept', content: { name } };
+      },
+    });
+    const alice = await memoryClient(gateway, answering('alice', 'first'));
+    const bob = await memoryClient(gateway, answering('bob', 'second'));
+    // Both calls reach the upstream's handler before either asks (it waits for the second).
+    const [one, two] = await Promise.all([alice.callTool({ name: 'a__confirm', arguments: { caller: 'first' } }), bob.callTool({ name: 'a__confirm', arguments: { caller: 'second' } })]);
+    assert.deepEqual(one.content, [{ type: 'text', text: 'first confirmed by alice' }]);
+    assert.deepEqual(two.content, [{ type: 'text', text: 'second confirmed by bob' }]);
+    await alice.close();
+    await bob.close();
+  });
+
+  it('refuses to guess which client a WebSocket upstream request is for when two clients have calls in flight on it', async () => {
     const sampling = () => ({ model: 'm', role: 'assistant' as const, content: { type: 'text' as const, text: 'sampled' } });
     const one = await memoryClient(gateway, { sampling });
     const two = await memoryClient(gateway, { sampling });
-    const held = one.callTool({ name: 'a__gate' });
-    await waitUntil(() => gateway.upstream('a')!.health().inFlight === 1);
-    const asked = await two.callTool({ name: 'a__ask' });
+    const held = one.callTool({ name: 'w__gate' });
+    await waitUntil(() => gateway.upstream('w')!.health().inFlight === 1);
+    const asked = await two.callTool({ name: 'w__ask' });
     assert.equal(asked.isError, true);
     assert.match(JSON.stringify(asked.content), /calls of 2 clients are in flight/);
-    up.release();
+    up.releaseWs();
     await held;
     // Alone again: routed to its caller.
-    assert.match(JSON.stringify((await two.callTool({ name: 'a__ask' })).content), /sampled/);
+    assert.match(JSON.stringify((await two.callTool({ name: 'w__ask' })).content), /sampled/);
     await one.close();
     await two.close();
   });

@@ -9,6 +9,7 @@
 import { ErlmcpError, ErrorCode, McpError } from '../protocol/errors.js';
 import type { Result } from '../protocol/types.js';
 import { McpServer, type Call, type HandlerContext, type ServerOptions, type ServerSession } from '../server/index.js';
+import type { RedisConnection } from '../stores/redis/connection.js';
 import { DEFAULT_SEPARATOR, DEFAULT_TIMEOUT_MS, parseGatewayConfig, type GatewayConfig } from './config.js';
 import { gatewayMiddleware, type ForwardHost } from './forward.js';
 import { Names } from './names.js';
@@ -30,6 +31,13 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
   /** Errors that reach no caller (an upstream failing during a listing, a notification lost). */
   onerror?: (error: Error) => void;
+  /**
+   * The Redis of this gateway's nodes (`connectRedisStores(…).connection`): each upstream's
+   * `cache` keeps L2 there, under `gateway:<name>:<upstream>`, and its invalidations travel on
+   * that Redis's bus, so every node with the same `name` and key prefix shares them. (Sessions
+   * are the HTTP server's: `serveGatewayHttp(gateway, stores.seams)`.)
+   */
+  redis?: RedisConnection;
   /** @internal tests swap in their own upstreams. */
   upstreams?: Record<string, Upstream<HandlerContext>>;
 }
@@ -67,7 +75,11 @@ export class Gateway {
       { ...options.server, capabilities: { tasks: undefined, ...options.server?.capabilities } },
     );
     for (const [name, u] of Object.entries(config.upstreams)) {
-      const upstreamOptions = { info: this.server.info, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+      const upstreamOptions = {
+        info: this.server.info,
+        timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        ...(options.redis ? { sharedCache: { redis: options.redis, namespace: `gateway:${this.server.info.name}:${name}`, onerror: (e: Error) => options.onerror?.(new Error(`cache of upstream ${name}: ${e.message}`)) } } : {}),
+      };
       const up = options.upstreams?.[name] ?? (u.pool ? new PooledUpstream<HandlerContext>(name, u, upstreamOptions) : new ClientUpstream<HandlerContext>(name, u, upstreamOptions));
       this.upstreams.set(name, this.instrument(name, up));
     }

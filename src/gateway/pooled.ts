@@ -13,8 +13,8 @@ import type { AuthInfo } from '../protocol/transport.js';
 import type { Result, ServerCapabilities } from '../protocol/types.js';
 import type { UpstreamConfig } from './config.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { connectUpstream, upstreamCache, type ConnectHooks } from './connect.js';
-import type { ClientUpstreamOptions, ServerRequestHandler, Upstream, UpstreamHealth, UpstreamState } from './upstream.js';
+import { CallTag, connectUpstream, tagged, upstreamCache, type ConnectHooks } from './connect.js';
+import { originsOf, type ClientUpstreamOptions, type ServerRequestHandler, type Upstream, type UpstreamHealth, type UpstreamState } from './upstream.js';
 
 export class PooledUpstream<O = unknown> implements Upstream<O> {
   state: UpstreamState = 'connecting';
@@ -42,13 +42,14 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
     readonly config: UpstreamConfig,
     private readonly options: ClientUpstreamOptions,
   ) {
-    this.cache = upstreamCache(config);
+    this.cache = upstreamCache(config, options.sharedCache);
     this.caller = this.cache ? new AsyncLocalStorage() : undefined;
     const hooks: ConnectHooks = {
-      serverRequest: (method, params, signal) => {
+      // Per session: an upstream request belongs to a call in flight on the session it came on.
+      serverRequest: (method, params, signal, cause) => {
         const handler = this.onserverrequest;
         if (!handler) return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`));
-        return handler(method, params, [...this.inFlight.values()].filter((o): o is O => o !== undefined), signal);
+        return handler(method, params, originsOf<O>(cause), signal);
       },
       notification: (method, params) => this.onnotification?.(method, params),
     };
@@ -101,6 +102,7 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
   }
 
   async start(): Promise<void> {
+    await this.cache?.ready.catch(() => {});
     await this.pool.start().catch(() => {});
     this.update();
   }
@@ -114,12 +116,13 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
   }
 
   async request<R = Result>(method: string, params: Record<string, unknown> | undefined, options?: RequestOptions, origin?: O): Promise<R> {
-    const tag = this.nextTag++;
-    this.inFlight.set(tag, origin);
+    const n = this.nextTag++;
+    this.inFlight.set(n, origin);
+    const tag = origin === undefined ? undefined : new CallTag(origin);
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     try {
       const { relatedRequestId: _r, ...rest } = options ?? {};
-      const send = () => this.pool.call<R>(method, params, { ...rest, timeoutMs });
+      const send = () => this.pool.call<R>(method, tag ? tagged(params, tag) : params, { ...rest, timeoutMs });
       return await (this.caller ? this.caller.run(origin as { authInfo?: AuthInfo } | undefined, send) : send());
     } catch (e) {
       if (!(e instanceof ErlmcpError)) throw e;
@@ -136,7 +139,8 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
           throw limitError('upstream_unavailable', `Upstream ${this.name} failed ${method}: ${e.message}`, { upstream: this.name });
       }
     } finally {
-      this.inFlight.delete(tag);
+      tag?.done();
+      this.inFlight.delete(n);
     }
   }
 

@@ -13,7 +13,8 @@ import { ErlmcpError, ErrorCode, McpError, limitError } from '../protocol/errors
 import type { AuthInfo } from '../protocol/transport.js';
 import type { Implementation, Result, ServerCapabilities } from '../protocol/types.js';
 import type { UpstreamConfig } from './config.js';
-import { connectUpstream, upstreamCache, type ConnectHooks, type Connected } from './connect.js';
+import { CallTag, connectUpstream, tagged, upstreamCache, type Cause, type ConnectHooks, type Connected, type SharedCache } from './connect.js';
+import type { Origins } from './routing.js';
 
 export type UpstreamState = 'connecting' | 'ready' | 'down' | 'closed';
 
@@ -35,8 +36,14 @@ export interface UpstreamHealth {
   serverInfo?: Implementation;
 }
 
-/** A request the upstream sends back (sampling, elicitation, roots), with the forwarded calls in flight that may have caused it. */
-export type ServerRequestHandler<O> = (method: string, params: Record<string, unknown> | undefined, origins: readonly O[], signal: AbortSignal) => Promise<Result>;
+/** A request the upstream sends back (sampling, elicitation, roots), with the forwarded call that caused it, or the ones in flight that may have. */
+export type ServerRequestHandler<O> = (method: string, params: Record<string, unknown> | undefined, origins: Origins<O>, signal: AbortSignal) => Promise<Result>;
+
+/** A connection's `Cause` as the origins the forwarded calls were tagged with. */
+export function originsOf<O>(cause: Cause): Origins<O> {
+  const origin = (t: CallTag | undefined) => t?.origin as O | undefined;
+  return { linked: cause.linked, origin: origin(cause.call), candidates: cause.inFlight.map(origin).filter((o): o is O => o !== undefined) };
+}
 
 /** What the gateway needs of an upstream; `O` tags a forwarded request with the call that caused it. */
 export interface Upstream<O = unknown> {
@@ -58,6 +65,8 @@ export interface ClientUpstreamOptions {
   info: Implementation;
   /** Default time limit of a forwarded request, ms. */
   timeoutMs: number;
+  /** The upstream's cache (when configured) keeps L2 in this Redis, shared with the other gateway nodes. */
+  sharedCache?: SharedCache;
 }
 
 /** Consecutive failures reset once a connection stayed up this long. */
@@ -89,7 +98,7 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     readonly config: UpstreamConfig,
     private readonly options: ClientUpstreamOptions,
   ) {
-    this.cache = upstreamCache(config);
+    this.cache = upstreamCache(config, options.sharedCache);
   }
 
   get capabilities(): ServerCapabilities | undefined {
@@ -110,8 +119,10 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   }
 
   /** Connects once; on failure the upstream stays down and retries in the background. */
-  start(): Promise<void> {
-    return this.connect().catch(() => {});
+  async start(): Promise<void> {
+    // Invalidations from the other nodes are heard before the first entry is served.
+    await this.cache?.ready.catch(() => {});
+    await this.connect().catch(() => {});
   }
 
   private setState(s: UpstreamState): void {
@@ -189,11 +200,10 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   }
 
   private readonly hooks: ConnectHooks = {
-    serverRequest: (method, params, signal) => {
+    serverRequest: (method, params, signal, cause) => {
       const handler = this.onserverrequest;
       if (!handler) return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`));
-      const origins = [...this.inFlight.values()].filter((o): o is O => o !== undefined);
-      return handler(method, params, origins, signal);
+      return handler(method, params, originsOf<O>(cause), signal);
     },
     notification: (method, params) => this.onnotification?.(method, params),
     stderr: (tail) => (this.stderrTail = tail),
@@ -203,14 +213,16 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     if (this.state === 'connecting') await this.connect();
     const client = this.client;
     if (!client || this.state !== 'ready') throw this.unavailable();
-    const tag = this.nextTag++;
-    this.inFlight.set(tag, origin);
+    const n = this.nextTag++;
+    this.inFlight.set(n, origin);
+    // The connection learns which request id carries this call (routing back, routing.ts).
+    const tag = origin === undefined ? undefined : new CallTag(origin);
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     try {
       this.sendingFor = origin as { authInfo?: AuthInfo } | undefined;
       let pending: Promise<R>;
       try {
-        pending = client.request<R>(method, params, { ...options, timeoutMs });
+        pending = client.request<R>(method, tag ? tagged(params, tag) : params, { ...options, timeoutMs });
       } finally {
         this.sendingFor = undefined;
       }
@@ -218,7 +230,8 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     } catch (e) {
       throw this.wireError(e, method, timeoutMs);
     } finally {
-      this.inFlight.delete(tag);
+      tag?.done();
+      this.inFlight.delete(n);
     }
   }
 

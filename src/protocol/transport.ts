@@ -46,6 +46,12 @@ export interface MessageExtra {
   closeSSEStream?: () => void;
   /** Streamable HTTP only: ends the session's standalone GET stream (the client reconnects). */
   closeStandaloneSSEStream?: () => void;
+  /**
+   * Streamable HTTP client only: the request of ours whose POST response stream carried this
+   * message. A server sends a request it makes while serving ours on that stream
+   * (basic/transports#sending-messages-to-the-server), so this says which call caused it.
+   */
+  relatedRequestId?: RequestId;
 }
 
 export interface SendOptions {

@@ -10,6 +10,7 @@ import { ErlmcpError } from '../protocol/errors.js';
 import { RELATED_TASK_META_KEY } from '../protocol/methods.js';
 import type { AuthInfo, RequestInfo } from '../protocol/transport.js';
 import type {
+  CallToolResult,
   ClientCapabilities,
   CreateMessageRequestParams,
   CreateMessageResult,
@@ -33,6 +34,8 @@ export interface InputOptions extends RequestOptions {
 export class HandlerContext {
   /** Set when the call runs as a task (tasks/*); nested requests carry the related-task meta. */
   taskId: string | undefined;
+  /** @internal Set on a 2026-07-28 call that may still become a task (`taskStart: 'handler'`). */
+  taskStarter: ((work: (ctx: HandlerContext) => CallToolResult | Promise<CallToolResult>) => Promise<CallToolResult>) | undefined;
 
   constructor(
     readonly session: ServerSession,
@@ -76,11 +79,14 @@ export class HandlerContext {
 
   /**
    * server/utilities/logging: filtered by the session's level from logging/setLevel; on a
-   * 2026-07-28 request by its `_meta` logLevel, and not sent at all when it has none.
+   * 2026-07-28 request by its `_meta` logLevel, and not sent at all when it has none (nor from
+   * a 2026-07-28 task).
    */
   log(level: LoggingLevel, data: unknown, logger?: string): Promise<void> {
     const modern = this.session.modernOf(this.req);
     if (modern) {
+      // The tasks extension has no message notifications for tasks (SEP-2663): a task's log lines are dropped.
+      if (this.taskId !== undefined) return Promise.resolve();
       const min = modern.envelope.logLevel;
       if (min === undefined || LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(min)) return Promise.resolve();
     } else if (!this.session.wantsLog(level)) return Promise.resolve();
@@ -144,6 +150,19 @@ export class HandlerContext {
     if (modern) return modern.rounds.ask('roots/list', {}, options?.inputKey);
     if (!this.session.clientCapabilities.roots) return Promise.reject(new ErlmcpError('ERR_CAPABILITY', 'Client does not support roots'));
     return this.send('roots/list', {}, options);
+  }
+
+  /**
+   * Continues a tool call as a task (tools registered with `taskStart: 'handler'`): on a
+   * 2026-07-28 request that declared the tasks extension the request is answered with a
+   * CreateTaskResult and `work` runs detached, its outcome on tasks/get; the handler should
+   * return what this resolves to. Anywhere else (a legacy session, a call already running as a
+   * task, a request without the extension) `work` simply runs now, with this context.
+   */
+  runAsTask(work: (ctx: HandlerContext) => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
+    const start = this.taskStarter;
+    if (start === undefined) return Promise.resolve().then(() => work(this));
+    return start(work);
   }
 
   /** Streamable HTTP: end this request's SSE stream now; the client resumes it (SEP-1699). */

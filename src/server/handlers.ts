@@ -93,7 +93,7 @@ export const REQUEST_HANDLERS: Record<string, RequestHandler | undefined> = {
     const modern = session.modernOf(ctx);
     if (modern) {
       // 2026-07-28: tasks are the extension's, server-directed; the legacy `task` param is ignored.
-      const task = modernToolCall(session, tool, p, ctx, modern.envelope.capabilities);
+      const task = modernToolCall(session, tool, p, ctx, modern.envelope);
       if (task) return task;
       return tool.call(p.arguments, new HandlerContext(session, ctx));
     }

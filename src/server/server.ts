@@ -9,17 +9,20 @@ import { randomBytes } from 'node:crypto';
 import type { OutboundHook } from '../engine/endpoint.js';
 import type { AuthInfo, Transport } from '../protocol/transport.js';
 import type { Implementation, Resource, Result, ServerCapabilities } from '../protocol/types.js';
-import { runAdmission, type Admission, type AdmissionHook, type AdmissionRequest } from './admission.js';
+import type { Admission, AdmissionHook, AdmissionRequest } from './admission.js';
+import { ServerEvents } from './events.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
-import { notifyRefusal, type Refusal, type RefusalListener } from './refusal.js';
+import type { Refusal, RefusalListener } from './refusal.js';
 import { RequestStateCodec } from './modern/request-state.js';
 import { modernHandler } from './modern/dispatch.js';
-import { compose, type Call, type Middleware, type RunnableCall } from './middleware.js';
+import type { Call, Middleware } from './middleware.js';
+import type { NotificationFanout, Registered, ServerEventListener, ServerOptions } from './options.js';
+import { Seam } from './seam.js';
 import type { SchemaInput } from '../schema/validator.js';
 import type { SessionState } from '../stores/types.js';
 import type { HandlerContext } from './context.js';
 import type { WorkerPool } from './isolate/pool.js';
-import type { IsolateConfig, IsolationOptions } from './isolate/types.js';
+import type { IsolateConfig } from './isolate/types.js';
 import { Registry } from './registry/list.js';
 import { PromptEntry, type PromptArgsInput, type PromptConfig, type PromptHandler } from './registry/prompts.js';
 import {
@@ -35,66 +38,9 @@ import { ServerSession } from './session.js';
 import { MemoryTaskStore } from '../stores/memory-task-store.js';
 import type { TaskStore } from '../stores/types.js';
 
-export interface ServerOptions {
-  instructions?: string;
-  /** Merged over the capabilities derived from what is registered. */
-  capabilities?: ServerCapabilities;
-  /** Items per page on every list (server/utilities/pagination). Default 100. */
-  pageSize?: number;
-  /** Timeout for server→client requests (sampling, elicitation, roots). Default 60 s. */
-  defaultTimeoutMs?: number;
-  /**
-   * Prefix of server→client request ids. Defaults to a random per-process value, so two nodes
-   * serving one session never mint the same id and a reply always finds its waiter.
-   */
-  idPrefix?: string;
-  taskStore?: TaskStore;
-  defaultTaskTtlMs?: number;
-  maxTaskTtlMs?: number;
-  taskPollIntervalMs?: number;
-  /** Limits enforced for every session of this server (docs/limits.md); each has a safe default. */
-  limits?: ServerLimits;
-  /**
-   * Key signing `requestState` of multi-round-trip requests (2026-07-28). Default: the
-   * `ERLMCP_REQUEST_STATE_SECRET` environment variable, else random per process — every node of
-   * a deployment needs the same one, so a retry may land on any node (`erlmcp start --cluster`
-   * hands its workers one).
-   */
-  requestStateSecret?: string | Buffer;
-  /** Cache hints on cacheable 2026-07-28 results (server/utilities/caching). Default `{ ttlMs: 0, scope: 'private' }`. */
-  cache?: { ttlMs?: number; scope?: 'public' | 'private' };
-  /** The worker-thread pool of isolated tools (docs/isolation.md). */
-  isolation?: IsolationOptions;
-}
+export type { NotificationFanout, Registered, ServerEventListener, ServerOptions } from './options.js';
 
-/**
- * Delivers server-wide notifications to sessions whose state several nodes share. A transport
- * server whose sessions span nodes adds one and marks its sessions `fannedOut`; each call then
- * reaches each such session once, however many nodes hold a copy of it (or none does).
- */
-export interface NotificationFanout {
-  /** server/resources#subscriptions: every session subscribed to `uri`, on any node. */
-  resourceUpdated(uri: string): Promise<void>;
-  /** `notifications/<kind>/list_changed` for each method, to every initialized session. */
-  listChanged(methods: readonly string[]): Promise<void>;
-}
 
-/**
- * A server-wide notification as it happens on this process (`notifications/tools/list_changed`,
- * `notifications/resources/updated` with its uri…): 2026-07-28 `subscriptions/listen` streams
- * subscribe here.
- */
-export type ServerEventListener = (method: string, params: Record<string, unknown> | undefined, remote: boolean) => void;
-
-/** Handle returned by registration: change or remove the primitive at runtime. */
-export interface Registered {
-  readonly name: string;
-  enable(): void;
-  disable(): void;
-  remove(): void;
-}
-
-type ListKind = 'tools' | 'resources' | 'prompts';
 
 /**
  * An MCP server definition: tools, resources, templates and prompts, registered once and served
@@ -118,22 +64,11 @@ export class McpServer {
   private readonly sessionEndListeners = new Set<(session: ServerSession) => void>();
   /** @internal task id → the controller of its detached run. */
   readonly runningTasks = new Map<string, AbortController>();
-  private readonly subscribers = new Map<string, Set<ServerSession>>();
   private readonly localIds = new WeakMap<ServerSession, number>();
   private nextLocalId = 0;
-  private pendingChanges = new Set<ListKind>();
-  private readonly fanouts = new Set<NotificationFanout>();
   private capsCache: ServerCapabilities | undefined;
-  private readonly middlewares: Middleware[] = [];
-  private readonly admissionHooks: AdmissionHook[] = [];
-  private readonly outboundHooks: OutboundHook[] = [];
-  private readonly eventListeners = new Set<ServerEventListener>();
-  private readonly refusalListeners = new Set<RefusalListener>();
-  private readonly closeListeners = new Set<() => void>();
-  /** The composed middleware chain; undefined while none is installed (sessions then call handlers directly). */
-  private chain: ((call: Call) => Promise<Result>) | undefined;
-  /** @internal the composed outbound hook every session sends through; undefined when none. */
-  outboundHook: OutboundHook | undefined;
+  private readonly seam = new Seam();
+  private readonly events: ServerEvents;
   /** @internal signs and checks MRTR requestState. */
   readonly requestStates: RequestStateCodec;
   /** @internal cache hints stamped on cacheable modern results. */
@@ -158,6 +93,7 @@ export class McpServer {
     this.requestStates = new RequestStateCodec(options.requestStateSecret ?? process.env.ERLMCP_REQUEST_STATE_SECRET);
     this.cacheHints = { ttlMs: options.cache?.ttlMs ?? 0, scope: options.cache?.scope ?? 'private' };
     this.taskStore = options.taskStore ?? new MemoryTaskStore();
+    this.events = new ServerEvents(() => this.sessions, (e) => this.onerror?.(e));
     this.tools = new Registry('Tool', () => this.listChanged('tools'));
     this.resources = new Registry('Resource', () => this.listChanged('resources'));
     this.templates = new Registry('Resource template', () => this.listChanged('resources'));
@@ -181,8 +117,7 @@ export class McpServer {
   tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O>, handler: ToolHandler<I, O>): Registered;
   tool<I extends SchemaInput | undefined = undefined, O extends SchemaInput | undefined = undefined>(name: string, config: ToolConfig<I, O>, handler?: ToolHandler<I, O>): Registered {
     const entry = new ToolEntry(name, config as ToolConfig<SchemaInput | undefined, SchemaInput | undefined>, handler as unknown as ToolHandler<SchemaInput | undefined, SchemaInput | undefined> | undefined);
-    this.tools.add(name, entry);
-    return this.handle(this.tools, name, entry);
+    return this.tools.register(name, entry);
   }
 
   /**
@@ -193,8 +128,7 @@ export class McpServer {
    */
   resource(uri: string, metadata: ResourceMetadata & { name?: string }, read: ReadResourceHandler): Registered {
     const entry = new ResourceEntry(uri, metadata, read);
-    this.resources.add(uri, entry);
-    return this.handle(this.resources, uri, entry);
+    return this.resources.register(uri, entry);
   }
 
   /**
@@ -208,8 +142,7 @@ export class McpServer {
    */
   resourceTemplate(name: string, uriTemplate: string, metadata: ResourceMetadata, read: ReadTemplateHandler, options?: ResourceTemplateOptions): Registered {
     const entry = new TemplateEntry(name, uriTemplate, metadata, read, options);
-    this.templates.add(name, entry);
-    return this.handle(this.templates, name, entry);
+    return this.templates.register(name, entry);
   }
 
   /**
@@ -223,29 +156,7 @@ export class McpServer {
    */
   prompt<A extends PromptArgsInput | undefined = undefined>(name: string, config: PromptConfig<A>, handler: PromptHandler<A>): Registered {
     const entry = new PromptEntry(name, config as PromptConfig<PromptArgsInput | undefined>, handler as unknown as PromptHandler<PromptArgsInput | undefined>);
-    this.prompts.add(name, entry);
-    return this.handle(this.prompts, name, entry);
-  }
-
-  private handle<E extends { enabled: boolean }>(reg: Registry<string, E & { wire(): unknown }, unknown>, name: string, entry: E): Registered {
-    return {
-      name,
-      enable: () => {
-        if (!entry.enabled) {
-          entry.enabled = true;
-          reg.changed();
-        }
-      },
-      disable: () => {
-        if (entry.enabled) {
-          entry.enabled = false;
-          reg.changed();
-        }
-      },
-      remove: () => {
-        reg.remove(name);
-      },
-    };
+    return this.prompts.register(name, entry);
   }
 
   /** Template `list` callbacks, for resources/list. */
@@ -296,14 +207,18 @@ export class McpServer {
    * });
    */
   use(middleware: Middleware): this {
-    this.middlewares.push(middleware);
-    this.chain = compose(this.middlewares, (call) => (call as RunnableCall).run());
+    this.seam.use(middleware);
     return this;
   }
 
   /** @internal the composed chain, or undefined when no middleware is installed. */
   get middlewareChain(): ((call: Call) => Promise<Result>) | undefined {
-    return this.chain;
+    return this.seam.chain;
+  }
+
+  /** @internal the composed outbound hook every session sends through; undefined when none. */
+  get outboundHook(): OutboundHook | undefined {
+    return this.seam.outboundHook;
   }
 
   /**
@@ -314,39 +229,18 @@ export class McpServer {
    * server.admit((req) => (req.remoteAddress?.startsWith('10.') ? undefined : { refuse: { status: 403, message: 'Forbidden' } }));
    */
   admit(hook: AdmissionHook): this {
-    this.admissionHooks.push(hook);
+    this.seam.admit(hook);
     return this;
   }
 
   /** Whether any admission hook is installed (transports skip the seam when none is). */
   get hasAdmission(): boolean {
-    return this.admissionHooks.length > 0;
+    return this.seam.hasAdmission;
   }
 
   /** Runs the admission hooks for one carrier request (synchronously when they all are); a refusal is reported to `onRefusal` listeners. */
   admission(req: AdmissionRequest): Admission | Promise<Admission> {
-    const a = runAdmission(this.admissionHooks, req);
-    if (this.refusalListeners.size === 0) return a;
-    if (a instanceof Promise) return a.then((r) => this.admitted(req, r));
-    return this.admitted(req, a);
-  }
-
-  private admitted(req: AdmissionRequest, a: Admission): Admission {
-    if (!a.ok) {
-      const reason = (a.refusal.data as { reason?: unknown } | undefined)?.reason;
-      this.refused({
-        stage: 'admission',
-        transport: req.transport,
-        remoteAddress: req.remoteAddress,
-        sessionId: req.sessionId,
-        method: `${req.method ?? ''} ${req.path ?? ''}`.trim() || 'connect',
-        target: undefined,
-        code: a.refusal.status,
-        reason: typeof reason === 'string' ? reason : undefined,
-        auth: a.identity,
-      });
-    }
-    return a;
+    return this.seam.admission(req);
   }
 
   /**
@@ -357,18 +251,17 @@ export class McpServer {
    * server.onRefusal((r) => console.error(`refused ${r.method}: ${r.reason ?? r.code}`));
    */
   onRefusal(listener: RefusalListener): () => void {
-    this.refusalListeners.add(listener);
-    return () => this.refusalListeners.delete(listener);
+    return this.seam.onRefusal(listener);
   }
 
   /** @internal a transport or session reports a refusal it answered. */
   refused(r: Refusal): void {
-    if (this.refusalListeners.size > 0) notifyRefusal(this.refusalListeners, r);
+    this.seam.refused(r);
   }
 
   /** @internal a transport refused a new session for `limits.maxSessions`. */
   refusedSession(transport: string, remoteAddress: string | undefined, method: string, auth?: AuthInfo): void {
-    this.refused({ stage: 'session', transport, remoteAddress, sessionId: undefined, method, target: undefined, code: 503, reason: 'max_sessions', auth });
+    this.seam.refusedSession(transport, remoteAddress, method, auth);
   }
 
   /**
@@ -378,16 +271,7 @@ export class McpServer {
    * server.onOutbound((message) => void sent.inc({ kind: 'method' in message ? 'request' : 'response' }));
    */
   onOutbound(hook: OutboundHook): this {
-    this.outboundHooks.push(hook);
-    const hooks = [...this.outboundHooks];
-    this.outboundHook =
-      hooks.length === 1
-        ? hooks[0]
-        : (message, related) => {
-            let m = message;
-            for (const h of hooks) m = h(m, related) ?? m;
-            return m;
-          };
+    this.seam.onOutbound(hook);
     return this;
   }
 
@@ -469,38 +353,27 @@ export class McpServer {
   /** @internal called when a session's transport closes. */
   detach(session: ServerSession): void {
     const live = this.sessions.delete(session);
-    if (session.subscriptions) {
-      for (const uri of session.subscriptions) this.subscribers.get(uri)?.delete(session);
-    }
+    this.events.forget(session);
     if (live) for (const l of this.sessionEndListeners) l(session);
   }
 
+  /** server/resources#subscriptions: `session` wants `notifications/resources/updated` for `uri`. */
   subscribe(session: ServerSession, uri: string): void {
-    (session.subscriptions ??= new Set()).add(uri);
-    let set = this.subscribers.get(uri);
-    if (!set) this.subscribers.set(uri, (set = new Set()));
-    set.add(session);
-    session.changed();
+    this.events.subscribe(session, uri);
   }
 
   unsubscribe(session: ServerSession, uri: string): void {
-    session.subscriptions?.delete(uri);
-    const set = this.subscribers.get(uri);
-    set?.delete(session);
-    if (set?.size === 0) this.subscribers.delete(uri);
-    session.changed();
+    this.events.unsubscribe(session, uri);
   }
 
   /** Listens to server-wide notifications raised on this process; returns the remover. */
   onEvent(listener: ServerEventListener): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.events.onEvent(listener);
   }
 
   /** Called once when the server closes (streams that outlive requests end gracefully). */
   onClose(listener: () => void): () => void {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    return this.events.onClose(listener);
   }
 
   /**
@@ -508,23 +381,12 @@ export class McpServer {
    * transport relays them over its MessageBus); `remote` tells relays not to send it back.
    */
   relayEvent(method: string, params: Record<string, unknown> | undefined): void {
-    this.emit(method, params, true);
-  }
-
-  private emit(method: string, params?: Record<string, unknown>, remote = false): void {
-    for (const l of this.eventListeners) {
-      try {
-        l(method, params, remote);
-      } catch (e) {
-        this.onerror?.(e instanceof Error ? e : new Error(String(e)));
-      }
-    }
+    this.events.emit(method, params, true);
   }
 
   /** Adds a fan-out for sessions that span nodes; returns its remover. */
   addFanout(fanout: NotificationFanout): () => void {
-    this.fanouts.add(fanout);
-    return () => this.fanouts.delete(fanout);
+    return this.events.addFanout(fanout);
   }
 
   /**
@@ -532,38 +394,16 @@ export class McpServer {
    * a shared store, every subscribed session of the deployment, once, so call it on one node.
    */
   async notifyResourceUpdated(uri: string): Promise<void> {
-    const report = (e: Error): void => this.onerror?.(e);
-    const jobs: Promise<void>[] = [];
-    this.emit('notifications/resources/updated', { uri });
-    const set = this.subscribers.get(uri);
-    if (set) for (const s of set) if (!s.fannedOut) jobs.push(s.notify('notifications/resources/updated', { uri }).catch(report));
-    for (const f of this.fanouts) jobs.push(f.resourceUpdated(uri).catch(report));
-    await Promise.all(jobs);
+    await this.events.resourceUpdated(uri);
   }
 
-  private listChanged(kind: ListKind): void {
+  private listChanged(kind: 'tools' | 'resources' | 'prompts'): void {
     this.capsCache = undefined;
-    if (this.pendingChanges.size === 0) queueMicrotask(() => this.flushListChanged());
-    this.pendingChanges.add(kind);
-  }
-
-  private flushListChanged(): void {
-    const methods = [...this.pendingChanges].map((k) => `notifications/${k}/list_changed`);
-    this.pendingChanges = new Set();
-    for (const m of methods) this.emit(m);
-    const report = (e: Error): void => this.onerror?.(e);
-    for (const s of this.sessions) {
-      // Only sessions past notifications/initialized get server-initiated messages (basic/lifecycle).
-      if (!s.initialized || s.fannedOut) continue;
-      for (const m of methods) s.notify(m).catch(report);
-    }
-    for (const f of this.fanouts) f.listChanged(methods).catch(report);
+    this.events.listChanged(kind);
   }
 
   async close(): Promise<void> {
-    if (this.closeListeners.size > 0) {
-      for (const l of [...this.closeListeners]) l();
-      this.closeListeners.clear();
+    if (this.events.closing()) {
       // Let the graceful answers those produced (listen results) go out before sessions close.
       await new Promise((resolve) => setImmediate(resolve));
     }

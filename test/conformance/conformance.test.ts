@@ -54,6 +54,11 @@ describe('official conformance suite', { concurrency: false }, () => {
     console.log(`conformance 0.2.0-alpha server --requirements 2026-07-28: ${ran.length}/${scored.length} scored scenarios ran; ${run.total?.passed} checks passed, ${run.total?.failed} failed (unscored included); checks ${JSON.stringify(countStatuses(run))}`);
     assert.deepEqual(failing, [], `failing scored checks:\n${failing.join('\n')}\n${run.stdout.slice(-3000)}`);
     assert.deepEqual(ran, scored, 'every scored scenario ran');
+    // Unscored, but ours to keep: the tasks extension (SEP-2663) scenarios, MRTR inside tasks included.
+    const tasks = [...run.scenarios.keys()].filter((s) => s.startsWith('server-tasks-'));
+    assert.ok(tasks.length >= 10, `the tasks extension scenarios ran: ${tasks.join(', ')}`);
+    const tasksFailing = problems(run, ['FAILURE']).filter((line) => line.startsWith('server-tasks-'));
+    assert.deepEqual(tasksFailing, [], `failing tasks-extension checks:\n${tasksFailing.join('\n')}`);
     assert.equal(run.code, 0, run.stdout.slice(-2000));
   });
 

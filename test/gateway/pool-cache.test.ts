@@ -7,11 +7,15 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { Client } from '../../src/client/index.js';
 import { McpError } from '../../src/protocol/errors.js';
 import { Gateway, parseGatewayConfig } from '../../src/gateway/index.js';
+import { InMemoryTransport } from '../../src/transports/memory.js';
+import { until } from '../helpers/pair.js';
 import { everythingStdio, memoryStdio, startedGateway } from './upstreams.js';
 
 const HUNG = fileURLToPath(new URL('./fixtures/hung-server.js', import.meta.url));
+const ASKING = fileURLToPath(new URL('./fixtures/asking-server.js', import.meta.url));
 
 const started = (config: unknown) => startedGateway(config, 'pool-cache');
 
@@ -30,6 +34,25 @@ describe('gateway: pool, breaker and cache per upstream', () => {
     const calls = await Promise.all([1, 2, 3, 4].map((i) => client.callTool({ name: 'ev__echo', arguments: { message: `m${i}` } })));
     assert.deepEqual(calls.map((c) => c.content), [1, 2, 3, 4].map((i) => [{ type: 'text', text: `Echo: m${i}` }]));
     await client.close();
+  });
+
+  it("routes a stdio upstream's request to the one client with a call in flight on that pool session, while another client's call runs on the other", async () => {
+    const sampling = (text: string) => () => ({ model: 'm', role: 'assistant' as const, content: { type: 'text' as const, text } });
+    const { gateway, client: holder } = await started({ upstreams: { ask: { type: 'stdio', command: process.execPath, args: [ASKING], pool: { minSessions: 2, maxSessions: 2 } } } });
+    open.push(gateway);
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await gateway.server.connect(a);
+    const asker = new Client({ name: 'asker', version: '1' }, { sampling: sampling('for the asker') });
+    await asker.connect(b);
+    const controller = new AbortController();
+    const held = holder.callTool({ name: 'ask__hold' }, { signal: controller.signal });
+    await until(() => gateway.upstream('ask')!.health().inFlight === 1, 60_000, 'the held call');
+    // The pool sends this call to the idle session: only the asker has a call in flight there.
+    assert.deepEqual((await asker.callTool({ name: 'ask__ask' })).content, [{ type: 'text', text: JSON.stringify({ type: 'text', text: 'for the asker' }) }]);
+    controller.abort('done');
+    await assert.rejects(held);
+    await asker.close();
+    await holder.close();
   });
 
   it('opens the circuit of an upstream that keeps timing out; calls then fail fast', async () => {

@@ -1,14 +1,20 @@
 /**
- * `erlmcp gateway --config gateway.json [--port N] [--host H] [--stdio]`: one MCP endpoint in
- * front of the upstreams the config names (docs/gateway.md). Streamable HTTP by default (`/mcp`,
- * `/health` with every upstream's state), or stdio. A config that does not check out is a usage
- * error (exit 2) naming each bad field; the process serves until SIGINT/SIGTERM.
+ * `erlmcp gateway --config gateway.json [--port N] [--host H] [--stdio] [--redis URL]`: one MCP
+ * endpoint in front of the upstreams the config names (docs/gateway.md). Streamable HTTP by
+ * default (`/mcp`, `/health` with every upstream's state), or stdio. With Redis (`--redis` or
+ * the config's `redis`) the nodes of one gateway share the clients' sessions and each upstream's
+ * cache, as `erlmcp start --redis` nodes do. A config that does not check out is a usage error
+ * (exit 2) naming each bad field; the process serves until SIGINT/SIGTERM.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ErlmcpError } from '../../protocol/errors.js';
-import { Gateway, loadGatewayConfig, serveGatewayHttp } from '../../gateway/index.js';
+import { Gateway, loadGatewayConfig, serveGatewayHttp, type GatewayConfig } from '../../gateway/index.js';
+import type { RedisStores } from '../../stores/redis/index.js';
 import { StdioServerTransport } from '../../transports/stdio/server.js';
+import { redisError } from '../errors.js';
 import { setExitCode } from '../exit-code.js';
+import { parseRedisUrl } from '../parse.js';
+import { probeRedis } from '../redis-probe.js';
 
 /** A running gateway, as the command hands it to `onGatewayStarted` (tests) or the signal handlers. */
 export interface RunningGateway {
@@ -30,6 +36,26 @@ interface Opts {
   port: number;
   host: string;
   stdio?: boolean;
+  redis?: string;
+  redisPrefix?: string;
+}
+
+/** The Redis stores of this node, when the flags or the config name a Redis. */
+async function connectStores(opts: Opts, config: GatewayConfig, io: GatewayIO): Promise<RedisStores | undefined> {
+  const url = opts.redis ?? config.redis;
+  if (url === undefined) return undefined;
+  // Loaded on use: a gateway without Redis does not load ioredis.
+  const { connectRedisStores } = await import('../../stores/redis/index.js');
+  let stores: RedisStores;
+  try {
+    stores = await connectRedisStores({ url, prefix: opts.redisPrefix ?? config.redisPrefix });
+  } catch (e) {
+    // A one-connection probe tells refused, unresolvable and bad credentials apart.
+    await probeRedis(url);
+    throw redisError(e, url);
+  }
+  stores.connection.onerror = (e) => io.err(`erlmcp gateway: redis: ${e.message}\n`);
+  return stores;
 }
 
 function port(value: string): number {
@@ -46,31 +72,44 @@ export function registerGateway(program: Command, io: GatewayIO): void {
     .option('--port <n>', 'HTTP port (0 picks a free one)', port, 3000)
     .option('--host <host>', 'HTTP bind address', '127.0.0.1')
     .option('--stdio', 'serve on stdin/stdout instead of HTTP (logs go to stderr)')
+    .addOption(new Option('--redis <url>', "share sessions and each upstream's cache with every gateway node on this Redis (overrides the config's redis)").argParser(parseRedisUrl))
+    .option('--redis-prefix <prefix>', 'prefix of every Redis key and channel (default: the config\'s redisPrefix, else "erlmcp:")')
     .action(async (opts: Opts, cmd: Command) => {
-      let gateway: Gateway;
+      let config: GatewayConfig;
       try {
-        gateway = new Gateway(await loadGatewayConfig(opts.config), { onerror: (e) => io.err(`erlmcp gateway: ${e.message}\n`) });
+        config = await loadGatewayConfig(opts.config);
       } catch (e) {
         if (!(e instanceof ErlmcpError) || e.code !== 'ERR_INVALID_ARGUMENT') throw e;
         io.err(`erlmcp: error: ${e.message}\n`);
         setExitCode(cmd, 2);
         return;
       }
+      const stores = await connectStores(opts, config, io);
+      const gateway = new Gateway(config, { onerror: (e) => io.err(`erlmcp gateway: ${e.message}\n`), ...(stores ? { redis: stores.connection } : {}) });
       await gateway.start();
       for (const u of gateway.health().upstreams) io.err(`erlmcp gateway: upstream ${u.name} (${u.type}) ${u.state}${u.lastError ? `: ${u.lastError}` : ''}\n`);
       let running: RunningGateway;
       if (opts.stdio) {
         await gateway.server.connect(new StdioServerTransport());
-        running = { gateway, url: undefined, close: () => gateway.close() };
+        running = {
+          gateway,
+          url: undefined,
+          async close() {
+            await gateway.close();
+            await stores?.close();
+          },
+        };
         io.err('erlmcp gateway: serving on stdio\n');
       } else {
-        const serving = await serveGatewayHttp(gateway, { port: opts.port, host: opts.host });
+        // With Redis, sessions (and their SSE events and replies) live there: any node serves any session.
+        const serving = await serveGatewayHttp(gateway, { port: opts.port, host: opts.host, ...stores?.seams });
         running = {
           gateway,
           url: serving.url,
           async close() {
             await serving.close();
             await gateway.close();
+            await stores?.close();
           },
         };
         io.out(`erlmcp gateway listening on ${serving.url}\n`);

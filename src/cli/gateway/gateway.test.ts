@@ -44,6 +44,12 @@ describe('erlmcp gateway', () => {
     assert.match(r.stderr, /gateway config \/nonexistent\/gateway\.json: ENOENT/);
   });
 
+  it('refuses a Redis nobody listens on, explaining it (exit 1)', async () => {
+    const r = await runCli(['gateway', '--config', configFile(GOOD), '--port', '0', '--redis', 'redis://127.0.0.1:1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Redis: connection refused at 127\.0\.0\.1:1/);
+  });
+
   it('serves on stdio to a client that spawns it', async () => {
     const client = new Client({ name: 'cli-stdio', version: '1' });
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, 'gateway', '--config', configFile(GOOD), '--stdio'], stderr: 'ignore' }));

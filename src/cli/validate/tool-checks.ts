@@ -61,6 +61,11 @@ export async function toolChecks(ctx: CheckContext, client: Client, tools: Recor
   for (const t of eligible.slice(0, MAX_CALLS)) {
     const name = String(t.name);
     const args = sampleValue(t.inputSchema) as Record<string, unknown>;
+    // A client MUST call such a tool as a task (basic/utilities/tasks#tool-level-negotiation); a plain call is refused.
+    if ((t.execution as { taskSupport?: unknown } | undefined)?.taskSupport === 'required') {
+      await ctx.rec.check({ id: `tools.call:${name}`, level: 'MUST', spec: 'server/tools#calling-tools', title: `tools/call ${name} answers a CallToolResult` }, () => skip('execution.taskSupport is "required": the tool is called only as a task'));
+      continue;
+    }
     await ctx.rec.check(
       { id: `tools.call:${name}`, level: 'MUST', spec: 'server/tools#calling-tools; server/tools#output-schema', title: `tools/call ${name} answers a CallToolResult${outputs.has(name) ? ' whose structuredContent conforms to the outputSchema' : ''}` },
       async (): Promise<Outcome> => {

@@ -79,6 +79,45 @@ describe('cacheClient (in front of an upstream)', () => {
     assert.equal(c.stats().invalidations, 1);
   });
 
+  it("passes an upstream notification on only once its invalidation reached the bus, in the order they came", async () => {
+    const { server } = upstream();
+    const client = await connect(server);
+    const seen: string[] = [];
+    const published: unknown[] = [];
+    let releaseBus!: () => void;
+    const busHeld = new Promise<void>((r) => (releaseBus = r));
+    let told!: () => void;
+    const toldAll = new Promise<void>((r) => (told = r));
+    client.onnotification = (m) => {
+      seen.push(m);
+      if (seen.length === 2) told();
+    };
+    // A bus whose publish waits until the test lets it go (other nodes would hear it then).
+    const bus = {
+      async publish(_channel: string, message: unknown) {
+        published.push(message);
+        await busHeld;
+      },
+      async subscribe() {
+        return async () => {};
+      },
+      async close() {},
+    };
+    await cacheClient(client, { bus });
+    await client.subscribeResource('r://doc');
+    await server.notifyResourceUpdated('r://doc');
+    server.tool('late', {}, () => ({ content: [] }));
+    // Both invalidations are on their way to the bus; neither notification was passed on before they got there.
+    await new Promise<void>((r) => {
+      const check = () => (published.length >= 2 ? r() : setImmediate(check));
+      check();
+    });
+    assert.deepEqual(seen, []);
+    releaseBus();
+    await toldAll;
+    assert.deepEqual(seen, ['notifications/resources/updated', 'notifications/tools/list_changed']);
+  });
+
   it("a 2026-07-28 upstream's ttlMs bounds the entry (0: not cached)", async () => {
     const none = upstream({ cache: { ttlMs: 0, scope: 'public' } });
     const c0 = new McpCache();

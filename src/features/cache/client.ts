@@ -7,6 +7,7 @@
  * The annotations that allow a tool to be cached are the upstream's, read from `tools/list`.
  */
 import type { Client, ClientCall, ClientMiddleware } from '../../client/index.js';
+import { toError } from '../../protocol/errors.js';
 import type { Result, Tool } from '../../protocol/types.js';
 import { McpCache } from './cache.js';
 import type { McpCacheOptions } from './options.js';
@@ -56,12 +57,16 @@ export async function cacheClient(client: Client, options: ClientCacheOptions): 
     c.learnTool(name, t?.annotations, { strict: true, known: t !== undefined });
   }
   const previous = client.onnotification;
+  // Notifications reach `previous` in the order they came, each once its invalidation is done
+  // here (L1 dropped, L2 epoch bumped, the bus told): whoever it tells next — a gateway's
+  // clients — then reads the new content through this node, never the entry just dropped.
+  let order: Promise<unknown> = Promise.resolve();
   client.onnotification = (method, params) => {
-    void c.handleNotification(method, params);
+    const invalidated = c.handleNotification(method, params);
     // New tool definitions may change which tools qualify: read them again.
     // (A failure leaves the annotations last seen; the tools class was dropped above either way.)
     if (method === 'notifications/tools/list_changed' && c.toolNames.length > 0) client.listAllTools().catch(() => {});
-    previous?.(method, params);
+    if (previous) order = Promise.all([order, invalidated]).then(() => previous(method, params)).catch((e: unknown) => client.onerror?.(toError(e)));
   };
   return c;
 }

@@ -6,6 +6,7 @@
  */
 import { context, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { Call } from '../../server/middleware.js';
 import type { McpServer } from '../../server/server.js';
 import { classifyFailure, isToolError } from './conventions.js';
 
@@ -34,29 +35,37 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
 
 /** Logs every request at debug (when enabled), every failure at warn (caller's fault) or error, and `server.onerror`. */
 export function logRequests(server: McpServer, logger: Logger): void {
-  const debug = logger.isLevelEnabled('debug');
-  server.use((call, next) => {
-    const started = performance.now();
-    const fields = (): Record<string, unknown> => ({
-      request_id: call.id,
-      session_id: call.session?.id,
-      method: call.method,
-      target: call.target,
-      transport: call.transport,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-    });
-    return next().then(
-      (r) => {
-        if (debug) logger.debug({ ...fields(), outcome: isToolError(r) ? 'tool_error' : 'ok' }, 'request');
-        return r;
-      },
-      (e: unknown) => {
-        const f = classifyFailure(e);
-        logger[f.callerFault ? 'warn' : 'error']({ ...fields(), outcome: 'error', error_type: f.type, err: f.message }, 'request failed');
-        throw e;
-      },
-    );
+  const fields = (call: Call, started: number): Record<string, unknown> => ({
+    request_id: call.id,
+    session_id: call.session?.id,
+    method: call.method,
+    target: call.target,
+    transport: call.transport,
+    duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
   });
+  const failed = (call: Call, started: number, e: unknown): never => {
+    const f = classifyFailure(e);
+    logger[f.callerFault ? 'warn' : 'error']({ ...fields(call, started), outcome: 'error', error_type: f.type, err: f.message }, 'request failed');
+    throw e;
+  };
+  if (logger.isLevelEnabled('debug')) {
+    server.use((call, next) => {
+      const started = performance.now();
+      return next().then(
+        (r) => {
+          logger.debug({ ...fields(call, started), outcome: isToolError(r) ? 'tool_error' : 'ok' }, 'request');
+          return r;
+        },
+        (e: unknown) => failed(call, started, e),
+      );
+    });
+  } else if (logger.isLevelEnabled('error')) {
+    // Above debug only failures are logged: a successful call costs one timing read and one closure.
+    server.use((call, next) => {
+      const started = performance.now();
+      return next().catch((e: unknown) => failed(call, started, e));
+    });
+  }
   // The runtime's own error lines become structured too (they replace any free-text reporter).
   server.onerror = (e) => logger.error({ err: e }, e.message);
 }

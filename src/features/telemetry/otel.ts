@@ -26,7 +26,8 @@ import type { ClientCall } from '../../client/middleware.js';
 import type { Result } from '../../protocol/types.js';
 import type { Call } from '../../server/middleware.js';
 import type { McpServer } from '../../server/server.js';
-import { ATTR, BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkProtocol, networkTransport, spanName } from './conventions.js';
+import { callShapes, requestAttributes } from './call-shape.js';
+import { ATTR, BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkTransport, spanName } from './conventions.js';
 import { extractFromMeta, injectIntoParams } from './propagation.js';
 
 const SCOPE = 'erlmcp';
@@ -138,36 +139,14 @@ export function instrumentServer(server: McpServer, options?: OtelOptions): void
     if (s !== undefined) sessionDuration.record((performance.now() - s.started) / 1000, s.attrs);
   });
   const toolLabel = (name: string): string => (server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
-  /** Metric attribute sets, one object per distinct set (the SDK hashes the object it is given). */
-  const metricSets = new Map<string, Attributes>();
+  const shapes = callShapes(toolLabel);
   server.use((call: Call, next) => {
     const active = context.active();
     const meta = call.meta as Record<string, unknown> | undefined;
     // No trace context in the message (the common case without an instrumented client): no propagator work.
     const parent = meta === undefined || (meta.traceparent === undefined && meta.baggage === undefined) ? active : extractFromMeta(meta, active);
-    const method = call.method;
     const session = call.session;
-    const version = session?.protocolVersion;
-    const kind = call.transport;
-    const attrs: Attributes = { [ATTR.METHOD]: method, [ATTR.REQUEST_ID]: String(call.id) };
-    if (session?.id !== undefined) attrs[ATTR.SESSION_ID] = session.id;
-    if (version !== undefined) attrs[ATTR.PROTOCOL_VERSION] = version;
-    const net = networkTransport(kind);
-    if (net !== undefined) attrs[ATTR.NETWORK_TRANSPORT] = net;
-    const proto = networkProtocol(kind);
-    if (proto !== undefined) attrs[ATTR.NETWORK_PROTOCOL_NAME] = proto;
-    if (call.remoteAddress !== undefined) attrs[ATTR.CLIENT_ADDRESS] = call.remoteAddress;
-    const key = `${method}\0${call.params?.name ?? ''}\0${version ?? ''}\0${kind ?? ''}`;
-    let metric = metricSets.get(key);
-    if (metric === undefined) {
-      metric = { [ATTR.METHOD]: method };
-      if (version !== undefined) metric[ATTR.PROTOCOL_VERSION] = version;
-      if (net !== undefined) metric[ATTR.NETWORK_TRANSPORT] = net;
-      targetAttributes(method, call.params, {}, metric, toolLabel);
-      // Bounded: tool and prompt labels are registered names or _OTHER; past the cap, sets are built per call.
-      if (metricSets.size < 4096) metricSets.set(key, metric);
-    }
-    targetAttributes(method, call.params, attrs, {}, toolLabel);
+    const shape = shapes.of(call.method, call.params, session?.protocolVersion, call.transport);
     // The span whose context the carrier set up (an HTTP server span) is linked, not the parent,
     // when the message carries its own context.
     let links: Link[] | undefined;
@@ -175,20 +154,23 @@ export function instrumentServer(server: McpServer, options?: OtelOptions): void
       const ambient = trace.getSpanContext(active);
       if (ambient !== undefined) links = [{ context: ambient }];
     }
-    const span = inst.tracer.startSpan(spanName(method, call.params), { kind: SpanKind.SERVER, attributes: attrs, links }, parent);
-    if (method === 'initialize' && session !== undefined) {
-      const sessionAttrs: Attributes = {};
-      if (net !== undefined) sessionAttrs[ATTR.NETWORK_TRANSPORT] = net;
-      if (proto !== undefined) sessionAttrs[ATTR.NETWORK_PROTOCOL_NAME] = proto;
+    // Only what a sampler may want (method, target) at creation; the per-request attributes are
+    // built only for a span that records (an unsampled request does no attribute work).
+    const span = inst.tracer.startSpan(shape.spanName, { kind: SpanKind.SERVER, attributes: shape.initial, links }, parent);
+    if (span.isRecording()) span.setAttributes(requestAttributes(call, shape));
+    if (call.method === 'initialize' && session !== undefined) {
       const started = performance.now();
-      return within(span, parent, inst, { ...metric }, next, false).then((r) => {
+      return within(span, parent, inst, { ...shape.metric }, next, false).then((r) => {
+        const sessionAttrs: Attributes = {};
+        if (shape.net !== undefined) sessionAttrs[ATTR.NETWORK_TRANSPORT] = shape.net;
+        if (shape.proto !== undefined) sessionAttrs[ATTR.NETWORK_PROTOCOL_NAME] = shape.proto;
         const v = session.protocolVersion;
         if (v !== undefined) sessionAttrs[ATTR.PROTOCOL_VERSION] = v;
         sessions.set(session, { started, attrs: sessionAttrs });
         return r;
       });
     }
-    return within(span, parent, inst, metric, next, false);
+    return within(span, parent, inst, shape.metric, next, false);
   });
   server.onOutbound((message) => {
     if (!('method' in message)) return undefined;

@@ -15,6 +15,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Result } from '../../protocol/types.js';
 import type { Call } from '../../server/middleware.js';
 import type { McpServer } from '../../server/server.js';
+import { ShapeCache } from './call-shape.js';
 import { BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkTransport } from './conventions.js';
 
 export interface PrometheusOptions {
@@ -32,8 +33,14 @@ export type Outcome = 'ok' | 'tool_error' | 'caller_error' | 'error';
 const OP_LABELS = ['mcp_method_name', 'gen_ai_tool_name', 'gen_ai_prompt_name', 'error_type', 'rpc_response_status_code', 'mcp_protocol_version', 'network_transport'] as const;
 type OpLabel = (typeof OP_LABELS)[number];
 
+/** The label children of one call shape, bound once. */
 interface Hot {
   labels: Partial<Record<OpLabel, string>>;
+  method: string;
+  /** The `gen_ai_tool_name` label of `mcp_server_requests_total` ('' when not a tool call). */
+  tool: string;
+  /** The `network_transport` label of the session metrics. */
+  net: string;
   duration: { observe(value: number): void };
   ok: { inc(): void };
   inFlight: { inc(): void; dec(): void };
@@ -49,8 +56,6 @@ export class PrometheusMetrics {
   private readonly rejections: Counter<'reason'>;
   private readonly sessionDuration: Histogram<'network_transport' | 'mcp_protocol_version'>;
   private readonly reasons = new BoundedValues(32);
-  /** Label children per label set of the success path (bounded: the label values are). */
-  private readonly hot = new Map<string, Hot>();
 
   constructor(options: PrometheusOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -112,60 +117,50 @@ export class PrometheusMetrics {
       const s = sessions.get(session);
       if (s !== undefined) this.sessionDuration.observe(s.labels, (performance.now() - s.started) / 1000);
     });
-    const label = (name: unknown): string | undefined => (typeof name !== 'string' ? undefined : server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
+    const label = (name: string): string => (server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
+    // The label children of each call shape are bound once (prom-client would otherwise sort and
+    // hash the label object on every update): the success path touches no label object at all.
+    const shapes = new ShapeCache<Hot>((method, name, version, kind) => {
+      const net = networkTransport(kind);
+      const tool = method === 'tools/call' && name !== undefined ? label(name) : undefined;
+      const labels: Partial<Record<OpLabel, string>> = { mcp_method_name: method };
+      if (tool !== undefined) labels.gen_ai_tool_name = tool;
+      if (method === 'prompts/get' && name !== undefined) labels.gen_ai_prompt_name = label(name);
+      if (version !== undefined) labels.mcp_protocol_version = version;
+      if (net !== undefined) labels.network_transport = net;
+      return {
+        labels,
+        method,
+        tool: tool ?? '',
+        net: net ?? 'other',
+        duration: this.duration.labels(labels),
+        ok: this.requests.labels({ mcp_method_name: method, gen_ai_tool_name: tool ?? '', outcome: 'ok' }),
+        inFlight: this.inFlight.labels({ mcp_method_name: method }),
+      };
+    });
     server.use((call: Call, next) => {
-      const method = call.method;
-      const tool = method === 'tools/call' ? label(call.params.name) : undefined;
-      const prompt = method === 'prompts/get' ? label(call.params.name) : undefined;
-      const version = call.session?.protocolVersion;
-      const net = networkTransport(call.transport);
-      // The success path, by far the most common, uses label children bound once per label set
-      // (prom-client would otherwise sort and hash the label object on every update).
-      const key = `${method}\0${tool ?? ''}\0${prompt ?? ''}\0${version ?? ''}\0${net ?? ''}`;
-      let hot = this.hot.get(key);
-      if (hot === undefined) {
-        const labels: Partial<Record<OpLabel, string>> = { mcp_method_name: method };
-        if (tool !== undefined) labels.gen_ai_tool_name = tool;
-        if (prompt !== undefined) labels.gen_ai_prompt_name = prompt;
-        if (version !== undefined) labels.mcp_protocol_version = version;
-        if (net !== undefined) labels.network_transport = net;
-        hot = {
-          labels,
-          duration: this.duration.labels(labels),
-          ok: this.requests.labels({ mcp_method_name: method, gen_ai_tool_name: tool ?? '', outcome: 'ok' }),
-          inFlight: this.inFlight.labels({ mcp_method_name: method }),
-        };
-        this.hot.set(key, hot);
-      }
-      const h = hot;
+      const h = shapes.of(call.method, call.params, call.session?.protocolVersion, call.transport);
       h.inFlight.inc();
       const started = performance.now();
-      const failed = (outcome: Outcome, errorType: string, code: string | undefined): void => {
-        const labels = { ...h.labels, error_type: errorType };
-        if (code !== undefined) labels.rpc_response_status_code = code;
-        this.duration.observe(labels, (performance.now() - started) / 1000);
-        h.inFlight.dec();
-        this.requests.inc({ mcp_method_name: method, gen_ai_tool_name: tool ?? '', outcome });
-      };
       return next().then(
         (r: Result) => {
           if (isToolError(r)) {
-            failed('tool_error', TOOL_ERROR, undefined);
+            this.failed(h, started, 'tool_error', TOOL_ERROR, undefined);
           } else {
             h.duration.observe((performance.now() - started) / 1000);
             h.inFlight.dec();
             h.ok.inc();
-            if (method === 'initialize') {
-              this.opened.inc({ network_transport: net ?? 'other' });
+            if (h.method === 'initialize') {
+              this.opened.inc({ network_transport: h.net });
               const session = call.session;
-              if (session !== undefined) sessions.set(session, { started, labels: { network_transport: net ?? 'other', mcp_protocol_version: session.protocolVersion ?? 'unknown' } });
+              if (session !== undefined) sessions.set(session, { started, labels: { network_transport: h.net, mcp_protocol_version: session.protocolVersion ?? 'unknown' } });
             }
           }
           return r;
         },
         (e: unknown) => {
           const f = classifyFailure(e);
-          failed(f.callerFault ? 'caller_error' : 'error', f.code !== undefined ? String(f.code) : f.type, String(f.code ?? -32603));
+          this.failed(h, started, f.callerFault ? 'caller_error' : 'error', f.code !== undefined ? String(f.code) : f.type, String(f.code ?? -32603));
           throw e;
         },
       );
@@ -183,6 +178,15 @@ export class PrometheusMetrics {
       return undefined;
     });
     return this;
+  }
+
+  /** Records a call that failed or returned a tool error (the rare path: labels built here). */
+  private failed(h: Hot, started: number, outcome: Outcome, errorType: string, code: string | undefined): void {
+    const labels = { ...h.labels, error_type: errorType };
+    if (code !== undefined) labels.rpc_response_status_code = code;
+    this.duration.observe(labels, (performance.now() - started) / 1000);
+    h.inFlight.dec();
+    this.requests.inc({ mcp_method_name: h.method, gen_ai_tool_name: h.tool, outcome });
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */

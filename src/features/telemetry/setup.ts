@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from 'pino';
 import type { McpServer } from '../../server/server.js';
 import type { TelemetryConfig } from './config.js';
-import { createDashboard, type Dashboard } from './dashboard/index.js';
+import { DashboardStats, createDashboard, type Dashboard } from './dashboard/index.js';
 import { createLogger, logRequests } from './logging.js';
 import { startOtelSdk, type RunningSdk } from './otel-sdk.js';
 import { instrumentServer } from './otel.js';
@@ -45,9 +45,10 @@ export interface ServingSources {
 export interface SetupOptions {
   /**
    * This process is one worker of a node:cluster service whose primary aggregates the metrics
-   * (`aggregateWorkers`, cluster-metrics.ts): the registry is shared with it, `/metrics` on the
-   * MCP port answers with the aggregate over every worker, and no `metricsPort` listener is
-   * opened here (the primary serves that port).
+   * (`aggregateWorkers`, cluster-metrics.ts) and the dashboard (`aggregateDashboards`,
+   * dashboard/cluster.ts): the registry is shared with it, `/metrics` on the MCP port answers
+   * with the aggregate over every worker, no `metricsPort` listener is opened here (the primary
+   * serves that port), and `/dashboard` shows the figures of every worker merged.
    */
   clusterWorker?: boolean;
 }
@@ -111,7 +112,12 @@ export async function setupTelemetry(server: McpServer, config: TelemetryConfig,
   }
   let dashboard: Dashboard | undefined;
   if (config.dashboard) {
-    dashboard = createDashboard(server);
+    if (options.clusterWorker) {
+      // The supervisor merges every worker's figures (dashboard/cluster.ts): whichever worker a viewer reaches shows the whole service.
+      const stats = new DashboardStats().instrument(server);
+      const { shareDashboard } = await import('./dashboard/cluster.js');
+      dashboard = createDashboard(server, { stats, snapshot: shareDashboard(stats) });
+    } else dashboard = createDashboard(server);
     Object.assign(routes, dashboard.routes);
   }
   let logger: Logger | undefined;

@@ -16,7 +16,7 @@ import { targetOf } from '../middleware.js';
 import type { ServerSession } from '../session.js';
 import { listen } from './listen.js';
 import { modernTaskHandlers, TASKS_EXTENSION } from './tasks.js';
-import { InputRequiredSignal, InputRounds, MRTR_METHODS, mrtrNotAllowed } from './input-required.js';
+import { type InputAsker, InputRequiredSignal, InputRounds, MRTR_METHODS, mrtrNotAllowed } from './input-required.js';
 
 /** What one modern request declared about its client. */
 export interface Envelope {
@@ -27,10 +27,11 @@ export interface Envelope {
   readonly logLevel: LoggingLevel | undefined;
 }
 
-/** Per-request state of a modern request: its envelope and its input rounds. */
+/** Per-request state of a modern request: its envelope and where its asks for input go. */
 export interface ModernRequest {
   readonly envelope: Envelope;
-  readonly rounds: InputRounds;
+  /** This request's MRTR rounds; for a task's handler, the task's pending inputs. */
+  readonly rounds: InputAsker;
 }
 
 /** Reads and checks the envelope (-32602 when malformed, -32022 for a version we do not serve). */

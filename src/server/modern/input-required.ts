@@ -24,10 +24,19 @@ export const MRTR_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts
 
 export type InputMethod = 'elicitation/create' | 'sampling/createMessage' | 'roots/list';
 
-const SHORT: Record<InputMethod, string> = { 'elicitation/create': 'elicit', 'sampling/createMessage': 'sample', 'roots/list': 'roots' };
+/** Default input keys are `<short>-<n>` in call order (`elicit-0`, `sample-0`, `roots-0`). */
+export const SHORT: Record<InputMethod, string> = { 'elicitation/create': 'elicit', 'sampling/createMessage': 'sample', 'roots/list': 'roots' };
+
+/**
+ * Where a handler's asks for client input go on the modern era: this request's input rounds
+ * (InputRounds, MRTR) or, inside a task, the task's pending inputs (task-input.ts).
+ */
+export interface InputAsker {
+  ask<R>(method: InputMethod, params: Record<string, unknown>, key?: string): Promise<R>;
+}
 
 /** Whether a client's answer has the shape its kind of ask needs (anything else counts as no answer). */
-function answerFits(method: InputMethod, v: unknown): boolean {
+export function answerFits(method: InputMethod, v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const o = v as Record<string, unknown>;
   if (method === 'elicitation/create') return typeof o.action === 'string';
@@ -36,7 +45,7 @@ function answerFits(method: InputMethod, v: unknown): boolean {
 }
 
 /** The client capability an ask needs (client/elicitation, client/sampling, client/roots). */
-function requiredCapability(method: InputMethod, params: Record<string, unknown>, caps: ClientCapabilities): Record<string, unknown> | undefined {
+export function requiredCapability(method: InputMethod, params: Record<string, unknown>, caps: ClientCapabilities): Record<string, unknown> | undefined {
   if (method === 'roots/list') return caps.roots ? undefined : { roots: {} };
   if (method === 'sampling/createMessage') {
     if (!caps.sampling) return { sampling: params.tools || params.toolChoice ? { tools: {} } : {} };
@@ -50,7 +59,7 @@ function requiredCapability(method: InputMethod, params: Record<string, unknown>
 }
 
 /** One modern request's view of its input rounds. */
-export class InputRounds {
+export class InputRounds implements InputAsker {
   /** Answers known this round: from the signed state plus this round's inputResponses. */
   readonly answers: Record<string, unknown>;
   /** Asks not yet answered, recorded this round. */

@@ -5,7 +5,8 @@
  * a tool whose `execution.taskSupport` is 'optional' or 'required' — and answers a flat
  * CreateTaskResult (`resultType: "task"`). tasks/get returns the DetailedTask with the result
  * or error inlined (there is no tasks/result or tasks/list on this era); tasks/update and
- * tasks/cancel are acknowledged with an empty result. A tool that reported `isError` is
+ * tasks/cancel are acknowledged with an empty result; tasks/update answers the asks of a task
+ * waiting in `input_required` (task-input.ts). A tool that reported `isError` is
  * `completed`; `failed` is kept for JSON-RPC errors. Without the extension, tasks/* are -32021
  * and a tool that requires a task is -32021 too; an optional one runs synchronously.
  *
@@ -15,13 +16,15 @@
 import type { RequestContext } from '../../engine/context.js';
 import { ErrorCode, McpError } from '../../protocol/errors.js';
 import { missingCapability } from '../../protocol/eras.js';
-import type { CallToolRequestParams, ClientCapabilities, Result, Task } from '../../protocol/types.js';
+import type { CallToolRequestParams, CallToolResult, ClientCapabilities, Result, Task } from '../../protocol/types.js';
 import { isTerminal } from '../../stores/types.js';
 import { HandlerContext } from '../context.js';
 import type { RequestHandler } from '../handlers.js';
 import type { ToolEntry } from '../registry/tools.js';
 import type { ServerSession } from '../session.js';
 import { DetachedContext } from '../task-runner.js';
+import type { Envelope } from './dispatch.js';
+import { taskInputsOf, TaskInputs } from './task-input.js';
 
 export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 
@@ -49,11 +52,15 @@ function wireTask(t: Task): Result {
   return out;
 }
 
+/** The body a task runs: the whole tool call, or the part a handler hands to `ctx.runAsTask()`. */
+export type TaskBody = (ctx: HandlerContext) => Promise<CallToolResult>;
+
 /**
- * Starts a tool call as a task and answers once the task is stored (SEP-2663: MUST NOT respond
- * before tasks/get would find it). The tool runs detached from the request.
+ * Starts a task and answers once it is stored (SEP-2663: MUST NOT respond before tasks/get
+ * would find it). The body runs detached from the request; its asks for client input park the
+ * task in `input_required` (task-input.ts).
  */
-export async function startModernTask(session: ServerSession, tool: ToolEntry, p: CallToolRequestParams, ctx: RequestContext): Promise<Result> {
+export async function startModernTask(session: ServerSession, ctx: RequestContext, envelope: Envelope, body: TaskBody): Promise<Result> {
   const server = session.server;
   const o = server.options;
   const store = server.taskStore;
@@ -62,11 +69,21 @@ export async function startModernTask(session: ServerSession, tool: ToolEntry, p
   const controller = new AbortController();
   server.runningTasks.set(task.taskId, controller);
   const unwatch = store.watchCancel?.(task.taskId, () => controller.abort('Task cancelled'));
-  const hctx = new HandlerContext(session, new DetachedContext(session, ctx.id, ctx.method, controller.signal, undefined));
+  // Past its TTL the task is gone from the store: a handler still waiting (for input) stops.
+  const expiry = setTimeout(() => controller.abort('Task expired'), ttl);
+  expiry.unref();
+  const onerror = (e: Error) => server.onerror?.(e);
+  const inputs = new TaskInputs(store, task.taskId, envelope.capabilities, controller.signal, onerror);
+  const pending = taskInputsOf(server);
+  pending.set(task.taskId, inputs);
+  const detached = new DetachedContext(session, ctx.id, ctx.method, controller.signal, undefined);
+  // The task's handler sees the creating request's envelope (capabilities, log level) and asks through the task.
+  session.beginModern(detached, { envelope, rounds: inputs });
+  const hctx = new HandlerContext(session, detached);
   hctx.taskId = task.taskId;
   void (async () => {
     try {
-      const result = await tool.call(p.arguments, hctx);
+      const result = await body(hctx);
       // A tool that ran and reported an error is still completed (SEP-2663 error semantics).
       await store.setStatus(task.taskId, 'completed', undefined, { result });
     } catch (e) {
@@ -74,21 +91,48 @@ export async function startModernTask(session: ServerSession, tool: ToolEntry, p
       const error = e instanceof McpError ? e.toJSON() : { code: ErrorCode.InternalError, message: e instanceof Error ? e.message : String(e) };
       await store.setStatus(task.taskId, 'failed', error.message, { error });
     } finally {
+      session.endModern(detached);
+      pending.delete(task.taskId);
+      clearTimeout(expiry);
       server.runningTasks.delete(task.taskId);
       unwatch?.();
     }
-  })().catch((e: unknown) => server.onerror?.(e instanceof Error ? e : new Error(String(e))));
+  })().catch((e: unknown) => onerror(e instanceof Error ? e : new Error(String(e))));
   return { ...wireTask(task), resultType: 'task' };
 }
 
-/** tools/call on the modern era: a task when the tool supports one and the request opted in. */
-export function modernToolCall(session: ServerSession, tool: ToolEntry, p: CallToolRequestParams, ctx: RequestContext, caps: ClientCapabilities): Promise<Result> | undefined {
+/**
+ * tools/call on the modern era: a task when the tool supports one and the request opted in.
+ * A tool registered with `taskStart: 'handler'` runs on the request first — its asks are MRTR
+ * rounds — and becomes a task where it calls `ctx.runAsTask()` (SEP-2663 §composition with
+ * MRTR: input rounds resolve synchronously, then CreateTaskResult).
+ */
+export function modernToolCall(session: ServerSession, tool: ToolEntry, p: CallToolRequestParams, ctx: RequestContext, envelope: Envelope): Promise<Result> | undefined {
   // The legacy `task` request param is gone: creation is server-directed, the param ignored.
   if (tool.taskSupport === 'forbidden') return undefined;
-  if (declaresTasks(caps)) return startModernTask(session, tool, p, ctx);
-  if (tool.taskSupport === 'required') throw needsExtension(`Tool ${tool.name}`);
-  return undefined;
+  if (!declaresTasks(envelope.capabilities)) {
+    if (tool.taskSupport === 'required') throw needsExtension(`Tool ${tool.name}`);
+    return undefined;
+  }
+  if (tool.config.taskStart !== 'handler') return startModernTask(session, ctx, envelope, (h) => tool.call(p.arguments, h));
+  return handlerStartedTask(session, tool, p, ctx, envelope);
 }
+
+async function handlerStartedTask(session: ServerSession, tool: ToolEntry, p: CallToolRequestParams, ctx: RequestContext, envelope: Envelope): Promise<Result> {
+  const hctx = new HandlerContext(session, ctx);
+  let created: Result | undefined;
+  hctx.taskStarter = async (work) => {
+    if (created) throw new McpError(ErrorCode.InternalError, `Tool ${tool.name} called runAsTask twice`);
+    created = await startModernTask(session, ctx, envelope, (h) => tool.runBody(() => work(h), h));
+    // What the handler returns now is dropped: the request is answered with the CreateTaskResult.
+    return STARTED;
+  };
+  const result = await tool.call(p.arguments, hctx);
+  // A handler that finished without runAsTask answered directly (an immediate result is valid).
+  return created ?? result;
+}
+
+const STARTED: CallToolResult = Object.freeze({ content: [] }) as unknown as CallToolResult;
 
 function taskIdOf(params: Record<string, unknown>): string {
   if (typeof params.taskId !== 'string') throw new McpError(ErrorCode.InvalidParams, 'params.taskId must be a string');
@@ -107,6 +151,13 @@ export const modernTaskHandlers: Record<string, RequestHandler> = {
   async 'tasks/get'(session, params, ctx) {
     const t = await find(session, params, ctx, 'tasks/get');
     const out = wireTask(t);
+    const inputs = taskInputsOf(session.server).get(t.taskId);
+    if (inputs && !isTerminal(t.status)) {
+      // This node runs the task: its pending asks are the current truth (the store's status may lag them).
+      out.status = inputs.waiting ? 'input_required' : 'working';
+      const requests = inputs.inputRequests;
+      if (requests) out.inputRequests = requests;
+    }
     if (t.status === 'completed' || t.status === 'failed') {
       // Terminal: the outcome is there at once.
       const r = await session.server.taskStore.waitForOutcome(owner(ctx), t.taskId, ctx.signal);
@@ -118,8 +169,9 @@ export const modernTaskHandlers: Record<string, RequestHandler> = {
   },
 
   async 'tasks/update'(session, params, ctx) {
-    await find(session, params, ctx, 'tasks/update');
-    // Eventually consistent ack; no task here waits for input, so there is nothing to resume.
+    const t = await find(session, params, ctx, 'tasks/update');
+    // An eventually consistent acknowledgement: unknown or already answered keys are ignored.
+    await taskInputsOf(session.server).get(t.taskId)?.answer(params.inputResponses);
     return {};
   },
 

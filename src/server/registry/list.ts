@@ -7,6 +7,7 @@
 import { shareResult } from '../../protocol/encode.js';
 import type { Result } from '../../protocol/types.js';
 import { page } from '../pagination.js';
+import type { Registered } from '../options.js';
 
 export interface Listed<W> {
   enabled: boolean;
@@ -47,6 +48,17 @@ export class Registry<K, E extends Listed<W>, W> {
     if (this.map.has(key)) throw new TypeError(`${this.kind} "${String(key)}" is already registered`);
     this.map.set(key, entry);
     this.changed();
+  }
+
+  /** Adds `entry` and returns the handle that enables, disables or removes it at runtime. */
+  register(key: K & string, entry: E): Registered {
+    this.add(key, entry);
+    const toggle = (enabled: boolean) => (): void => {
+      if (entry.enabled === enabled) return;
+      entry.enabled = enabled;
+      this.changed();
+    };
+    return { name: key, enable: toggle(true), disable: toggle(false), remove: () => void this.remove(key) };
   }
 
   remove(key: K): boolean {

@@ -25,6 +25,12 @@ export interface ToolConfig<I extends SchemaInput | undefined = undefined, O ext
   annotations?: ToolAnnotations;
   icons?: Icon[];
   execution?: ToolExecution;
+  /**
+   * Where a 2026-07-28 task starts (tasks extension): 'call' (default) runs the whole call as
+   * the task; 'handler' runs the handler on the request — its asks for input are
+   * multi-round-trip rounds — and makes a task of what it passes to `ctx.runAsTask()`.
+   */
+  taskStart?: 'call' | 'handler';
   _meta?: Meta;
   /** Time limit of one call in ms: past it the handler's signal aborts and the call is answered -32001. Default: the server's `limits.toolTimeoutMs` (5 min). */
   timeoutMs?: number;
@@ -104,17 +110,25 @@ export class ToolEntry implements Listed<Tool> {
     const wait = gate.enter(() => ctx.signal);
     if (wait) await wait;
     try {
-      return await this.run(value as Record<string, unknown>, ctx, ctx.taskId === undefined ? (this.config.timeoutMs ?? limits.toolTimeoutMs) : Infinity);
+      return await this.run(() => this.handler(value as Record<string, unknown>, ctx), ctx, ctx.taskId === undefined ? (this.config.timeoutMs ?? limits.toolTimeoutMs) : Infinity);
     } finally {
       gate.leave();
     }
   }
 
-  private async run(value: Record<string, unknown>, ctx: HandlerContext, timeoutMs: number): Promise<CallToolResult> {
+  /**
+   * Runs the part of a call a handler made a task (`ctx.runAsTask()`), with the outcomes of a
+   * whole call: a thrown error is a tool error, a malformed result a protocol error.
+   */
+  runBody(body: () => CallToolResult | Promise<CallToolResult>, ctx: HandlerContext): Promise<CallToolResult> {
+    return this.run(body, ctx, Infinity);
+  }
+
+  private async run(body: () => CallToolResult | Promise<CallToolResult>, ctx: HandlerContext, timeoutMs: number): Promise<CallToolResult> {
     let result: CallToolResult;
     let timedOut = false;
     try {
-      const pending = this.handler(value, ctx);
+      const pending = body();
       if (timeoutMs === Infinity || !(pending instanceof Promise)) {
         result = await pending;
       } else {

@@ -14,37 +14,11 @@ import type { MessageExtra, SendOptions, Transport } from '../../protocol/transp
 import type { JSONRPCMessage, RequestId } from '../../protocol/types.js';
 import { nodeFetch } from '../shared/node-fetch.js';
 import { readSseStream, type SseEvent } from '../shared/sse-reader.js';
-import { modernClaim, paramHeadersOf, paramHeaderValues, standardHeaders, type ParamHeader } from './modern-headers.js';
+import { HttpStatusError, snippet, type ReconnectionOptions, type StreamableHttpClientTransportOptions } from './client-options.js';
+import { ModernRequests } from './client-modern.js';
+import { modernClaim } from './modern-headers.js';
 
-/** A non-2xx answer to a POST; `status` lets a client tell legacy from modern by status and body. */
-export class HttpStatusError extends ErlmcpError {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super('ERR_TRANSPORT', `HTTP ${status}: ${snippet(body)}`);
-  }
-}
-
-export interface ReconnectionOptions {
-  /** First backoff delay when the server sent no `retry`. Default 1000 ms. */
-  initialDelayMs?: number;
-  /** Backoff ceiling. Default 30 000 ms. */
-  maxDelayMs?: number;
-  /** Backoff multiplier per consecutive failed attempt. Default 1.5. */
-  growFactor?: number;
-  /** Consecutive reconnection attempts without progress before giving up. Default 5. */
-  maxRetries?: number;
-}
-
-export interface StreamableHttpClientTransportOptions {
-  /** Extra headers on every request (e.g. authorization). */
-  headers?: Record<string, string>;
-  fetch?: typeof fetch;
-  reconnection?: ReconnectionOptions;
-  /** Resume an existing session instead of starting without one. */
-  sessionId?: string;
-}
+export { HttpStatusError, type ReconnectionOptions, type StreamableHttpClientTransportOptions } from './client-options.js';
 
 /** One SSE stream that may be resumed: a POST's response stream or the standalone GET stream. */
 interface StreamTask {
@@ -53,14 +27,14 @@ interface StreamTask {
   readonly modern: boolean;
   /** Request ids whose responses this POST stream still owes. */
   readonly owed: Set<RequestId>;
+  /** The one request a POST stream answers: what the server sends on it belongs to that request (handed on as `relatedRequestId`). */
+  readonly related: RequestId | undefined;
   lastEventId: string | undefined;
   retryMs: number | undefined;
   stopped: boolean;
   controller: AbortController | undefined;
   wake: (() => void) | undefined;
 }
-
-const SNIPPET = 500;
 
 /**
  * Client side of Streamable HTTP: POSTs requests, reads JSON or SSE answers, resumes streams with Last-Event-ID. `connectHttp()` adds the fallback to the 2024-11-05 transport.
@@ -85,12 +59,8 @@ export class StreamableHttpClientTransport implements Transport {
   private readonly controllers = new Set<AbortController>();
   private readonly tasks = new Set<StreamTask>();
   private standalone: StreamTask | undefined;
-  /** 2026-07-28: the fetch of each modern request in flight (closing it is cancellation). */
-  private readonly modernInflight = new Map<RequestId, AbortController>();
-  /** 2026-07-28: modern tools/list requests whose results get the x-mcp-header check. */
-  private readonly toolLists = new Set<RequestId>();
-  /** SEP-2243: tool name → its annotated arguments, learned from tools/list. */
-  private readonly toolHeaders = new Map<string, ParamHeader[]>();
+  /** 2026-07-28 requests in flight and the tools' x-mcp-header annotations. */
+  private readonly modern = new ModernRequests((e) => this.onerror?.(e));
 
   constructor(url: URL | string, options?: StreamableHttpClientTransportOptions) {
     this.url = new URL(url);
@@ -133,21 +103,14 @@ export class StreamableHttpClientTransport implements Transport {
     if (method === 'notifications/cancelled') {
       this.settled(m.params?.requestId);
       // 2026-07-28 over HTTP: closing the request's stream is the cancellation; nothing is posted.
-      const inflight = m.params?.requestId === undefined ? undefined : this.modernInflight.get(m.params.requestId);
-      if (inflight) {
-        this.modernInflight.delete(m.params!.requestId!);
-        inflight.abort();
-        return;
-      }
+      if (m.params?.requestId !== undefined && this.modern.cancel(m.params.requestId)) return;
     }
     const claim = method === undefined ? undefined : modernClaim(message);
 
-    const headers = claim === undefined ? this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }) : this.modernHeaders(message as { method: string; params?: Record<string, unknown> }, claim);
-    const sentSession = headers['mcp-session-id'];
+    const headers = claim === undefined ? this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }) : this.modern.headers(message as { method: string; params?: Record<string, unknown> }, claim, this.extraHeaders);
     const controller = this.track();
     if (claim !== undefined && requestId !== undefined) {
-      this.modernInflight.set(requestId, controller);
-      if (method === 'tools/list') this.toolLists.add(requestId);
+      this.modern.begin(requestId, method!, controller);
     }
     await this.post(JSON.stringify(message), headers, controller, requestId === undefined ? [] : [requestId], claim !== undefined, method === 'initialize', method ?? 'response');
     if (method === 'notifications/initialized') this.openStandaloneStream();
@@ -205,51 +168,9 @@ export class StreamableHttpClientTransport implements Transport {
     } finally {
       if (!handedOff) {
         this.controllers.delete(controller);
-        for (const id of owed) this.forgetModern(id);
+        for (const id of owed) this.modern.forget(id);
       }
     }
-  }
-
-  /** Headers of a modern request: derived from its body; no session id (2026-07-28). */
-  private modernHeaders(message: { method: string; params?: Record<string, unknown> }, version: string): Record<string, string> {
-    const h: Record<string, string> = { ...this.extraHeaders, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    delete h['mcp-session-id'];
-    Object.assign(h, standardHeaders(message, version));
-    if (message.method === 'tools/call') {
-      const annotations = this.toolHeaders.get(String(message.params?.name));
-      if (annotations) Object.assign(h, paramHeaderValues(annotations, message.params?.arguments));
-    }
-    return h;
-  }
-
-  private forgetModern(id: RequestId): void {
-    this.modernInflight.delete(id);
-    this.toolLists.delete(id);
-  }
-
-  /**
-   * SEP-2243, HTTP only: a tool whose x-mcp-header annotations are invalid MUST be dropped from
-   * tools/list; the valid ones are remembered so tools/call can mirror its arguments.
-   */
-  private filterTools(value: unknown): unknown {
-    const r = value as { id?: RequestId; result?: { tools?: unknown } } | null;
-    if (!r || typeof r !== 'object' || r.id === undefined || !this.toolLists.has(r.id)) return value;
-    const tools = r.result?.tools;
-    if (!Array.isArray(tools)) return value;
-    const kept: unknown[] = [];
-    for (const t of tools as { name?: unknown; inputSchema?: unknown }[]) {
-      const annotations = paramHeadersOf(t?.inputSchema);
-      if (annotations === undefined) {
-        this.onerror?.(new ErlmcpError('ERR_INVALID_RESULT', `Dropped tool ${JSON.stringify(t?.name)}: invalid x-mcp-header annotation (SEP-2243)`));
-        continue;
-      }
-      if (typeof t.name === 'string') {
-        if (annotations.length) this.toolHeaders.set(t.name, annotations);
-        else this.toolHeaders.delete(t.name);
-      }
-      kept.push(t);
-    }
-    return kept.length === tools.length ? value : { ...r, result: { ...r.result, tools: kept } };
   }
 
   /** basic/transports#session-management: DELETE ends the session; 405 means "not allowed". */
@@ -333,16 +254,16 @@ export class StreamableHttpClientTransport implements Transport {
 
   // ---------- inbound messages ----------
 
-  private deliver(value: unknown): void {
+  private deliver(value: unknown, extra?: MessageExtra): void {
     for (let m of Array.isArray(value) ? value : [value]) {
       const r = m as { id?: RequestId; method?: unknown; result?: unknown; error?: unknown } | null;
       if (r && typeof r === 'object' && r.method === undefined && (r.result !== undefined || r.error !== undefined) && r.id !== undefined) {
-        m = this.filterTools(m);
-        this.forgetModern(r.id);
+        m = this.modern.filterTools(m);
+        this.modern.forget(r.id);
         this.settled(r.id);
       }
       try {
-        this.onmessage?.(m);
+        this.onmessage?.(m, extra);
       } catch (e) {
         this.onerror?.(toError(e));
       }
@@ -369,13 +290,14 @@ export class StreamableHttpClientTransport implements Transport {
       this.onerror?.(new ErlmcpError('ERR_TRANSPORT', `Invalid JSON in SSE event: ${snippet(e.data)}`));
       return;
     }
-    this.deliver(value);
+    // basic/transports: a request the server sends on a POST's stream is related to that POST's request.
+    this.deliver(value, task.related === undefined ? undefined : { relatedRequestId: task.related });
   }
 
   // ---------- resumable streams ----------
 
   private newTask(standalone: boolean, owed: RequestId[], modern = false): StreamTask {
-    const t: StreamTask = { standalone, modern, owed: new Set(owed), lastEventId: undefined, retryMs: undefined, stopped: false, controller: undefined, wake: undefined };
+    const t: StreamTask = { standalone, modern, owed: new Set(owed), related: owed.length === 1 ? owed[0] : undefined, lastEventId: undefined, retryMs: undefined, stopped: false, controller: undefined, wake: undefined };
     this.tasks.add(t);
     return t;
   }
@@ -502,8 +424,4 @@ export class StreamableHttpClientTransport implements Transport {
       task.wake = done;
     });
   }
-}
-
-function snippet(text: string): string {
-  return text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text;
 }

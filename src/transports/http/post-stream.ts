@@ -156,11 +156,9 @@ export class PostStream {
     this.writer = undefined;
     if (w) {
       const id = this.id;
-      const store = this.host.eventStore;
-      // Ended normally, its last answer handed to the kernel: nobody will resume it.
-      if (id !== undefined && store.deleteStream && !w.closed) {
-        w.onFinish(() => void store.deleteStream!(id).catch((e: unknown) => this.host.reportError(e as Error)));
-      }
+      // Ended normally, its last answer handed to the kernel: the client most likely read it, but
+      // one that disconnected just before may still resume, so the events go after a grace.
+      if (id !== undefined && !w.closed) w.onFinish(() => this.host.streamFinished(id));
       w.end();
     }
     this.onEnded();

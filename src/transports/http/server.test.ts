@@ -130,7 +130,7 @@ class SseReader {
   private readonly reader: ReadableStreamDefaultReader<string>;
 
   constructor(res: Response) {
-    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    assert.equal(res.headers.get('content-type'), 'text/event-stream', `expected an SSE stream, got HTTP ${res.status} ${res.headers.get('content-type')}`);
     this.reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   }
 

@@ -12,94 +12,26 @@ import type { Socket } from 'node:net';
 import { ErlmcpError, ErrorCode, toError } from '../../protocol/errors.js';
 import { classify, type Classified } from '../../protocol/jsonrpc.js';
 import type { AuthInfo } from '../../protocol/transport.js';
-import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, isSupportedVersion, negotiateVersion, versionAllowsBatch } from '../../protocol/versions.js';
+import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, negotiateVersion, versionAllowsBatch } from '../../protocol/versions.js';
 import type { McpServer } from '../../server/index.js';
 import { MemoryBus } from '../../stores/memory-bus.js';
 import { MemoryEventStore } from '../../stores/memory-event-store.js';
 import { MemorySessionStore } from '../../stores/memory-session-store.js';
-import type { EventStore, MessageBus, SessionStore, StoreProbe } from '../../stores/types.js';
+import type { EventStore, MessageBus, SessionStore } from '../../stores/types.js';
+import { probeStores } from '../shared/probe.js';
 import { admit } from '../shared/admission-http.js';
 import { classifyInbound, type Inbound } from './modern.js';
+import { ANSWERED, batchRejected, jsonBody, versionHeader, versionMatches } from './checks.js';
 import { limitConnections } from '../shared/connections.js';
 import { DEFAULT_DRAIN_GRACE_MS, DRAIN_EXPIRED_MESSAGE, HttpDrain, type DrainOptions } from '../shared/drain.js';
 import { SessionDirectory } from './session-directory.js';
 import type { HttpSessionTransport } from './session-transport.js';
-import type { SseWriterOptions } from './sse-writer.js';
+import { DEFAULT_MAX_BODY, DEFAULT_MAX_CONNECTIONS, DEFAULT_TTL_MS, type StreamableHttpServerOptions } from './server-options.js';
 import { OriginPolicy } from '../shared/origin-policy.js';
-import { header, acceptsJsonAndSse, acceptsSse, isJsonContentType, listenOn, readBody, sendError, sendRpcError } from '../shared/http.js';
+import { header, acceptsJsonAndSse, acceptsSse, isJsonContentType, listenOn, sendError, sendRpcError } from '../shared/http.js';
 import { isLoopbackHost } from '../shared/origin.js';
 
-export interface StreamableHttpServerOptions {
-  server: McpServer;
-  /** No sessions: every POST is served by a fresh session, closed after its response. GET/DELETE → 405. */
-  stateless?: boolean;
-  /** Answer requests with one JSON body instead of an SSE stream. Default false. */
-  enableJsonResponse?: boolean;
-  sessionStore?: SessionStore;
-  eventStore?: EventStore;
-  bus?: MessageBus;
-  /** Idle time after which a session expires. Default 30 minutes. */
-  sessionIdleTtlMs?: number;
-  /** Largest accepted POST body. Default 16 MiB. */
-  maxBodyBytes?: number;
-  /**
-   * Host names (or host:port) accepted in `Host`. On a loopback bind only loopback names are
-   * accepted unless listed here (DNS rebinding); elsewhere any Host is, unless this is given.
-   */
-  allowedHosts?: string[];
-  /**
-   * Origins (or hostnames) a browser may call from; `['*']` allows any. A request whose Origin is
-   * present and not allowed gets 403 on every bind (basic/transports#security-warning). Default:
-   * the loopback origins on a loopback bind (and when mounted with `handle()`), none elsewhere.
-   */
-  allowedOrigins?: string[];
-  /** Check `Host` against loopback names (403 otherwise). Default: on when `listen()` binds a loopback host. */
-  dnsRebindingProtection?: boolean;
-  /**
-   * A request's `MCP-Protocol-Version` against its session's negotiated version
-   * (basic/transports#protocol-version-header: the client SHOULD send the negotiated one).
-   * 'strict' (default): any other version → 400. 'supported': any supported version passes
-   * (the official conformance suite 0.1.16 sends 2025-03-26 on 2025-11-25 sessions in two scenarios).
-   */
-  protocolVersionHeader?: 'strict' | 'supported';
-  /**
-   * Open connections `listen()` accepts. At the cap the longest-idle keep-alive connection is
-   * closed to admit a new one; with none idle the newcomer gets 503. Default 8192.
-   */
-  maxConnections?: number;
-  /** SSE `retry` hint in ms. Default 1000. */
-  retryMs?: number;
-  /** Path served by `listen()`. Default '/mcp'. */
-  endpoint?: string;
-  /** Extra paths `listen()` serves (e.g. `/metrics`), each by its own node:http handler. */
-  routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => void>>;
-  /** Called first for every request `listen()` receives, whatever its path (request counts for a status page). */
-  observe?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** PEM certificate and key: `listen()` serves HTTPS. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /**
-   * SSE backpressure: `send()` waits while more than `highWaterBytes` (1 MiB) is queued for a
-   * client. A client that reads nothing of such a backlog for `stallTimeoutMs` (5 s) is cut; live
-   * output piling past `maxBufferedBytes` (8 MiB) anyway ends its stream early. Either way the
-   * client resumes with Last-Event-ID (every event is in the EventStore).
-   */
-  sse?: SseWriterOptions;
-}
-
-const DEFAULT_TTL_MS = 30 * 60_000;
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
-const DEFAULT_MAX_CONNECTIONS = 8192;
-
-/** Express-style `req.body`: a parsed value, or raw text/Buffer from a text/raw parser. */
-function bodyLeftByMiddleware(req: IncomingMessage): unknown {
-  const body = (req as IncomingMessage & { body?: unknown }).body;
-  if (typeof body !== 'string' && !Buffer.isBuffer(body)) return body;
-  try {
-    return JSON.parse(body.toString());
-  } catch {
-    return undefined;
-  }
-}
+export type { StreamableHttpServerOptions } from './server-options.js';
 
 /**
  * Streamable HTTP (basic/transports#streamable-http): sessions, SSE streams with resumption, `/health` and `/ready` with `listen()`; `handle(req, res)` mounts it in any node:http or express app.
@@ -148,6 +80,7 @@ export class StreamableHttpServer {
       retryMs: options.retryMs ?? 1000,
       enableJsonResponse: options.enableJsonResponse ?? false,
       sse: { ...options.sse, openStreams: this.streams },
+      finishedStreams: options.finishedStreams,
       reportError: (e) => this.reportError(e),
     });
     this.nodeId = this.directory.nodeId;
@@ -229,21 +162,8 @@ export class StreamableHttpServer {
   async ready(timeoutMs = 1000): Promise<{ ready: boolean; node: string; error?: string }> {
     if (this.closed) return { ready: false, node: this.nodeId, error: 'server is closing' };
     if (this.drainer.active) return { ready: false, node: this.nodeId, error: 'draining: this server is shutting down' };
-    const probes: StoreProbe[] = [...new Set<StoreProbe>([this.sessionStore, this.eventStore, this.bus])];
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        Promise.all(probes.map((p) => p.ping?.())),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-      return { ready: true, node: this.nodeId };
-    } catch (e) {
-      return { ready: false, node: this.nodeId, error: (e as Error).message };
-    } finally {
-      clearTimeout(timer);
-    }
+    const error = await probeStores([this.sessionStore, this.eventStore, this.bus], timeoutMs);
+    return error === undefined ? { ready: true, node: this.nodeId } : { ready: false, node: this.nodeId, error };
   }
 
   /** Serves `GET /health` (200 while the process runs) and `GET /ready` (503 while a store is unreachable). */
@@ -367,28 +287,15 @@ export class StreamableHttpServer {
     if (!isJsonContentType(header(req, 'content-type'))) return sendError(res, 415, 'Unsupported Media Type: Content-Type must be application/json');
     if (!acceptsJsonAndSse(header(req, 'accept'))) return sendError(res, 406, 'Not Acceptable: Accept must list application/json and text/event-stream');
 
-    let value = parsedBody;
-    if (value === undefined && req.readableEnded) {
-      // Mounted behind a body parser that did not hand us its result: use what it left on req.body.
-      value = bodyLeftByMiddleware(req);
-      if (value === undefined) return sendError(res, 400, 'Bad Request: the request body was already consumed; pass it to handle()');
-    }
-    if (value === undefined) {
-      const body = await readBody(req, this.maxBodyBytes);
-      if (!body.ok) return sendError(res, body.status, body.message, body.code);
-      try {
-        value = JSON.parse(body.text);
-      } catch (e) {
-        return sendError(res, 400, `Parse error: ${(e as Error).message}`, ErrorCode.ParseError);
-      }
-    }
+    const value = await jsonBody(req, res, parsedBody, this.maxBodyBytes);
+    if (value === ANSWERED) return;
 
     // The era is decided per request, from the body (2026-07-28 basic/versioning).
     const inbound = classifyInbound(req, value, this.server);
     if (inbound.kind === 'reject') return sendRpcError(res, inbound.status, inbound.id, inbound.error);
     if (inbound.kind === 'modern') return this.serveModern(req, res, inbound, authInfo);
 
-    const headerVersion = this.versionHeader(req, res);
+    const headerVersion = versionHeader(req, res);
     if (headerVersion === null) return;
 
     const batch = Array.isArray(value);
@@ -406,7 +313,7 @@ export class StreamableHttpServer {
 
     if (this.options.stateless) {
       const version = initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-      if (batch && !versionAllowsBatch(version)) return this.batchRejected(res);
+      if (batch && !versionAllowsBatch(version)) return batchRejected(res);
       if (init && this.drainer.active) return this.refuseWhileDraining(res);
       if (!this.server.acceptsSessions) return this.tooManySessions(req, res, authInfo);
       const t = await this.directory.ephemeralSession(init !== undefined, version);
@@ -425,9 +332,9 @@ export class StreamableHttpServer {
       // A warm session is found without a promise; only a cold one waits for the store.
       t = this.directory.local(sid) ?? (await this.directory.lookup(sid));
       if (!t) return sendError(res, 404, 'Not Found: session does not exist or has expired');
-      if (!this.versionMatches(t, headerVersion, res)) return;
+      if (!versionMatches(t.protocolVersion, headerVersion, this.options.protocolVersionHeader, res)) return;
     }
-    if (batch && !versionAllowsBatch(t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION)) return this.batchRejected(res);
+    if (batch && !versionAllowsBatch(t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION)) return batchRejected(res);
     this.directory.touch(t);
     const version = t.protocolVersion ?? initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
     // The initialize answer is immediate: storing its events for resumption would only cost
@@ -452,14 +359,14 @@ export class StreamableHttpServer {
     // basic/transports#listening-for-messages-from-the-server: 405 = no SSE stream offered.
     if (this.options.stateless) return sendError(res, 405, 'Method Not Allowed: stateless server', undefined, { allow: 'POST' });
     if (!acceptsSse(header(req, 'accept'))) return sendError(res, 406, 'Not Acceptable: Accept must include text/event-stream');
-    const headerVersion = this.versionHeader(req, res);
+    const headerVersion = versionHeader(req, res);
     if (headerVersion === null) return;
     const lastEventId = header(req, 'last-event-id');
     // Draining: no new standalone stream here (nor a resumed one); the client reconnects elsewhere.
     // A POST stream being resumed is a call in flight: it is served.
     if (this.drainer.active && (lastEventId === undefined || this.eventStore.streamIdOf(lastEventId)?.endsWith('/_') !== false)) return this.refuseWhileDraining(res);
     const t = await this.sessionFor(req, res);
-    if (!t || !this.versionMatches(t, headerVersion, res)) return;
+    if (!t || !versionMatches(t.protocolVersion, headerVersion, this.options.protocolVersionHeader, res)) return;
     this.directory.touch(t);
     return t.handleGet(res, lastEventId, t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
   }
@@ -472,33 +379,6 @@ export class StreamableHttpServer {
     await this.directory.delete(sid);
     res.writeHead(204);
     res.end();
-  }
-
-  // ---------- checks ----------
-
-  /** The MCP-Protocol-Version header: undefined when absent, null after answering 400 for an unsupported one. */
-  private versionHeader(req: IncomingMessage, res: ServerResponse): string | undefined | null {
-    const v = header(req, 'mcp-protocol-version');
-    if (v === undefined) return undefined;
-    if (isSupportedVersion(v)) return v;
-    // basic/transports#protocol-version-header: invalid or unsupported → 400.
-    sendError(res, 400, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(v)}`);
-    return null;
-  }
-
-  /**
-   * basic/transports#protocol-version-header: the header names the version negotiated at
-   * initialization; a session at one version does not serve requests claiming another (400).
-   */
-  private versionMatches(t: HttpSessionTransport, headerVersion: string | undefined, res: ServerResponse): boolean {
-    const negotiated = t.protocolVersion;
-    if (headerVersion === undefined || negotiated === undefined || headerVersion === negotiated || this.options.protocolVersionHeader === 'supported') return true;
-    sendError(res, 400, `Bad Request: MCP-Protocol-Version ${headerVersion} does not match this session's negotiated version ${negotiated}`);
-    return false;
-  }
-
-  private batchRejected(res: ServerResponse): void {
-    sendError(res, 400, 'Invalid request: JSON-RPC batches are only allowed with protocol version 2025-03-26', ErrorCode.InvalidRequest);
   }
 
   private tooManySessions(req: IncomingMessage, res: ServerResponse, authInfo: AuthInfo | undefined): void {

@@ -12,6 +12,7 @@ import type { McpServer, ServerSession } from '../../server/index.js';
 import type { EventStore, MessageBus, SessionState, SessionStore } from '../../stores/types.js';
 import { storeFanout } from './fanout.js';
 import type { SessionHost } from './session-host.js';
+import { FinishedStreams } from './finished-streams.js';
 import { HttpSessionTransport } from './session-transport.js';
 import type { SseWriterOptions } from './sse-writer.js';
 import { postStreamKey } from './stream-keys.js';
@@ -37,6 +38,7 @@ export interface DirectoryOptions {
   retryMs: number;
   enableJsonResponse: boolean;
   sse: SseWriterOptions;
+  finishedStreams?: { graceMs?: number; max?: number };
   reportError(error: Error): void;
 }
 
@@ -68,6 +70,7 @@ export class SessionDirectory {
   private readonly ephemeral = new Map<HttpSessionTransport, ServerSession | undefined>();
   private readonly hydrating = new Map<string, Promise<HttpSessionTransport | undefined>>();
   private readonly host: SessionHost;
+  private readonly finished: FinishedStreams;
   /** Bus subscriptions of this node (deleted sessions, remote state, cancellations). */
   private readonly subs: Promise<(() => Promise<void>) | undefined>[] = [];
   /** Set when the stores span nodes: server-wide notifications go through them (fanout.ts). */
@@ -93,6 +96,7 @@ export class SessionDirectory {
     // hostname:pid): POST stream ids minted here cannot collide with another node's.
     const nodeId = (this.nodeId = o.bus.nodeId ?? randomBytes(6).toString('hex'));
     let streamSeq = 0;
+    this.finished = new FinishedStreams(o.eventStore, this.reportError, o.finishedStreams?.graceMs, o.finishedStreams?.max);
     this.host = {
       eventStore: o.eventStore,
       bus: o.bus,
@@ -110,6 +114,7 @@ export class SessionDirectory {
       },
       pendingWrite: (sid) => this.sessions.get(sid)?.persisting,
       reportError: this.reportError,
+      streamFinished: (id) => this.finished.add(id),
     };
     if (!o.stateless) {
       this.onBus(DELETED_CHANNEL, (id) => {
@@ -352,6 +357,7 @@ export class SessionDirectory {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    this.finished.close();
     const all = [...[...this.sessions.values()].map((r) => r.t), ...this.ephemeral.keys()];
     await Promise.all(all.map((t) => this.closeTransport(t)));
     this.removeFanout?.();

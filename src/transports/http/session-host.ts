@@ -33,6 +33,8 @@ export interface SessionHost {
   /** A store write of this session still in flight: responses wait for it, so the next request finds the state on any node. */
   pendingWrite(sessionId: string): Promise<void> | undefined;
   reportError(error: Error): void;
+  /** A POST stream ended normally: its events stay resumable for a short grace (finished-streams.ts). */
+  streamFinished(streamId: string): void;
 }
 
 /** SEP-1699 priming and server-initiated close arrived in 2025-11-25; older clients choke on empty data. */

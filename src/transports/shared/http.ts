@@ -70,7 +70,7 @@ export function sendRpcError(res: ServerResponse, status: number, id: unknown, e
   res.end(body);
 }
 
-export type BodyResult = { ok: true; text: string } | { ok: false; status: number; code: number; message: string };
+export type BodyResult = { ok: true; text: string } | { ok: false; status: number; code: number; message: string; headers?: Record<string, string> };
 
 /**
  * Reads the body as UTF-8, refusing more than `maxBytes`: first by Content-Length (before
@@ -79,7 +79,9 @@ export type BodyResult = { ok: true; text: string } | { ok: false; status: numbe
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
   const tooLarge: BodyResult = { ok: false, status: 413, code: ErrorCode.ServerError, message: `Payload too large: limit is ${maxBytes} bytes` };
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.resolve(tooLarge);
+  // Refused on its declared length, the body is never read: the answer closes the connection,
+  // so Node does not read (and discard) up to Content-Length bytes before the next request.
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.resolve({ ...tooLarge, headers: { connection: 'close' } });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

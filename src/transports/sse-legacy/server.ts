@@ -230,7 +230,7 @@ export class LegacySseServer {
     if (value === undefined) {
       if (!isJsonContentType(header(req, 'content-type'))) return sendError(res, 415, 'Unsupported Media Type: Content-Type must be application/json');
       const body = await readBody(req, this.maxBodyBytes);
-      if (!body.ok) return sendError(res, body.status, body.message, body.code);
+      if (!body.ok) return sendError(res, body.status, body.message, body.code, body.headers);
       try {
         value = JSON.parse(body.text);
       } catch (e) {

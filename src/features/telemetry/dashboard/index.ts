@@ -12,15 +12,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { McpServer } from '../../../server/server.js';
 import { DASHBOARD_HTML, DASHBOARD_JS } from './page.js';
-import { DashboardStats } from './stats.js';
+import { DashboardStats, type Snapshot } from './stats.js';
 
-export { DashboardStats, type Snapshot, type RecentError } from './stats.js';
+export { DashboardStats, mergeParts, type Snapshot, type RecentError, type RawRow, type StatsPart } from './stats.js';
+export { aggregateDashboards, shareDashboard } from './cluster.js';
 
 export interface DashboardOptions {
   /** Snapshot period in ms. Default 1000. */
   intervalMs?: number;
   /** Live cluster node count (e.g. from the Redis heartbeats). */
   nodeCount?: () => number | Promise<number>;
+  /** The stats to show, already instrumented. Default: new stats instrumenting `server`. */
+  stats?: DashboardStats;
+  /**
+   * Where each snapshot comes from. Default: `stats.snapshot()` (this process). A worker of
+   * `erlmcp start --cluster N` passes `shareDashboard(stats)` (cluster.ts): the merged figures of every worker.
+   */
+  snapshot?: () => Promise<Snapshot>;
 }
 
 export interface Dashboard {
@@ -49,16 +57,21 @@ const SECURITY_HEADERS = {
 };
 
 export function createDashboard(server: McpServer, options: DashboardOptions = {}): Dashboard {
-  const stats = new DashboardStats().instrument(server);
-  stats.nodeCount = options.nodeCount;
+  const stats = options.stats ?? new DashboardStats().instrument(server);
+  if (options.nodeCount) stats.nodeCount = options.nodeCount;
+  const snapshot = options.snapshot ?? (() => stats.snapshot());
   const viewers = new Set<ServerResponse>();
   let timer: NodeJS.Timeout | undefined;
 
   const push = (): void => {
-    void stats.snapshot().then((s) => {
-      const frame = `data: ${JSON.stringify(s)}\n\n`;
-      for (const res of viewers) res.write(frame);
-    });
+    // A failed collection (the supervisor did not answer) skips one frame; the page keeps the last.
+    snapshot().then(
+      (s) => {
+        const frame = `data: ${JSON.stringify(s)}\n\n`;
+        for (const res of viewers) res.write(frame);
+      },
+      () => {},
+    );
   };
 
   /** Whether `req` may see the dashboard; answers the refusal itself when not. */
@@ -104,7 +117,10 @@ export function createDashboard(server: McpServer, options: DashboardOptions = {
     if (req.method === 'HEAD') return void res.end();
     res.write('retry: 2000\n\n');
     viewers.add(res);
-    void stats.snapshot().then((s) => res.write(`data: ${JSON.stringify(s)}\n\n`));
+    snapshot().then(
+      (s) => res.write(`data: ${JSON.stringify(s)}\n\n`),
+      () => {},
+    );
     // The timer runs only while someone watches.
     timer ??= setInterval(push, options.intervalMs ?? 1000).unref();
     res.on('close', () => {

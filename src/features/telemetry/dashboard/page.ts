@@ -25,7 +25,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <body>
 <h1>erlmcp <span id="status">connecting…</span></h1>
 <div class="cards">
-  <div class="card"><b id="sessions">–</b><span>sessions live</span></div>
+  <div class="card"><b id="sessions">–</b><span id="sessions-label">sessions live</span></div>
   <div class="card"><b id="rps">–</b><span>requests/s</span></div>
   <div class="card"><b id="total">–</b><span>requests</span></div>
   <div class="card"><b id="errors">–</b><span>errors</span></div>
@@ -90,7 +90,8 @@ export const DASHBOARD_JS = `'use strict';
     $('total').textContent = String(s.requests);
     $('errors').textContent = String(s.errors);
     $('inflight').textContent = String(s.inFlight);
-    $('nodes').textContent = s.nodes === undefined || s.nodes === null ? '1' : String(s.nodes);
+    // Without a node count (Redis heartbeats), the worker processes whose figures these are.
+    $('nodes').textContent = String(s.nodes ?? s.workers ?? 1);
     const t = Object.entries(s.sessionsOpenedByTransport);
     $('transports').textContent = t.length ? t.map(([k, v]) => k + ': ' + v).join('   ') : 'none yet';
     rows($('methods'), s.methods);
@@ -103,8 +104,19 @@ export const DASHBOARD_JS = `'use strict';
     draw();
   }
   const events = new EventSource('dashboard/events');
-  events.onopen = () => { $('status').textContent = 'live'; };
+  let workers = 0;
+  const status = () => { $('status').textContent = workers > 1 ? 'live, ' + workers + ' workers' : 'live'; };
+  events.onopen = status;
   events.onerror = () => { $('status').textContent = 'reconnecting…'; };
-  events.onmessage = (m) => show(JSON.parse(m.data));
+  events.onmessage = (m) => {
+    const s = JSON.parse(m.data);
+    if ((s.workers || 0) !== workers) {
+      workers = s.workers || 0;
+      status();
+      // Each worker counts the sessions it holds: with Redis stores one session can be held by several.
+      $('sessions-label').textContent = workers > 1 ? 'sessions held, summed over workers' : 'sessions live';
+    }
+    show(s);
+  };
 })();
 `;
