@@ -5,6 +5,7 @@
  * back to the gateway, and the cache (features/cache) when configured.
  */
 import { Client } from '../client/client.js';
+import type { RequestContext } from '../engine/context.js';
 import { cacheClient } from '../features/cache/client.js';
 import { McpCache } from '../features/cache/cache.js';
 import { identityOf } from '../features/cache/key.js';
@@ -98,6 +99,25 @@ function transportOf(config: UpstreamConfig, hooks: ConnectHooks): { transport: 
   return { transport: config.type === 'http' ? new StreamableHttpClientTransport(config.url, { headers }) : new WebSocketClientTransport(config.url, { headers }) };
 }
 
+/**
+ * The gateway's client of one upstream session: roots/list, which a Client answers from a fixed
+ * list, goes to the gateway instead. An override rather than a `client.use()` middleware, which
+ * would also wrap every outbound request — a cost on each forwarded call.
+ */
+class UpstreamClient extends Client {
+  constructor(
+    private readonly listRoots: (params: Record<string, unknown> | undefined, ctx: RequestContext) => Promise<Result>,
+    ...args: ConstructorParameters<typeof Client>
+  ) {
+    super(...args);
+  }
+
+  protected override dispatchRequest(method: string, params: Record<string, unknown> | undefined, ctx: RequestContext): Promise<Result> {
+    if (method === 'roots/list') return this.listRoots(params, ctx);
+    return super.dispatchRequest(method, params, ctx);
+  }
+}
+
 /** Where an upstream's cache keeps L2 and hears invalidations: shared by the gateway nodes on one Redis. */
 export interface SharedCache {
   redis: RedisConnection;
@@ -150,7 +170,8 @@ export async function connectUpstream(config: UpstreamConfig, info: Implementati
   const connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   // Set once connected (the transport's callbacks are the Client's from then on).
   let causeOf: (inboundId: RequestId) => Cause = () => ({ linked: false, call: undefined, inFlight: [] });
-  const client = new Client(info, {
+  // roots/list is answered by the Client from a fixed list: routed to the gateway instead.
+  const client = new UpstreamClient((params, ctx) => hooks.serverRequest('roots/list', params, ctx.signal, causeOf(ctx.id)), info, {
     capabilities: GATEWAY_CLIENT_CAPS,
     validateOutput: false,
     // Governs initialize (each forwarded request passes its own limit).
@@ -159,10 +180,6 @@ export async function connectUpstream(config: UpstreamConfig, info: Implementati
     sampling: (params, ctx) => hooks.serverRequest('sampling/createMessage', params as unknown as Record<string, unknown>, ctx.signal, causeOf(ctx.id)) as never,
     elicitation: (params, ctx) => hooks.serverRequest('elicitation/create', params as unknown as Record<string, unknown>, ctx.signal, causeOf(ctx.id)) as never,
   });
-  // roots/list is answered by the Client from a fixed list: routed to the gateway instead.
-  client.use((call, next) =>
-    call.direction === 'inbound' && call.method === 'roots/list' ? hooks.serverRequest(call.method, call.params, new AbortController().signal, causeOf(call.id!)) : next(),
-  );
   client.onnotification = (method, params) => hooks.notification(method, params);
   client.onerror = () => {};
   const { transport, stdio } = transportOf(config, hooks);

@@ -110,7 +110,9 @@ async function callTool(host: ForwardHost, call: Call): Promise<Result> {
   if (call.params.task !== undefined) throw new McpError(ErrorCode.MethodNotFound, `The gateway does not run task-augmented calls (tool ${name})`);
   const { params, options } = forwardOptions(call);
   const r = await route(host, target.upstream).request<Record<string, unknown>>('tools/call', { ...params, name: target.name }, options, call.context);
-  return r.content === undefined ? r : { ...r, content: host.names.content(target.upstream, r.content) };
+  if (r.content === undefined) return r;
+  const content = host.names.content(target.upstream, r.content);
+  return content === r.content ? r : { ...r, content };
 }
 
 async function getPrompt(host: ForwardHost, call: Call): Promise<Result> {

@@ -65,7 +65,14 @@ export class Names {
   /** Rewrites the URIs inside content blocks (resource links, embedded resources) an upstream returned. */
   content<T>(upstream: string, blocks: T): T {
     if (!Array.isArray(blocks) || this.of(upstream).resources !== 'prefix') return blocks;
-    return blocks.map((b: unknown) => this.block(upstream, b)) as T;
+    // Most results carry no URI (text, images): the same array back, nothing copied.
+    let out: unknown[] | undefined;
+    for (let i = 0; i < blocks.length; i++) {
+      const b: unknown = blocks[i];
+      const r = this.block(upstream, b);
+      if (r !== b) (out ??= blocks.slice())[i] = r;
+    }
+    return (out ?? blocks) as T;
   }
 
   private block(upstream: string, b: unknown): unknown {

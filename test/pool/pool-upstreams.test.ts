@@ -148,8 +148,13 @@ describe('ClientPool over stdio: @modelcontextprotocol/server-everything', () =>
     const victim = byClient.get(longRunner!)!;
     const replaced = once(p, 'replaced');
     process.kill(victim.pid!, 'SIGKILL');
-    // Meanwhile the other child serves.
-    const echoes = Promise.all(Array.from({ length: 5 }, (_, i) => p.callTool({ name: 'echo', arguments: { message: `m${i}` } })));
+    // Meanwhile the other child serves: one call after another, each to the least busy session —
+    // the idle child, not the one still busy with the long call (a burst would spread over both).
+    const echoes = (async () => {
+      const out = [];
+      for (let i = 0; i < 5; i++) out.push(await p.callTool({ name: 'echo', arguments: { message: `m${i}` } }));
+      return out;
+    })();
     await assert.rejects(long, (e: unknown) => e instanceof ErlmcpError && e.code === 'ERR_CONNECTION_CLOSED');
     assert.deepEqual((await echoes).map(text), [0, 1, 2, 3, 4].map((i) => `Echo: m${i}`));
     assert.equal((await replaced)[0].reason, 'closed');

@@ -82,6 +82,22 @@ describe('ClientPool: sessions', () => {
     await held;
   });
 
+  it('spreads a burst of calls made in one tick over the sessions: a server capping calls per session refuses none', async () => {
+    const server = poolServer();
+    server.configureLimits({ maxInFlightPerSession: 4 });
+    const u = upstream(server);
+    // 4 sessions × 4 = 16 slots; 16 callers at once, each held until released.
+    const p = pool(u, { maxSessions: 4, minSessions: 4, maxInFlight: 16 });
+    await p.start();
+    const held = Array.from({ length: 16 }, () => hold(p));
+    await until(() => [...u.calls.values()].reduce((a, b) => a + b, 0) === 16);
+    assert.deepEqual([...u.calls.values()], [4, 4, 4, 4]);
+    // Every pool slot is held: released from a session of its own.
+    await (await u.connect()).callTool({ name: 'release' });
+    const results = await Promise.all(held);
+    assert.ok(results.every((r) => r.isError !== true && (r.content[0] as { text: string }).text === 'released'));
+  });
+
   it('opens sessions up to maxSessions (at the limit) and no more (one past it)', async () => {
     const u = upstream();
     const p = pool(u, { maxSessions: 2 });

@@ -174,8 +174,8 @@ export class ClientPool extends EventEmitter<PoolEvents> implements UpstreamHost
     }
   }
 
+  /** Runs `fn` on `s`, whose slot `u.session()` took; gives the slot back. */
   private async onSession<R>(u: Upstream, s: Session, fn: () => Promise<R>): Promise<R> {
-    s.inFlight++;
     try {
       return await fn();
     } catch (e) {

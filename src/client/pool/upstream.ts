@@ -25,6 +25,11 @@ export interface Session {
   checking: boolean;
 }
 
+function take(s: Session): Session {
+  s.inFlight++;
+  return s;
+}
+
 export interface UpstreamHost {
   readonly closed: boolean;
   readonly maxSessions: number;
@@ -74,24 +79,29 @@ export class Upstream {
   }
 
   /**
-   * The least busy session (fewest calls in flight). While every open session is busy and the
-   * cap allows, another one starts opening; a caller with no session at all awaits it.
+   * The least busy session (fewest calls in flight), its slot taken at once: `inFlight` counts
+   * the caller before anything is awaited, so callers choosing in the same tick spread over the
+   * sessions instead of all picking the one that looked idle (an upstream that caps calls per
+   * session would refuse the excess); the caller gives it back (`inFlight--`) when done. While every
+   * open session is busy and the cap allows, another one starts opening; a caller with no session
+   * at all awaits it.
    */
   async session(): Promise<Session> {
     let best: Session | undefined;
     for (const s of this.sessions) if (!best || s.inFlight < best.inFlight) best = s;
     const room = this.sessions.length + this.opening.size < this.host.maxSessions;
-    if (best && (best.inFlight === 0 || !room)) return best;
+    if (best && (best.inFlight === 0 || !room)) return take(best);
     if (room) {
       const opened = this.open();
-      if (!best) return opened;
+      if (!best) return take(await opened);
       opened.catch(() => {}); // reported through connect-failed; this caller goes on with `best`
-      return best;
+      return take(best);
     }
     // No session and no room: every slot is opening; wait for the first to finish.
-    return Promise.any(this.opening).catch((e: AggregateError) => {
+    const first = await Promise.any(this.opening).catch((e: AggregateError) => {
       throw e.errors[0];
     });
+    return take(first);
   }
 
   private open(): Promise<Session> {
