@@ -26,8 +26,8 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
    * which keys on it — on Node 20 an AsyncLocalStorage in use slows every promise of the process.
    */
   private readonly caller: AsyncLocalStorage<{ authInfo?: AuthInfo } | undefined> | undefined;
-  private readonly inFlight = new Map<number, O | undefined>();
-  private nextTag = 0;
+  /** Calls forwarded and not yet answered (health). */
+  private inFlight = 0;
   private lastError: string | undefined;
   private replacements = 0;
   private circuit = 'closed';
@@ -108,7 +108,7 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
   }
 
   health(): UpstreamHealth {
-    const h: UpstreamHealth = { name: this.name, type: this.config.type, state: this.state, restarts: this.replacements, inFlight: this.inFlight.size };
+    const h: UpstreamHealth = { name: this.name, type: this.config.type, state: this.state, restarts: this.replacements, inFlight: this.inFlight };
     if (this.lastError !== undefined) h.lastError = this.lastError;
     if (this.cache) h.cache = this.cache.stats();
     h.pool = this.pool.stats().upstreams[0];
@@ -116,8 +116,7 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
   }
 
   async request<R = Result>(method: string, params: Record<string, unknown> | undefined, options?: RequestOptions, origin?: O): Promise<R> {
-    const n = this.nextTag++;
-    this.inFlight.set(n, origin);
+    this.inFlight++;
     const tag = origin === undefined ? undefined : new CallTag(origin);
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     try {
@@ -140,7 +139,7 @@ export class PooledUpstream<O = unknown> implements Upstream<O> {
       }
     } finally {
       tag?.done();
-      this.inFlight.delete(n);
+      this.inFlight--;
     }
   }
 

@@ -87,8 +87,8 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   private readonly cache: McpCache | undefined;
   /** The call whose request is being handed to the client right now (its middlewares, the cache among them, run synchronously). */
   private sendingFor: { authInfo?: AuthInfo } | undefined;
-  private readonly inFlight = new Map<number, O | undefined>();
-  private nextTag = 0;
+  /** Calls forwarded and not yet answered (health). */
+  private inFlight = 0;
   onnotification?: (method: string, params: Record<string, unknown> | undefined) => void;
   onstatechange?: (state: UpstreamState, previous: UpstreamState) => void;
   onserverrequest?: ServerRequestHandler<O>;
@@ -110,7 +110,7 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
   }
 
   health(): UpstreamHealth {
-    const h: UpstreamHealth = { name: this.name, type: this.config.type, state: this.state, restarts: this.restarts, inFlight: this.inFlight.size };
+    const h: UpstreamHealth = { name: this.name, type: this.config.type, state: this.state, restarts: this.restarts, inFlight: this.inFlight };
     if (this.lastError !== undefined) h.lastError = this.lastError;
     if (this.cache) h.cache = this.cache.stats();
     if (this.client?.serverInfo && this.state === 'ready') h.serverInfo = this.client.serverInfo;
@@ -213,8 +213,7 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
     if (this.state === 'connecting') await this.connect();
     const client = this.client;
     if (!client || this.state !== 'ready') throw this.unavailable();
-    const n = this.nextTag++;
-    this.inFlight.set(n, origin);
+    this.inFlight++;
     // The connection learns which request id carries this call (routing back, routing.ts).
     const tag = origin === undefined ? undefined : new CallTag(origin);
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
@@ -231,7 +230,7 @@ export class ClientUpstream<O = unknown> implements Upstream<O> {
       throw this.wireError(e, method, timeoutMs);
     } finally {
       tag?.done();
-      this.inFlight.delete(n);
+      this.inFlight--;
     }
   }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { McpError } from '../../src/protocol/errors.js';
-import { Gateway, parseGatewayConfig } from '../../src/gateway/index.js';
+import { Gateway } from '../../src/gateway/index.js';
 import { until } from '../helpers/pair.js';
 import { everythingStdio, memoryStdio, startedGateway } from './upstreams.js';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { Client } from '../../src/client/index.js';
 import { McpError } from '../../src/protocol/errors.js';
-import { Gateway, parseGatewayConfig } from '../../src/gateway/index.js';
+import { Gateway } from '../../src/gateway/index.js';
 import { InMemoryTransport } from '../../src/transports/memory.js';
 import { until } from '../helpers/pair.js';
 import { everythingStdio, memoryStdio, startedGateway } from './upstreams.js';

@@ -14,6 +14,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { ErlmcpError } from '../../protocol/errors.js';
+import { PrimaryAsk } from './ask-primary.js';
 
 const ASK = 'erlmcp:metrics?';
 const ANSWER = 'erlmcp:metrics';
@@ -67,8 +68,7 @@ function send(worker: Worker, m: Answer): void {
 }
 
 let shared = false;
-let nextId = 0;
-const waiting = new Map<number, { resolve(text: string): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+const asker = new PrimaryAsk<string>({ ask: ASK, answer: ANSWER, what: 'the aggregate', timeoutMs: ASK_TIMEOUT_MS, value: (m) => m.text as string | undefined });
 
 /**
  * Worker side: lets the primary collect `registry`, and returns the source of the aggregate
@@ -85,28 +85,10 @@ export function shareWithPrimary(registry: Registry): MetricsSource {
     shared = true;
     // The constructor installs prom-client's worker listener (it answers the primary's collection requests).
     new AggregatorRegistry();
-    process.on('message', (m: Answer) => {
-      if (m?.type !== ANSWER) return;
-      const w = waiting.get(m.id);
-      if (!w) return;
-      waiting.delete(m.id);
-      clearTimeout(w.timer);
-      if (m.text !== undefined) w.resolve(m.text);
-      else w.reject(new ErlmcpError('ERR_TRANSPORT', `cluster aggregation failed: ${m.error ?? 'no answer'}`));
-    });
+    process.on('message', (m: unknown) => void asker.settle(m));
   }
   return {
     contentType: registry.contentType,
-    metrics: () =>
-      new Promise<string>((resolve, reject) => {
-        const id = nextId++;
-        const timer = setTimeout(() => {
-          waiting.delete(id);
-          reject(new ErlmcpError('ERR_TIMEOUT', `the primary did not answer with the aggregate within ${ASK_TIMEOUT_MS} ms`));
-        }, ASK_TIMEOUT_MS);
-        timer.unref();
-        waiting.set(id, { resolve, reject, timer });
-        process.send!({ type: ASK, id } satisfies Ask);
-      }),
+    metrics: () => asker.request(),
   };
 }

@@ -8,6 +8,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { ErlmcpError } from '../../../protocol/errors.js';
+import { PrimaryAsk } from '../ask-primary.js';
 import { mergeParts, type DashboardStats, type Snapshot, type StatsPart } from './stats.js';
 
 const ASK = 'erlmcp:dashboard?';
@@ -107,32 +108,14 @@ function reply(worker: Worker, m: Answer): void {
  */
 export function shareDashboard(stats: DashboardStats): () => Promise<Snapshot> {
   if (!cluster.isWorker || !process.send) throw new ErlmcpError('ERR_INVALID_ARGUMENT', 'shareDashboard runs in a node:cluster worker');
-  let nextId = 0;
-  const waiting = new Map<number, { resolve(s: Snapshot): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+  const asker = new PrimaryAsk<Snapshot>({ ask: ASK, answer: ANSWER, what: 'the dashboard', timeoutMs: ASK_TIMEOUT_MS, value: (m) => m.snapshot as Snapshot | undefined });
   process.on('message', (m: Collect | Answer) => {
     if (m?.type === COLLECT) {
       stats.part().then(
         (part) => process.send?.({ type: PART, id: m.id, part } satisfies Part),
         () => process.send?.({ type: PART, id: m.id } satisfies Part),
       );
-    } else if (m?.type === ANSWER) {
-      const w = waiting.get(m.id);
-      if (!w) return;
-      waiting.delete(m.id);
-      clearTimeout(w.timer);
-      if (m.snapshot !== undefined) w.resolve(m.snapshot);
-      else w.reject(new ErlmcpError('ERR_TRANSPORT', `dashboard aggregation failed: ${m.error ?? 'no answer'}`));
-    }
+    } else asker.settle(m);
   });
-  return () =>
-    new Promise<Snapshot>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new ErlmcpError('ERR_TIMEOUT', `the supervisor did not answer with the dashboard within ${ASK_TIMEOUT_MS} ms`));
-      }, ASK_TIMEOUT_MS);
-      timer.unref();
-      waiting.set(id, { resolve, reject, timer });
-      process.send!({ type: ASK, id } satisfies Ask);
-    });
+  return () => asker.request();
 }
