@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryEventStore } from '../../stores/memory-event-store.js';
+import { McpServer } from '../../server/index.js';
 import { FinishedStreams } from './finished-streams.js';
+import { StreamableHttpServer } from './server.js';
 
 /** A MemoryEventStore whose deletions the test can await, one by one. */
 function recordingStore(): { store: MemoryEventStore; deleted: string[]; next: () => Promise<string> } {
@@ -47,5 +49,45 @@ describe('FinishedStreams', () => {
     finished.close();
     assert.deepEqual(deleted.sort(), ['a/1', 'b/1', 'c/1', 'd/1']);
     assert.equal(finished.size, 0);
+  });
+});
+
+describe('StreamableHttpServer({ finishedStreams })', () => {
+  const ACCEPT = 'application/json, text/event-stream';
+  async function finishedCall(options: { graceMs?: number; max?: number }, t: import('node:test').TestContext): Promise<{ url: string; headers: Record<string, string>; lastEventId: string }> {
+    const server = new McpServer({ name: 't', version: '1' });
+    server.tool('echo', { description: 'echo' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
+    const http = new StreamableHttpServer({ server, finishedStreams: options });
+    const { url } = await http.listen(0);
+    t.after(() => http.close());
+    const init = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT }, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) });
+    const headers = { 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+    await init.text();
+    await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+    const call = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: {} } }) });
+    const text = await call.text();
+    const lastEventId = [...text.matchAll(/^id: (.+)$/gm)].at(0)![1]!;
+    return { url, headers, lastEventId };
+  }
+  const resume = (c: { url: string; headers: Record<string, string>; lastEventId: string }) => fetch(c.url, { headers: { ...c.headers, accept: 'text/event-stream', 'last-event-id': c.lastEventId } });
+
+  it('by default, a finished call is still replayed to a client resuming after it ended', async (t) => {
+    const c = await finishedCall({}, t);
+    const r = await resume(c);
+    assert.equal(r.status, 200);
+    assert.match(await r.text(), /"id":1/);
+  });
+
+  it('with max 0, a finished call is forgotten: resuming it is 404', async (t) => {
+    const c = await finishedCall({ max: 0 }, t);
+    // The deletion runs once the answer is flushed, which may be a moment after the client read it.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await resume(c);
+      await r.text();
+      if (r.status === 404) break;
+      assert.ok(Date.now() < deadline, 'the finished stream was never forgotten');
+      await new Promise((res) => setTimeout(res, 10));
+    }
   });
 });
