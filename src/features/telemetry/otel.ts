@@ -28,6 +28,7 @@ import type { Call } from '../../server/middleware.js';
 import type { McpServer } from '../../server/server.js';
 import { callShapes, requestAttributes } from './call-shape.js';
 import { ATTR, BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkTransport, spanName } from './conventions.js';
+import { operationStats } from './operation-stats.js';
 import { extractFromMeta, injectIntoParams } from './propagation.js';
 
 const SCOPE = 'erlmcp';
@@ -39,13 +40,26 @@ export interface OtelOptions {
   meterProvider?: MeterProvider;
 }
 
-interface Instruments {
-  tracer: Tracer;
-  duration: Histogram;
+export interface ServerOtelOptions extends OtelOptions {
+  /**
+   * How `mcp.server.operation.duration` is produced. 'record' (default): the meter provider's
+   * histogram records every request. 'aggregate': nothing per request; the server's request
+   * aggregate (operation-stats.ts) is read at export time by an `OperationMetricProducer` given
+   * to the SDK's metric reader (what `erlmcp start --otel` does), which saves the SDK's
+   * per-record attribute hashing (about 1.3 µs a request).
+   */
+  durations?: 'record' | 'aggregate';
 }
 
-function instruments(side: 'server' | 'client', options: OtelOptions | undefined): Instruments {
+interface Instruments {
+  tracer: Tracer;
+  /** Undefined when durations come from the aggregate instead. */
+  duration: Histogram | undefined;
+}
+
+function instruments(side: 'server' | 'client', options: OtelOptions | undefined, aggregate = false): Instruments {
   const tracer = (options?.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
+  if (aggregate) return { tracer, duration: undefined };
   const meter = (options?.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
   const duration = meter.createHistogram(`mcp.${side}.operation.duration`, {
     description: `Duration of MCP requests as seen by the ${side}`,
@@ -72,7 +86,7 @@ function targetAttributes(method: string, params: Record<string, unknown> | unde
 }
 
 /** Ends `span` and records the duration for a call that answered `result`. */
-function succeed(span: Span, duration: Histogram, metric: Attributes, started: number, result: Result): Result {
+function succeed(span: Span, duration: Histogram | undefined, metric: Attributes, started: number, result: Result): Result {
   if (isToolError(result)) {
     span.setAttribute(ATTR.ERROR_TYPE, TOOL_ERROR);
     span.setStatus({ code: SpanStatusCode.ERROR });
@@ -80,12 +94,12 @@ function succeed(span: Span, duration: Histogram, metric: Attributes, started: n
     metric = { ...metric, [ATTR.ERROR_TYPE]: TOOL_ERROR };
   }
   span.end();
-  duration.record((performance.now() - started) / 1000, metric);
+  duration?.record((performance.now() - started) / 1000, metric);
   return result;
 }
 
 /** Ends `span` and records the duration for a call that failed with `e`; rethrows it. */
-function fail(span: Span, duration: Histogram, metric: Attributes, started: number, e: unknown, callerFaultIsError: boolean): never {
+function fail(span: Span, duration: Histogram | undefined, metric: Attributes, started: number, e: unknown, callerFaultIsError: boolean): never {
   const f = classifyFailure(e);
   // A non-MCP error is answered -32603 (engine finishError).
   const code = String(f.code ?? -32603);
@@ -96,7 +110,7 @@ function fail(span: Span, duration: Histogram, metric: Attributes, started: numb
     if (!(e instanceof Error && e.name === 'McpError')) span.recordException(e instanceof Error ? e : String(e));
   }
   span.end();
-  duration.record((performance.now() - started) / 1000, { ...metric, [ATTR.ERROR_TYPE]: f.type, [ATTR.STATUS_CODE]: code });
+  duration?.record((performance.now() - started) / 1000, { ...metric, [ATTR.ERROR_TYPE]: f.type, [ATTR.STATUS_CODE]: code });
   throw e;
 }
 
@@ -125,8 +139,10 @@ function within(span: Span, ctx: Context, inst: Instruments, metric: Attributes,
  * import { instrumentServer } from 'erlmcp/telemetry';
  * instrumentServer(server); // spans go wherever the registered OpenTelemetry SDK sends them
  */
-export function instrumentServer(server: McpServer, options?: OtelOptions): void {
-  const inst = instruments('server', options);
+export function instrumentServer(server: McpServer, options?: ServerOtelOptions): void {
+  const aggregate = options?.durations === 'aggregate';
+  if (aggregate) operationStats(server);
+  const inst = instruments('server', options, aggregate);
   const sessionDuration = (options?.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE).createHistogram('mcp.server.session.duration', {
     description: 'Duration of MCP sessions on this server, from initialize answered to the session leaving this process',
     unit: 's',

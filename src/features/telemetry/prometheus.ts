@@ -12,11 +12,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Result } from '../../protocol/types.js';
-import type { Call } from '../../server/middleware.js';
 import type { McpServer } from '../../server/server.js';
-import { ShapeCache } from './call-shape.js';
-import { BoundedValues, DURATION_BUCKETS, OTHER, TOOL_ERROR, classifyFailure, isToolError, networkTransport } from './conventions.js';
+import { BoundedValues, DURATION_BUCKETS, OTHER } from './conventions.js';
+import { AggregateHistogram } from './prometheus-aggregate.js';
+import { operationStats, type OperationStats } from './operation-stats.js';
 
 export interface PrometheusOptions {
   /** Where the metrics are registered. Default: a new Registry of this instance. */
@@ -27,31 +26,16 @@ export interface PrometheusOptions {
   labels?: Record<string, string>;
 }
 
-/** Outcome label of `mcp_server_requests_total`. */
-export type Outcome = 'ok' | 'tool_error' | 'caller_error' | 'error';
+export type { Outcome } from './operation-stats.js';
 
 const OP_LABELS = ['mcp_method_name', 'gen_ai_tool_name', 'gen_ai_prompt_name', 'error_type', 'rpc_response_status_code', 'mcp_protocol_version', 'network_transport'] as const;
 type OpLabel = (typeof OP_LABELS)[number];
 
-/** The label children of one call shape, bound once. */
-interface Hot {
-  labels: Partial<Record<OpLabel, string>>;
-  method: string;
-  /** The `gen_ai_tool_name` label of `mcp_server_requests_total` ('' when not a tool call). */
-  tool: string;
-  /** The `network_transport` label of the session metrics. */
-  net: string;
-  duration: { observe(value: number): void };
-  ok: { inc(): void };
-  inFlight: { inc(): void; dec(): void };
-}
-
 export class PrometheusMetrics {
   readonly registry: Registry;
   private readonly servers = new Set<McpServer>();
-  private readonly requests: Counter<'mcp_method_name' | 'gen_ai_tool_name' | 'outcome'>;
-  private readonly duration: Histogram<OpLabel>;
-  private readonly inFlight: Gauge<'mcp_method_name'>;
+  /** The aggregates of the instrumented servers, read at scrape time. */
+  private readonly stats: OperationStats[] = [];
   private readonly opened: Counter<'network_transport'>;
   private readonly rejections: Counter<'reason'>;
   private readonly sessionDuration: Histogram<'network_transport' | 'mcp_protocol_version'>;
@@ -67,20 +51,43 @@ export class PrometheusMetrics {
       for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(n);
     }
     const registers = [this.registry];
-    this.requests = new Counter({
+    const stats = this.stats;
+    // Requests, their durations and the calls in flight come from the servers' aggregates
+    // (operation-stats.ts), read when scraped: the request path touches no prom-client object.
+    new Counter({
       name: 'mcp_server_requests_total',
       help: 'MCP requests answered, by method, tool and outcome (ok, tool_error, caller_error, error).',
       labelNames: ['mcp_method_name', 'gen_ai_tool_name', 'outcome'],
       registers,
+      collect() {
+        this.reset();
+        for (const st of stats) {
+          for (const s of st.series()) {
+            if (s.count > 0) this.inc({ mcp_method_name: s.shape.method, gen_ai_tool_name: s.shape.tool ?? '', outcome: s.failure?.outcome ?? 'ok' }, s.count);
+          }
+        }
+      },
     });
-    this.duration = new Histogram({
-      name: 'mcp_server_operation_duration_seconds',
-      help: 'Duration of MCP requests handled by the server.',
-      labelNames: OP_LABELS,
-      buckets: [...DURATION_BUCKETS],
+    new AggregateHistogram(
+      {
+        name: 'mcp_server_operation_duration_seconds',
+        help: 'Duration of MCP requests handled by the server.',
+        labelNames: OP_LABELS,
+        buckets: [...DURATION_BUCKETS],
+        registers,
+      },
+      stats,
+    );
+    new Gauge({
+      name: 'mcp_server_requests_in_flight',
+      help: 'MCP requests being handled now.',
+      labelNames: ['mcp_method_name'],
       registers,
+      collect() {
+        this.reset();
+        for (const st of stats) for (const [method, n] of st.inFlight()) this.inc({ mcp_method_name: method }, n);
+      },
     });
-    this.inFlight = new Gauge({ name: 'mcp_server_requests_in_flight', help: 'MCP requests being handled now.', labelNames: ['mcp_method_name'], registers });
     this.opened = new Counter({ name: 'mcp_server_sessions_opened_total', help: 'Sessions initialized (initialize answered).', labelNames: ['network_transport'], registers });
     const servers = this.servers;
     new Gauge({
@@ -108,62 +115,21 @@ export class PrometheusMetrics {
     });
   }
 
-  /** Installs the request middleware and the outbound hook on `server`. */
+  /** Reads `server`'s request aggregate (installing its timing middleware once) and installs the outbound hook. */
   instrument(server: McpServer): this {
     this.servers.add(server);
+    const stats = operationStats(server);
+    this.stats.push(stats);
     /** Initialized sessions: when, and their duration's labels. */
     const sessions = new WeakMap<object, { started: number; labels: { network_transport: string; mcp_protocol_version: string } }>();
     server.onSessionEnd((session) => {
       const s = sessions.get(session);
       if (s !== undefined) this.sessionDuration.observe(s.labels, (performance.now() - s.started) / 1000);
     });
-    const label = (name: string): string => (server.tools.has(name) || server.prompts.has(name) ? name : OTHER);
-    // The label children of each call shape are bound once (prom-client would otherwise sort and
-    // hash the label object on every update): the success path touches no label object at all.
-    const shapes = new ShapeCache<Hot>((method, name, version, kind) => {
-      const net = networkTransport(kind);
-      const tool = method === 'tools/call' && name !== undefined ? label(name) : undefined;
-      const labels: Partial<Record<OpLabel, string>> = { mcp_method_name: method };
-      if (tool !== undefined) labels.gen_ai_tool_name = tool;
-      if (method === 'prompts/get' && name !== undefined) labels.gen_ai_prompt_name = label(name);
-      if (version !== undefined) labels.mcp_protocol_version = version;
-      if (net !== undefined) labels.network_transport = net;
-      return {
-        labels,
-        method,
-        tool: tool ?? '',
-        net: net ?? 'other',
-        duration: this.duration.labels(labels),
-        ok: this.requests.labels({ mcp_method_name: method, gen_ai_tool_name: tool ?? '', outcome: 'ok' }),
-        inFlight: this.inFlight.labels({ mcp_method_name: method }),
-      };
-    });
-    server.use((call: Call, next) => {
-      const h = shapes.of(call.method, call.params, call.session?.protocolVersion, call.transport);
-      h.inFlight.inc();
-      const started = performance.now();
-      return next().then(
-        (r: Result) => {
-          if (isToolError(r)) {
-            this.failed(h, started, 'tool_error', TOOL_ERROR, undefined);
-          } else {
-            h.duration.observe((performance.now() - started) / 1000);
-            h.inFlight.dec();
-            h.ok.inc();
-            if (h.method === 'initialize') {
-              this.opened.inc({ network_transport: h.net });
-              const session = call.session;
-              if (session !== undefined) sessions.set(session, { started, labels: { network_transport: h.net, mcp_protocol_version: session.protocolVersion ?? 'unknown' } });
-            }
-          }
-          return r;
-        },
-        (e: unknown) => {
-          const f = classifyFailure(e);
-          this.failed(h, started, f.callerFault ? 'caller_error' : 'error', f.code !== undefined ? String(f.code) : f.type, String(f.code ?? -32603));
-          throw e;
-        },
-      );
+    stats.onInitialized((session, shape, started) => {
+      const net = shape.net ?? 'other';
+      this.opened.inc({ network_transport: net });
+      sessions.set(session, { started, labels: { network_transport: net, mcp_protocol_version: session.protocolVersion ?? 'unknown' } });
     });
     // Limit refusals happen before any middleware (max_in_flight in the engine) or inside it
     // (tool_busy): the error response that leaves the session is where all of them show.
@@ -178,15 +144,6 @@ export class PrometheusMetrics {
       return undefined;
     });
     return this;
-  }
-
-  /** Records a call that failed or returned a tool error (the rare path: labels built here). */
-  private failed(h: Hot, started: number, outcome: Outcome, errorType: string, code: string | undefined): void {
-    const labels = { ...h.labels, error_type: errorType };
-    if (code !== undefined) labels.rpc_response_status_code = code;
-    this.duration.observe(labels, (performance.now() - started) / 1000);
-    h.inFlight.dec();
-    this.requests.inc({ mcp_method_name: h.method, gen_ai_tool_name: h.tool, outcome });
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */

@@ -9,6 +9,7 @@ import type { TelemetryConfig } from './config.js';
 import { DashboardStats, createDashboard, type Dashboard } from './dashboard/index.js';
 import { createLogger, logRequests } from './logging.js';
 import { startOtelSdk, type RunningSdk } from './otel-sdk.js';
+import { operationStats } from './operation-stats.js';
 import { instrumentServer } from './otel.js';
 import { PrometheusMetrics, metricsHandler } from './prometheus.js';
 import { observeEventStore, observeRedis, observeTransports, type TransportCounts } from './prometheus-runtime.js';
@@ -94,7 +95,10 @@ export async function setupTelemetry(server: McpServer, config: TelemetryConfig,
   // The SDK first: meters taken from the global provider before it registers stay no-ops.
   if (config.otel) {
     sdk = await startOtelSdk();
-    instrumentServer(server);
+    // The SDK's metric readers read the request durations from the server's aggregate at export
+    // time (otel-producer.ts): no SDK histogram work per request.
+    instrumentServer(server, { durations: sdk.metrics ? 'aggregate' : 'record' });
+    if (sdk.metrics) sdk.addOperationStats(operationStats(server));
   }
   let metrics: PrometheusMetrics | undefined;
   if (config.metrics || config.metricsPort !== undefined) {
