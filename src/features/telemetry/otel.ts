@@ -173,7 +173,11 @@ export function instrumentServer(server: McpServer, options?: ServerOtelOptions)
     // Only what a sampler may want (method, target) at creation; the per-request attributes are
     // built only for a span that records (an unsampled request does no attribute work).
     const span = inst.tracer.startSpan(shape.spanName, { kind: SpanKind.SERVER, attributes: shape.initial, links }, parent);
-    if (span.isRecording()) span.setAttributes(requestAttributes(call, shape));
+    const recording = span.isRecording();
+    if (recording) span.setAttributes(requestAttributes(call, shape));
+    // Unsampled, durations read from the aggregate: ending a non-recording span does nothing, so
+    // the handler only needs to run in its context (still propagated: sampled flag off).
+    if (!recording && inst.duration === undefined && call.method !== 'initialize') return context.with(trace.setSpan(parent, span), next);
     if (call.method === 'initialize' && session !== undefined) {
       const started = performance.now();
       return within(span, parent, inst, { ...shape.metric }, next, false).then((r) => {
