@@ -12,7 +12,7 @@ import { autocannonMissing, cannon, type CannonResult } from '../lib/cannon.js';
 import { errorText } from '../lib/load.js';
 import { checkModernEcho, MODERN_HEADERS, modernToolsCallBody } from '../lib/modern-http.js';
 import { keepAliveAgent, RawHttpSession } from '../lib/raw-http-client.js';
-import type { Impl, Row } from '../lib/report.js';
+import type { Row } from '../lib/report.js';
 import { interleave, toRows, type MetricDef, type Sample } from '../lib/runs.js';
 import { startHttpFixture, type FixtureName, type HttpChild } from '../lib/spawn.js';
 import type { Scenario } from './scenario.js';

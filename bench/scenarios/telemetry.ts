@@ -1,11 +1,12 @@
 /**
  * Telemetry overhead, ours against ours: the same fixtures with telemetry off, with the
  * OpenTelemetry SDK (OTLP/protobuf, batching span processor, to a local sink in this process)
- * plus the Prometheus middleware on (ERLMCP_BENCH_TELEMETRY=1) and every span sampled, and the
- * same with the parent-based ratio sampler at 0.01 (OTEL_TRACES_SAMPLER=parentbased_traceidratio,
- * the usual production setting), side by side in one run, the order rotating run by run. HTTP: autocannon POST tools/call at 64 connections, JSON mode, one
- * child of each kept up across runs. stdio: 64 calls in flight, the server's CPU per call from /proc.
- */
+ * plus Prometheus on (ERLMCP_BENCH_TELEMETRY=1) and every span sampled, the same with the
+ * parent-based ratio sampler at 0.01 (OTEL_TRACES_SAMPLER=parentbased_traceidratio, the usual
+ * production setting), and two rows that locate the cost (Prometheus alone; the OTel SDK with
+ * both exporters off), side by side in one run, the order rotating run by run. HTTP: autocannon
+ * POST tools/call at 64 connections, JSON mode, one child of each kept up across runs. stdio: 64
+ * calls in flight, the server's CPU per call from /proc. */
 import { createServer } from 'node:http';
 import { autocannonMissing, cannon } from '../lib/cannon.js';
 import { errorText } from '../lib/load.js';
@@ -17,7 +18,6 @@ import { median } from '../lib/stats.js';
 import type { Scenario } from './scenario.js';
 
 const CONNECTIONS = 64;
-const NAMES = ['off', 'on', 'sampled 0.01'];
 /** Warm-up of each child at full load before it is measured (not in smoke mode). */
 const WARMUP_MS = 3000;
 
@@ -48,24 +48,32 @@ export const telemetryScenario: Scenario = {
     // The production setting: a root request is traced with probability 0.01, a request whose
     // caller sampled it is traced (parent-based); every request still records its metrics.
     const sampled: Record<string, string> = { ...on, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' };
-    /** Off, every span sampled, 1 % of roots sampled: the rows' order. */
-    const variants = [off, on, sampled];
-    const ORDERS = [
-      [0, 1, 2],
-      [2, 1, 0],
-      [1, 0, 2],
+    // Where the cost is: Prometheus alone, and the OTel SDK with both exporters off (no tracer or
+    // meter provider registered: what remains is its AsyncLocalStorage context manager and the
+    // tracing middleware around each handler).
+    const promOnly: Record<string, string> = { ERLMCP_BENCH_TELEMETRY: 'metrics' };
+    const contextOnly: Record<string, string> = { ...on, ERLMCP_BENCH_TELEMETRY: 'otel', OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' };
+    /** The variants, off first: [row label, ratio label, environment]. */
+    const variants: [string, string, Record<string, string>][] = [
+      ['telemetry off', '', off],
+      ['OTel + Prometheus on', 'on / off', on],
+      ['OTel sampled parentbased_traceidratio 0.01 + Prometheus on', 'sampled 0.01 / off', sampled],
+      ['Prometheus only', 'Prometheus only / off', promOnly],
+      ['OTel SDK with both exporters none (context manager + middleware only)', 'OTel context only / off', contextOnly],
     ];
+    const NAMES = variants.map((v) => v[0]);
+    /** The order rotates run by run, so a drifting machine load does not favour one side. */
+    const order = (run: number): number[] => variants.map((_, i) => (i + run) % variants.length);
     const rows: Row[] = [];
     const notes: string[] = [];
-    const pair = (metric: string, unit: string, better: 'higher' | 'lower', a: number[], b: number[], c: number[]): void => {
-      const mOff = median(a);
-      const mOn = median(b);
-      const mSampled = median(c);
-      rows.push({ scenario: 'telemetry', metric: `${metric}, telemetry off`, unit, better, ours: mOff });
-      rows.push({ scenario: 'telemetry', metric: `${metric}, OTel + Prometheus on`, unit, better, ours: mOn });
-      rows.push({ scenario: 'telemetry', metric: `${metric}, on / off`, unit: '×', better, ours: mOn / mOff, headline: true });
-      rows.push({ scenario: 'telemetry', metric: `${metric}, OTel sampled parentbased_traceidratio 0.01 + Prometheus on`, unit, better, ours: mSampled });
-      rows.push({ scenario: 'telemetry', metric: `${metric}, sampled 0.01 / off`, unit: '×', better, ours: mSampled / mOff, headline: true });
+    const report = (metric: string, unit: string, better: 'higher' | 'lower', samples: number[][]): void => {
+      const mOff = median(samples[0]!);
+      rows.push({ scenario: 'telemetry', metric: `${metric}, ${variants[0]![0]}`, unit, better, ours: mOff });
+      for (let i = 1; i < variants.length; i++) {
+        const m = median(samples[i]!);
+        rows.push({ scenario: 'telemetry', metric: `${metric}, ${variants[i]![0]}`, unit, better, ours: m });
+        rows.push({ scenario: 'telemetry', metric: `${metric}, ${variants[i]![1]}`, unit: '×', better, ours: m / mOff, headline: i <= 2 });
+      }
     };
     try {
       // HTTP, JSON mode, 64 connections.
@@ -86,20 +94,21 @@ export const telemetryScenario: Scenario = {
               agent.destroy();
             }
           };
-          const targets = [await open(off), await open(on), await open(sampled)];
+          const targets: { url: string; headers: Record<string, string> }[] = [];
+          for (const v of variants) targets.push(await open(v[2]));
           const load = (t: { url: string; headers: Record<string, string> }, seconds: number, amount?: number) =>
             cannon({ url: t.url, method: 'POST', headers: t.headers, body: RawHttpSession.toolsCallBody, connections: CONNECTIONS, duration: seconds, amount });
           if (cfg.cannonAmount === undefined) for (const t of targets) await load(t, Math.max(WARMUP_MS / 1000, cfg.cannonSeconds));
-          const rps: number[][] = [[], [], []];
+          const rps: number[][] = variants.map(() => []);
           for (let run = 0; run < cfg.runs; run++) {
             // Rotate which goes first, so a drifting machine load does not favour one side.
-            for (const i of ORDERS[run % ORDERS.length]!) {
+            for (const i of order(run)) {
               const r = await load(targets[i]!, cfg.cannonSeconds, cfg.cannonAmount);
               if (r.errors || r.non2xx) notes.push(`telemetry http ${NAMES[i]}: ${r.non2xx} non-2xx, ${r.errors} errors of ${r.total}`);
               rps[i]!.push(r.requestsPerSec);
             }
           }
-          pair(`http json c=${CONNECTIONS}`, 'req/s', 'higher', rps[0]!, rps[1]!, rps[2]!);
+          report(`http json c=${CONNECTIONS}`, 'req/s', 'higher', rps);
         } catch (e) {
           notes.push(`telemetry http: ${errorText(e)}`);
         } finally {
@@ -107,12 +116,12 @@ export const telemetryScenario: Scenario = {
         }
       }
       // stdio, 64 in flight: the fixture reads ERLMCP_BENCH_TELEMETRY from the environment it is spawned with.
-      const rate: number[][] = [[], [], []];
-      const cpu: number[][] = [[], [], []];
+      const rate: number[][] = variants.map(() => []);
+      const cpu: number[][] = variants.map(() => []);
       try {
         for (let run = 0; run < cfg.runs; run++) {
-          for (const i of ORDERS[run % ORDERS.length]!) {
-            const env = variants[i]!;
+          for (const i of order(run)) {
+            const env = variants[i]![2];
             const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
             Object.assign(process.env, env);
             let sample;
@@ -131,8 +140,8 @@ export const telemetryScenario: Scenario = {
             cpu[i]!.push(s.parCpu as number);
           }
         }
-        pair('stdio 64 in flight', 'calls/s', 'higher', rate[0]!, rate[1]!, rate[2]!);
-        pair('stdio 64 in flight server CPU per call', 'µs', 'lower', cpu[0]!, cpu[1]!, cpu[2]!);
+        report('stdio 64 in flight', 'calls/s', 'higher', rate);
+        report('stdio 64 in flight server CPU per call', 'µs', 'lower', cpu);
       } catch (e) {
         notes.push(`telemetry stdio: ${errorText(e)}`);
       }

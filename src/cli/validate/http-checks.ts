@@ -4,7 +4,7 @@
  * needs a session opens its own, so one server's answer cannot spoil the next check.
  */
 import { randomUUID } from 'node:crypto';
-import { fail, info, pass, skip, verdict, type Outcome } from './checks.js';
+import { fail, skip, verdict, type Outcome } from './checks.js';
 import type { CheckContext } from './context.js';
 import { postHeaders as bareHeaders, rawHttp, socketPost, type RawResponse } from './raw-http.js';
 import { initializeParams } from './raw-session.js';

@@ -1,5 +1,7 @@
 /** Observability features that install on the server/client seams; nothing runs unless installed. */
-export { instrumentServer, instrumentClient, type OtelOptions } from './otel.js';
+export { instrumentServer, instrumentClient, type OtelOptions, type ServerOtelOptions } from './otel.js';
+export { operationStats, OperationStats, DurationSeries, type OperationShape, type FailureKind } from './operation-stats.js';
+export { OperationMetricProducer, type SdkEnums } from './otel-producer.js';
 export { ATTR, DURATION_BUCKETS } from './conventions.js';
 export { PrometheusMetrics, type PrometheusOptions, type Outcome } from './prometheus.js';
 export { createLogger, logRequests } from './logging.js';
