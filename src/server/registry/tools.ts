@@ -97,23 +97,38 @@ export class ToolEntry implements Listed<Tool> {
    * read and correct (server/tools#error-handling); only URL-elicitation-required stays a
    * protocol error, because the client must act on it.
    */
-  async call(args: Record<string, unknown> | undefined, ctx: HandlerContext): Promise<CallToolResult> {
-    let value: unknown = args ?? {};
-    if (this.input) {
-      let r = this.input.validate(value);
-      if (r instanceof Promise) r = await r;
-      if (!r.ok) return errorResult(`Invalid arguments for tool ${this.name}: ${r.message}`);
-      value = r.value;
+  call(args: Record<string, unknown> | undefined, ctx: HandlerContext): Promise<CallToolResult> {
+    // Written with as few promises as the outcomes allow (no async functions): every promise
+    // costs an async-hooks callback per call once an AsyncLocalStorage is in use (OpenTelemetry's
+    // context manager on Node 20/22).
+    if (!this.input) return this.enter(args ?? {}, ctx);
+    try {
+      const r = this.input.validate(args ?? {});
+      if (r instanceof Promise) return r.then((v) => (v.ok ? this.enter(v.value, ctx) : this.badArguments(v.message)));
+      return r.ok ? this.enter(r.value, ctx) : Promise.resolve(this.badArguments(r.message));
+    } catch (e) {
+      return Promise.reject(e);
     }
+  }
+
+  private badArguments(message: string): CallToolResult {
+    return errorResult(`Invalid arguments for tool ${this.name}: ${message}`);
+  }
+
+  /** Passes the tool's concurrency gate (waiting in its queue if full), then runs the handler. */
+  private enter(value: unknown, ctx: HandlerContext): Promise<CallToolResult> {
     const limits = ctx.session.server.limits;
     const gate = (this.gate ??= new Gate(this.name, this.config.concurrency ?? limits.toolConcurrency, this.config.queue ?? limits.toolQueue));
-    const wait = gate.enter(() => ctx.signal);
-    if (wait) await wait;
+    const timeoutMs = ctx.taskId === undefined ? (this.config.timeoutMs ?? limits.toolTimeoutMs) : Infinity;
+    const go = (): Promise<CallToolResult> => this.run(() => this.handler(value as Record<string, unknown>, ctx), ctx, timeoutMs, () => gate.leave());
+    let wait: Promise<void> | undefined;
     try {
-      return await this.run(() => this.handler(value as Record<string, unknown>, ctx), ctx, ctx.taskId === undefined ? (this.config.timeoutMs ?? limits.toolTimeoutMs) : Infinity);
-    } finally {
-      gate.leave();
+      wait = gate.enter(() => ctx.signal);
+    } catch (e) {
+      return Promise.reject(e);
     }
+    // A refused or aborted wait never entered the gate: nothing to leave.
+    return wait ? wait.then(go) : go();
   }
 
   /**
@@ -124,50 +139,85 @@ export class ToolEntry implements Listed<Tool> {
     return this.run(body, ctx, Infinity);
   }
 
-  private async run(body: () => CallToolResult | Promise<CallToolResult>, ctx: HandlerContext, timeoutMs: number): Promise<CallToolResult> {
-    let result: CallToolResult;
-    let timedOut = false;
+  /** Runs `body` within `timeoutMs`; `settled` runs once, when the caller's outcome is decided. */
+  private run(body: () => CallToolResult | Promise<CallToolResult>, ctx: HandlerContext, timeoutMs: number, settled?: () => void): Promise<CallToolResult> {
+    let pending: CallToolResult | Promise<CallToolResult>;
     try {
-      const pending = body();
-      if (timeoutMs === Infinity || !(pending instanceof Promise)) {
-        result = await pending;
-      } else {
-        // The handler's signal aborts at the deadline; the caller is answered then even if the
-        // handler ignores its signal (its eventual result is dropped).
-        result = await new Promise<CallToolResult>((resolve, reject) => {
-          const cancel = afterDeadline(timeoutMs, () => {
-            timedOut = true;
-            const e = new McpError(ErrorCode.RequestTimeout, `Tool ${this.name} timed out after ${timeoutMs} ms`, { reason: 'tool_timeout', timeoutMs });
-            ctx.abort(e);
-            reject(e);
-          });
-          pending.then(
-            (r) => (cancel(), resolve(r)),
-            (e: unknown) => (cancel(), reject(e)),
-          );
-        });
-      }
+      pending = body();
     } catch (e) {
-      // Protocol outcomes, not tool failures: URL elicitation required, an MRTR input round,
-      // a client capability the request lacks (2026-07-28 -32021).
-      if (timedOut || e instanceof UrlElicitationRequiredError || e instanceof InputRequiredSignal || e instanceof IsolationError) throw e;
-      if (e instanceof McpError && e.code === ModernErrorCode.MissingRequiredClientCapability) throw e;
-      if (ctx.signal.aborted) throw e;
-      return errorResult(e instanceof Error ? e.message : String(e));
+      settled?.();
+      return settle(() => this.failed(e, ctx));
     }
+    if (!(pending instanceof Promise)) {
+      settled?.();
+      const r = pending;
+      return settle(() => this.finished(r));
+    }
+    if (timeoutMs === Infinity) {
+      return pending.then(
+        (r) => (settled?.(), this.finished(r)),
+        (e: unknown) => (settled?.(), this.failed(e, ctx)),
+      );
+    }
+    // The handler's signal aborts at the deadline; the caller is answered then even if the
+    // handler ignores its signal (its eventual result is dropped).
+    return new Promise<CallToolResult>((resolve, reject) => {
+      let timedOut = false;
+      const cancel = afterDeadline(timeoutMs, () => {
+        timedOut = true;
+        const e = new McpError(ErrorCode.RequestTimeout, `Tool ${this.name} timed out after ${timeoutMs} ms`, { reason: 'tool_timeout', timeoutMs });
+        ctx.abort(e);
+        settled?.();
+        reject(e);
+      });
+      const outcome = (decide: () => CallToolResult | Promise<CallToolResult>): void => {
+        if (timedOut) return;
+        cancel();
+        settled?.();
+        try {
+          resolve(decide());
+        } catch (e) {
+          reject(e);
+        }
+      };
+      pending.then(
+        (r) => outcome(() => this.finished(r)),
+        (e: unknown) => outcome(() => this.failed(e, ctx)),
+      );
+    });
+  }
+
+  /** A handler's failure: a protocol outcome is thrown on, anything else is a tool error. */
+  private failed(e: unknown, ctx: HandlerContext): CallToolResult {
+    // Protocol outcomes, not tool failures: URL elicitation required, an MRTR input round,
+    // a client capability the request lacks (2026-07-28 -32021).
+    if (e instanceof UrlElicitationRequiredError || e instanceof InputRequiredSignal || e instanceof IsolationError) throw e;
+    if (e instanceof McpError && e.code === ModernErrorCode.MissingRequiredClientCapability) throw e;
+    if (ctx.signal.aborted) throw e;
+    return errorResult(e instanceof Error ? e.message : String(e));
+  }
+
+  /** Checks what a handler returned and its structured content against the output schema; throws for a malformed result. */
+  private finished(result: CallToolResult): CallToolResult | Promise<CallToolResult> {
     // server/tools#tool-result: content is required; anything else is not a CallToolResult.
     if (typeof result !== 'object' || result === null || !Array.isArray(result.content)) {
       throw new McpError(ErrorCode.InternalError, `Tool ${this.name} returned an invalid result: ${describeBadResult(result)}`);
     }
-    if (this.output && !result.isError) {
-      if (result.structuredContent === undefined) {
-        return errorResult(`Tool ${this.name} has an output schema but returned no structuredContent`);
-      }
-      let r = this.output.validate(result.structuredContent);
-      if (r instanceof Promise) r = await r;
-      if (!r.ok) return errorResult(`Tool ${this.name} returned structuredContent that does not match its output schema: ${r.message}`);
-    }
-    return result;
+    if (!this.output || result.isError) return result;
+    if (result.structuredContent === undefined) return errorResult(`Tool ${this.name} has an output schema but returned no structuredContent`);
+    const checked = (r: { ok: true } | { ok: false; message: string }): CallToolResult =>
+      r.ok ? result : errorResult(`Tool ${this.name} returned structuredContent that does not match its output schema: ${r.message}`);
+    const r = this.output.validate(result.structuredContent);
+    return r instanceof Promise ? r.then(checked) : checked(r);
+  }
+}
+
+/** `decide()` as a promise: its value, or its throw as a rejection. */
+function settle<T>(decide: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(decide());
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 
