@@ -13,28 +13,30 @@ export const ANSWERED: unique symbol = Symbol('answered');
 
 /**
  * The POST body as JSON: `parsedBody` when a caller passed one, what a body parser left on
- * `req.body`, else read here within `maxBytes`. ANSWERED after a 400/413 was sent.
+ * `req.body`, else read here within `maxBytes`. ANSWERED after a 400/413 was sent. A promise only
+ * when the body is read here (no async function: one promise fewer per request).
  */
-export async function jsonBody(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, maxBytes: number): Promise<unknown> {
-  if (parsedBody !== undefined) return parsedBody;
+export function jsonBody(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, maxBytes: number): { value: unknown } | Promise<{ value: unknown }> {
+  if (parsedBody !== undefined) return { value: parsedBody };
   if (req.readableEnded) {
     // Mounted behind a body parser that did not hand us its result: use what it left on req.body.
     const left = bodyLeftByMiddleware(req);
-    if (left !== undefined) return left;
+    if (left !== undefined) return { value: left };
     sendError(res, 400, 'Bad Request: the request body was already consumed; pass it to handle()');
-    return ANSWERED;
+    return { value: ANSWERED };
   }
-  const body = await readBody(req, maxBytes);
-  if (!body.ok) {
-    sendError(res, body.status, body.message, body.code, body.headers);
-    return ANSWERED;
-  }
-  try {
-    return JSON.parse(body.text);
-  } catch (e) {
-    sendError(res, 400, `Parse error: ${(e as Error).message}`, ErrorCode.ParseError);
-    return ANSWERED;
-  }
+  return readBody(req, maxBytes).then((body) => {
+    if (!body.ok) {
+      sendError(res, body.status, body.message, body.code, body.headers);
+      return { value: ANSWERED };
+    }
+    try {
+      return { value: JSON.parse(body.text) as unknown };
+    } catch (e) {
+      sendError(res, 400, `Parse error: ${(e as Error).message}`, ErrorCode.ParseError);
+      return { value: ANSWERED };
+    }
+  });
 }
 
 /** The MCP-Protocol-Version header: undefined when absent, null after answering 400 for an unsupported one. */

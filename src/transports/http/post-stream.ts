@@ -15,6 +15,9 @@ import { PRIMING_MIN_VERSION, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
 import { sendError } from '../shared/http.js';
 import { encodeBatch, encodeMessage } from '../../protocol/encode.js';
+
+/** One settled promise for every send that completes at once. */
+const RESOLVED: Promise<void> = Promise.resolve();
 import { ModernErrorCode } from '../../protocol/eras.js';
 
 const MISSING_CAPABILITY = ModernErrorCode.MissingRequiredClientCapability;
@@ -83,13 +86,18 @@ export class PostStream {
    * Sends a message of this POST: `final` when it is the last answer owed. Resolves once it is
    * out — or, while the reader is behind, once the backlog has drained.
    */
-  async send(message: JSONRPCMessage, isResponse: boolean, final: boolean, version: string): Promise<void> {
+  send(message: JSONRPCMessage, isResponse: boolean, final: boolean, version: string): Promise<void> {
+    // JSON mode's answers complete at once: one shared settled promise, no new one per call.
+    if (this.responses && isResponse) {
+      this.responses.push(message);
+      if (final) this.end();
+      return RESOLVED;
+    }
+    return this.stream(message, isResponse, final, version);
+  }
+
+  private async stream(message: JSONRPCMessage, isResponse: boolean, final: boolean, version: string): Promise<void> {
     if (this.responses) {
-      if (isResponse) {
-        this.responses.push(message);
-        if (final) this.end();
-        return;
-      }
       // JSON mode, but the request has something to say before its answer (progress, a log, a
       // sampling request). Its response has not started yet, so it becomes an SSE stream: the
       // spec lets the server pick either content type per request, and nothing is lost or

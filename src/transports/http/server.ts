@@ -283,11 +283,16 @@ export class StreamableHttpServer {
 
   // ---------- methods ----------
 
-  private async handlePost(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<void> {
+  private handlePost(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<void> | void {
     if (!isJsonContentType(header(req, 'content-type'))) return sendError(res, 415, 'Unsupported Media Type: Content-Type must be application/json');
     if (!acceptsJsonAndSse(header(req, 'accept'))) return sendError(res, 406, 'Not Acceptable: Accept must list application/json and text/event-stream');
+    // Written without async functions down to the session: every promise on this path costs an
+    // async-hooks callback per request once an AsyncLocalStorage is in use (OpenTelemetry).
+    const body = jsonBody(req, res, parsedBody, this.maxBodyBytes);
+    return body instanceof Promise ? body.then((b) => this.postBody(req, res, b.value, authInfo)) : this.postBody(req, res, body.value, authInfo);
+  }
 
-    const value = await jsonBody(req, res, parsedBody, this.maxBodyBytes);
+  private postBody(req: IncomingMessage, res: ServerResponse, value: unknown, authInfo: AuthInfo | undefined): Promise<void> | void {
     if (value === ANSWERED) return;
 
     // The era is decided per request, from the body (2026-07-28 basic/versioning).
@@ -316,30 +321,33 @@ export class StreamableHttpServer {
       if (batch && !versionAllowsBatch(version)) return batchRejected(res);
       if (init && this.drainer.active) return this.refuseWhileDraining(res);
       if (!this.server.acceptsSessions) return this.tooManySessions(req, res, authInfo);
-      const t = await this.directory.ephemeralSession(init !== undefined, version);
-      return t.handlePost(req, res, items, batch, version, true, authInfo);
+      return this.directory.ephemeralSession(init !== undefined, version).then((t) => t.handlePost(req, res, items, batch, version, true, authInfo));
     }
 
+    const serve = (t: HttpSessionTransport): Promise<void> | void => {
+      if (batch && !versionAllowsBatch(t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION)) return batchRejected(res);
+      this.directory.touch(t);
+      const version = t.protocolVersion ?? initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+      // The initialize answer is immediate: storing its events for resumption would only cost
+      // memory in every session's EventStore footprint.
+      return t.handlePost(req, res, items, batch, version, !init, authInfo);
+    };
     const sid = header(req, 'mcp-session-id');
-    let t: HttpSessionTransport | undefined;
     if (sid === undefined) {
       // basic/transports#session-management: only initialize may come without a session id.
       if (!init || init.kind !== 'request') return sendError(res, 400, 'Bad Request: Mcp-Session-Id header is required');
       if (this.drainer.active) return this.refuseWhileDraining(res);
       if (!this.server.acceptsSessions) return this.tooManySessions(req, res, authInfo);
-      t = await this.directory.create(init.message.id);
-    } else {
-      // A warm session is found without a promise; only a cold one waits for the store.
-      t = this.directory.local(sid) ?? (await this.directory.lookup(sid));
+      return this.directory.create(init.message.id).then(serve);
+    }
+    const found = (t: HttpSessionTransport | undefined): Promise<void> | void => {
       if (!t) return sendError(res, 404, 'Not Found: session does not exist or has expired');
       if (!versionMatches(t.protocolVersion, headerVersion, this.options.protocolVersionHeader, res)) return;
-    }
-    if (batch && !versionAllowsBatch(t.protocolVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION)) return batchRejected(res);
-    this.directory.touch(t);
-    const version = t.protocolVersion ?? initVersion ?? headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-    // The initialize answer is immediate: storing its events for resumption would only cost
-    // memory in every session's EventStore footprint.
-    return t.handlePost(req, res, items, batch, version, !init, authInfo);
+      return serve(t);
+    };
+    // A warm session is found without a promise; only a cold one waits for the store.
+    const warm = this.directory.local(sid);
+    return warm ? found(warm) : this.directory.lookup(sid).then(found);
   }
 
   /** One 2026-07-28 request: no session; a notification is acknowledged (the core defines none over HTTP). */

@@ -25,6 +25,9 @@ import { replayAndEnd, replayThenRelease } from './replay.js';
 import { PRIMING_MIN_VERSION, responseChannel, type BoundSession, type SessionHost } from './session-host.js';
 import { SseWriter } from './sse-writer.js';
 import { sendError } from '../shared/http.js';
+
+/** One settled promise for every send that completes at once (a new one per call would cost an async-hooks callback each). */
+const RESOLVED: Promise<void> = Promise.resolve();
 import { encodeMessage } from '../../protocol/encode.js';
 
 export { PRIMING_MIN_VERSION, responseChannel, type SessionHost } from './session-host.js';
@@ -288,8 +291,17 @@ export class HttpSessionTransport implements Transport {
 
   // ---------- outbound ----------
 
-  async send(message: JSONRPCMessage, options?: SendOptions): Promise<void> {
-    if (this.closed) throw new ErlmcpError('ERR_CONNECTION_CLOSED', 'Session is closed');
+  send(message: JSONRPCMessage, options?: SendOptions): Promise<void> {
+    // No async function here: a response goes out with no promise of its own (see deliver).
+    try {
+      return this.route(message, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private route(message: JSONRPCMessage, options: SendOptions | undefined): Promise<void> {
+    if (this.closed) return Promise.reject(new ErlmcpError('ERR_CONNECTION_CLOSED', 'Session is closed'));
     const response = isResponse(message);
     let related = options?.relatedRequestId;
     if (related === undefined && response && message.id !== null) related = message.id;
@@ -301,21 +313,28 @@ export class HttpSessionTransport implements Transport {
     }
     if (response) {
       const write = this.sessionId === undefined ? undefined : this.host.pendingWrite(this.sessionId);
-      if (write) await write;
-      if (this.initRequestId !== undefined && message.id === this.initRequestId) {
-        this.initRequestId = undefined;
-        // A failed initialize leaves a session nobody can use: drop it once the error is out.
-        if ('error' in message) queueMicrotask(() => void (this.session ? this.session.close() : this.close()));
-      }
-    } else if ('id' in message && this.sessionId !== undefined) {
-      await this.listenForReplies();
+      const answer = (): Promise<void> => {
+        if (this.initRequestId !== undefined && message.id === this.initRequestId) {
+          this.initRequestId = undefined;
+          // A failed initialize leaves a session nobody can use: drop it once the error is out.
+          if ('error' in message) queueMicrotask(() => void (this.session ? this.session.close() : this.close()));
+        }
+        return this.deliver(message, stream, true, final);
+      };
+      return write ? write.then(answer) : answer();
     }
-    if (!stream) {
+    if ('id' in message && this.sessionId !== undefined) return this.listenForReplies().then(() => this.deliver(message, stream, false, final));
+    return this.deliver(message, stream, false, final);
+  }
+
+  private deliver(message: JSONRPCMessage, stream: PostStream | undefined, response: boolean, final: boolean): Promise<void> {
+    try {
       // basic/transports#listening-for-messages-from-the-server: never a response on the GET stream.
-      if (!response) await this.sendStandalone(message);
-      return;
+      if (!stream) return response ? RESOLVED : this.sendStandalone(message);
+      return stream.send(message, response, final, this.protocolVersion ?? '');
+    } catch (e) {
+      return Promise.reject(e);
     }
-    await stream.send(message, response, final, this.protocolVersion ?? '');
   }
 
   private async sendStandalone(message: JSONRPCMessage): Promise<void> {
