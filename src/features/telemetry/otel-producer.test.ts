@@ -13,6 +13,7 @@ import { InMemoryTransport } from '../../transports/memory.js';
 import { DURATION_BUCKETS } from './conventions.js';
 import { operationStats } from './operation-stats.js';
 import { OperationMetricProducer } from './otel-producer.js';
+import { instrumentServer } from './otel.js';
 
 class TestReader extends MetricReader {
   constructor(temporality: AggregationTemporality, metricProducers: MetricProducer[]) {
@@ -89,6 +90,29 @@ describe('OperationMetricProducer', () => {
     h = await histogram();
     assert.equal(point(h, 'echo'), undefined, 'nothing new: no point');
     await close();
+  });
+
+  it("instrumentServer with durations 'aggregate' records nothing through the meter provider; the producer reports every call", async () => {
+    const server = new McpServer({ name: 's', version: '1' });
+    server.tool('echo', {}, () => ({ content: [] }));
+    const producer = new OperationMetricProducer(metrics, resources.resourceFromAttributes({}));
+    const reader = new TestReader(AggregationTemporality.CUMULATIVE, [producer]);
+    producer.bind(reader);
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    instrumentServer(server, { meterProvider, durations: 'aggregate' });
+    producer.add(operationStats(server));
+    const client = new Client({ name: 'c', version: '1' });
+    const [ct, st] = InMemoryTransport.createLinkedPair();
+    await server.connect(st);
+    await client.connect(ct);
+    await client.callTool({ name: 'echo' });
+    await client.callTool({ name: 'echo' });
+    const { resourceMetrics } = await reader.collect();
+    const found = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).filter((m) => m.descriptor.name === 'mcp.server.operation.duration');
+    assert.equal(found.length, 1, 'one source of the histogram, not two');
+    assert.equal(point(found[0] as HistogramMetricData, 'echo')?.value.count, 2);
+    await client.close();
+    await server.close();
   });
 
   it('binds to the temporality the reader selects for histograms', () => {
