@@ -12,6 +12,7 @@ export type { AuthInfo } from '../protocol/transport.js';
 export type { Call, CallSession, Middleware, Next } from './middleware.js';
 export type { Admission, AdmissionHook, AdmissionRefusal, AdmissionRequest, AdmissionVerdict } from './admission.js';
 export type { Refusal, RefusalListener } from './refusal.js';
+export { admissionRefusal } from './refusal.js';
 export type { OutboundHook } from '../engine/endpoint.js';
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 export type { InputOptions } from './context.js';

@@ -7,6 +7,7 @@
  * records every refusal without knowing which feature refused.
  */
 import type { AuthInfo } from '../protocol/transport.js';
+import type { AdmissionRefusal, AdmissionRequest } from './admission.js';
 
 export interface Refusal {
   /** admission: a hook refused the carrier request; session: no room for a new session; request: no room in the session. */
@@ -37,4 +38,25 @@ export function notifyRefusal(listeners: ReadonlySet<RefusalListener>, r: Refusa
       // a listener's bug must not turn a refusal into a crash
     }
   }
+}
+
+/**
+ * The Refusal record of an admission hook's refusal of `req` (one shape for every listener).
+ *
+ * @example
+ * notifyRefusal(listeners, admissionRefusal(req, verdict.refusal, verdict.identity));
+ */
+export function admissionRefusal(req: AdmissionRequest, refusal: AdmissionRefusal, auth: AuthInfo | undefined): Refusal {
+  const reason = (refusal.data as { reason?: unknown } | undefined)?.reason;
+  return {
+    stage: 'admission',
+    transport: req.transport,
+    remoteAddress: req.remoteAddress,
+    sessionId: req.sessionId,
+    method: `${req.method ?? ''} ${req.path ?? ''}`.trim() || 'connect',
+    target: undefined,
+    code: refusal.status,
+    reason: typeof reason === 'string' ? reason : undefined,
+    auth,
+  };
 }

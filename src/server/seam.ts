@@ -9,7 +9,7 @@ import type { AuthInfo } from '../protocol/transport.js';
 import type { Result } from '../protocol/types.js';
 import { runAdmission, type Admission, type AdmissionHook, type AdmissionRequest } from './admission.js';
 import { compose, type Call, type Middleware, type RunnableCall } from './middleware.js';
-import { notifyRefusal, type Refusal, type RefusalListener } from './refusal.js';
+import { admissionRefusal, notifyRefusal, type Refusal, type RefusalListener } from './refusal.js';
 
 export class Seam {
   private readonly middlewares: Middleware[] = [];
@@ -44,20 +44,7 @@ export class Seam {
   }
 
   private admitted(req: AdmissionRequest, a: Admission): Admission {
-    if (!a.ok) {
-      const reason = (a.refusal.data as { reason?: unknown } | undefined)?.reason;
-      this.refused({
-        stage: 'admission',
-        transport: req.transport,
-        remoteAddress: req.remoteAddress,
-        sessionId: req.sessionId,
-        method: `${req.method ?? ''} ${req.path ?? ''}`.trim() || 'connect',
-        target: undefined,
-        code: a.refusal.status,
-        reason: typeof reason === 'string' ? reason : undefined,
-        auth: a.identity,
-      });
-    }
+    if (!a.ok) this.refused(admissionRefusal(req, a.refusal, a.identity));
     return a;
   }
 

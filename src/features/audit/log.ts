@@ -14,7 +14,7 @@
  * stream many processes share, or the process that owns the chain.
  */
 import { McpError } from '../../protocol/errors.js';
-import type { AdmissionRefusal, AdmissionRequest, Call, McpServer, Middleware, Refusal } from '../../server/index.js';
+import { admissionRefusal, type AdmissionRefusal, type AdmissionRequest, type Call, type McpServer, type Middleware, type Refusal } from '../../server/index.js';
 import type { AuditWriter } from './chain.js';
 import { FileChain } from './file-chain.js';
 import { canonicalJson, sha256, type AuditEntry } from './record.js';
@@ -82,18 +82,7 @@ export class AuditLog {
 
   /** Records an admission refusal by hand (for a hook used without a server; `install` records them already). */
   readonly onrefuse = (req: AdmissionRequest, refusal: AdmissionRefusal): void => {
-    const reason = (refusal.data as { reason?: unknown } | undefined)?.reason;
-    this.onrefusal({
-      stage: 'admission',
-      transport: req.transport,
-      remoteAddress: req.remoteAddress,
-      sessionId: req.sessionId,
-      method: `${req.method ?? ''} ${req.path ?? ''}`.trim() || 'connect',
-      target: undefined,
-      code: refusal.status,
-      reason: typeof reason === 'string' ? reason : undefined,
-      auth: undefined,
-    });
+    this.onrefusal(admissionRefusal(req, refusal, undefined));
   };
 
   readonly middleware: Middleware = async (call, next) => {

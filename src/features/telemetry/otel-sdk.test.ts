@@ -5,25 +5,14 @@
  * global providers.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Client } from '../../client/client.js';
 import { McpServer } from '../../server/server.js';
 import { InMemoryTransport } from '../../transports/memory.js';
 import { operationStats } from './operation-stats.js';
 import { startOtelSdk, type RunningSdk } from './otel-sdk.js';
+import { freePort } from '../../../test/scale-out/helpers.js';
 import { instrumentServer } from './otel.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs `fn` with the given environment variables set, restoring them after. */
 async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {

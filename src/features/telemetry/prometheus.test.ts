@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +10,7 @@ import type { Transport } from '../../protocol/transport.js';
 import { McpServer } from '../../server/server.js';
 import { StreamableHttpClientTransport } from '../../transports/http/client.js';
 import { StreamableHttpServer } from '../../transports/http/server.js';
+import { freePort } from '../../../test/scale-out/helpers.js';
 import { PrometheusMetrics } from './prometheus.js';
 
 /** Runs a command with `input` on stdin; resolves with its exit code and output. */
@@ -23,17 +23,6 @@ function run(cmd: string, args: string[], input: string): Promise<{ code: number
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out }));
     child.stdin.end(input);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
   });
 }
 
