@@ -3,11 +3,15 @@
  * OpenTelemetry SDK (OTLP/protobuf, batching span processor, to a local sink in this process)
  * plus Prometheus on (ERLMCP_BENCH_TELEMETRY=1) and every span sampled, the same with the
  * parent-based ratio sampler at 0.01 (OTEL_TRACES_SAMPLER=parentbased_traceidratio, the usual
- * production setting), and two rows that locate the cost (Prometheus alone; the OTel SDK with
- * both exporters off), side by side in one run, the order rotating run by run. HTTP: autocannon
- * POST tools/call at 64 connections, JSON mode, one child of each kept up across runs. stdio: 64
- * calls in flight, the server's CPU per call from /proc. */
+ * production setting), and three rows that locate the cost (Prometheus alone; the OTel SDK with
+ * both exporters off; and no OpenTelemetry but one AsyncLocalStorage whose `run()` wraps every
+ * request, the floor under any tracing whose handler spans nest), side by side in one run, the
+ * order rotating run by run. HTTP: autocannon POST tools/call at 64 connections, JSON mode, one
+ * child of each kept up across runs, and the server's CPU per request from /proc (autocannon
+ * shares the machine's two cores, so req/s also moves with the driver; CPU per request is the
+ * server's own cost). stdio: 64 calls in flight, the server's CPU per call from /proc. */
 import { createServer } from 'node:http';
+import { cpuMs } from '../../src/cli/bench/proc.js';
 import { autocannonMissing, cannon } from '../lib/cannon.js';
 import { errorText } from '../lib/load.js';
 import { measureStdioServer } from '../lib/measure-server.js';
@@ -53,6 +57,8 @@ export const telemetryScenario: Scenario = {
     // tracing middleware around each handler).
     const promOnly: Record<string, string> = { ERLMCP_BENCH_TELEMETRY: 'metrics' };
     const contextOnly: Record<string, string> = { ...on, ERLMCP_BENCH_TELEMETRY: 'otel', OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' };
+    // No OpenTelemetry: Node's AsyncLocalStorage alone, entered per request (bench-telemetry.ts).
+    const alsOnly: Record<string, string> = { ERLMCP_BENCH_TELEMETRY: 'als' };
     /** The variants, off first: [row label, ratio label, environment]. */
     const variants: [string, string, Record<string, string>][] = [
       ['telemetry off', '', off],
@@ -60,10 +66,13 @@ export const telemetryScenario: Scenario = {
       ['OTel sampled parentbased_traceidratio 0.01 + Prometheus on', 'sampled 0.01 / off', sampled],
       ['Prometheus only', 'Prometheus only / off', promOnly],
       ['OTel SDK with both exporters none (context manager + middleware only)', 'OTel context only / off', contextOnly],
+      ['no OTel, AsyncLocalStorage.run per request (the floor)', 'AsyncLocalStorage only / off', alsOnly],
     ];
     const NAMES = variants.map((v) => v[0]);
     /** The order rotates run by run, so a drifting machine load does not favour one side. */
     const order = (run: number): number[] => variants.map((_, i) => (i + run) % variants.length);
+    // Six sides whose differences are a few per cent: more runs than other scenarios in full mode.
+    const runs = cfg.mode === 'full' ? Math.max(cfg.runs, 5) : cfg.runs;
     const rows: Row[] = [];
     const notes: string[] = [];
     const report = (metric: string, unit: string, better: 'higher' | 'lower', samples: number[][]): void => {
@@ -100,15 +109,21 @@ export const telemetryScenario: Scenario = {
             cannon({ url: t.url, method: 'POST', headers: t.headers, body: RawHttpSession.toolsCallBody, connections: CONNECTIONS, duration: seconds, amount });
           if (cfg.cannonAmount === undefined) for (const t of targets) await load(t, Math.max(WARMUP_MS / 1000, cfg.cannonSeconds));
           const rps: number[][] = variants.map(() => []);
-          for (let run = 0; run < cfg.runs; run++) {
+          const cpu: number[][] = variants.map(() => []);
+          for (let run = 0; run < runs; run++) {
             // Rotate which goes first, so a drifting machine load does not favour one side.
             for (const i of order(run)) {
+              const pid = children[i]!.proc.pid!;
+              const c0 = cpuMs(pid);
               const r = await load(targets[i]!, cfg.cannonSeconds, cfg.cannonAmount);
+              const c1 = cpuMs(pid);
               if (r.errors || r.non2xx) notes.push(`telemetry http ${NAMES[i]}: ${r.non2xx} non-2xx, ${r.errors} errors of ${r.total}`);
               rps[i]!.push(r.requestsPerSec);
+              cpu[i]!.push(c0 === undefined || c1 === undefined || r.total === 0 ? Number.NaN : ((c1 - c0) * 1000) / r.total);
             }
           }
           report(`http json c=${CONNECTIONS}`, 'req/s', 'higher', rps);
+          report(`http json c=${CONNECTIONS} server CPU per request`, 'µs', 'lower', cpu);
         } catch (e) {
           notes.push(`telemetry http: ${errorText(e)}`);
         } finally {
@@ -119,7 +134,7 @@ export const telemetryScenario: Scenario = {
       const rate: number[][] = variants.map(() => []);
       const cpu: number[][] = variants.map(() => []);
       try {
-        for (let run = 0; run < cfg.runs; run++) {
+        for (let run = 0; run < runs; run++) {
           for (const i of order(run)) {
             const env = variants[i]![2];
             const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
@@ -148,7 +163,7 @@ export const telemetryScenario: Scenario = {
     } finally {
       await new Promise<void>((r) => sink.close(() => r()));
     }
-    notes.push(`telemetry: OTLP export requests received by the local sink: ${exports} (the batching exporter did run)`);
+    notes.push(`telemetry: ${runs} runs per variant (medians); OTLP export requests received by the local sink: ${exports} (the batching exporter did run)`);
     return { rows, notes };
   },
 };

@@ -44,6 +44,9 @@ export class DurationSeries {
   readonly counts = new Float64Array(DURATION_BUCKETS.length + 1);
   sum = 0;
   count = 0;
+  /** Smallest and largest duration since the series began (Infinity / -Infinity before the first). */
+  min = Infinity;
+  max = -Infinity;
   /** performance.timeOrigin-based ms when the series was created (the start of its cumulative data). */
   readonly created = performance.timeOrigin + performance.now();
 
@@ -60,6 +63,8 @@ export class DurationSeries {
     this.counts[i]!++;
     this.sum += seconds;
     this.count++;
+    if (seconds < this.min) this.min = seconds;
+    if (seconds > this.max) this.max = seconds;
   }
 }
 

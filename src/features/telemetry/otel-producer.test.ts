@@ -27,6 +27,10 @@ async function setup(temporality: AggregationTemporality) {
   const server = new McpServer({ name: 's', version: '1' });
   server.tool('echo', {}, () => ({ content: [] }));
   server.tool('sad', {}, () => ({ content: [], isError: true }));
+  server.tool('slow', {}, async () => {
+    await new Promise((r) => setTimeout(r, 25));
+    return { content: [] };
+  });
   const producer = new OperationMetricProducer(metrics, resources.resourceFromAttributes({ 'service.name': 'test' }));
   const reader = new TestReader(temporality, [producer]);
   producer.bind(reader);
@@ -70,6 +74,14 @@ describe('OperationMetricProducer', () => {
     await client.callTool({ name: 'echo' });
     h = await histogram();
     assert.equal(point(h, 'echo')?.value.count, 3, 'cumulative: every call so far');
+    // Min and max since the series began: they bracket the mean, and a call that waited 25 ms shows it.
+    const v = point(h, 'echo')!.value;
+    assert.ok(v.min !== undefined && v.max !== undefined && v.sum !== undefined);
+    assert.ok(v.min >= 0 && v.min <= v.max && v.min * v.count <= v.sum + 1e-12 && v.sum <= v.max * v.count + 1e-12, JSON.stringify(v));
+    await client.callTool({ name: 'slow' });
+    const slow = point(await histogram(), 'slow')!.value;
+    assert.equal(slow.min, slow.max, 'one call: min = max');
+    assert.ok(slow.max! >= 0.02, `the 25 ms call is its max: ${slow.max}`);
     await close();
   });
 
@@ -87,6 +99,8 @@ describe('OperationMetricProducer', () => {
     assert.equal(second?.value.count, 1, 'delta: one call since the last collection');
     assert.equal(second?.value.buckets.counts.reduce((a, b) => a + b, 0), 1);
     assert.deepEqual(second?.startTime, first?.endTime, 'each delta starts where the last ended');
+    assert.equal(second?.value.min, undefined, 'no min/max on a delta point: the aggregate keeps them since the start, not per interval');
+    assert.equal(second?.value.max, undefined);
     h = await histogram();
     assert.equal(point(h, 'echo'), undefined, 'nothing new: no point');
     await close();

@@ -97,12 +97,14 @@ export class OperationMetricProducer implements sdk.MetricProducer {
           }
         }
         if (count === 0) continue;
-        dataPoints.push({
-          startTime: hr(start),
-          endTime: hr(at),
-          attributes: seriesAttributes(s),
-          value: { buckets: { boundaries: [...DURATION_BUCKETS], counts }, sum, count },
-        });
+        // Min and max are kept since the series began: they belong on a cumulative point only (a
+        // delta point's min/max would be its interval's, which the aggregate does not keep).
+        const value: sdk.Histogram = { buckets: { boundaries: [...DURATION_BUCKETS], counts }, sum, count };
+        if (!this.delta) {
+          value.min = s.min;
+          value.max = s.max;
+        }
+        dataPoints.push({ startTime: hr(start), endTime: hr(at), attributes: seriesAttributes(s), value });
       }
     }
     const metric: sdk.HistogramMetricData = {

@@ -1,0 +1,25 @@
+/**
+ * telemetry-layers.js, tiny: every layer's fixture mode (bench-telemetry.ts) starts, serves
+ * tools/call, and gets a CPU-per-request line. No assertion about the figures themselves.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('./telemetry-layers.js', import.meta.url));
+const MODES = ['off', 'als', 'otel-span', 'otel-mw', 'otel-mw-prom', 'full0', 'full1'];
+
+test('telemetry-layers reports every layer', { timeout: 180_000 }, async () => {
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [SCRIPT, '--rounds', '1', '--calls', '2000', '--modes', MODES.join(',')], { timeout: 170_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  for (const mode of MODES) {
+    const m = new RegExp(`^\\s+${mode}\\s+([\\d.]+) µs\\s+([\\d.]+)×$`, 'm').exec(out);
+    assert.ok(m, `no line for ${mode} in:\n${out}`);
+    assert.ok(Number(m[1]) > 0, `${mode}: CPU per request ${m[1]}`);
+  }
+  assert.match(out, /^\s+off\s+[\d.]+ µs\s+1\.000×$/m);
+});
