@@ -12,7 +12,7 @@ const MODES = ['off', 'als', 'otel-span', 'otel-mw', 'otel-mw-prom', 'full0', 'f
 
 test('telemetry-layers reports every layer', { timeout: 180_000 }, async () => {
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [SCRIPT, '--rounds', '1', '--calls', '2000', '--modes', MODES.join(',')], { timeout: 170_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [SCRIPT, '--rounds', '1', '--calls', '2000', '--children', '2', '--modes', MODES.join(',')], { timeout: 170_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     ),
   );

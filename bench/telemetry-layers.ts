@@ -4,8 +4,10 @@
  * calls in flight on keep-alive sockets, the order rotating round by round; the figure is each
  * child's CPU per request from /proc (user + system), median over the rounds and as a ratio to
  * "off". CPU per request at a fixed, modest load is steadier than req/s under autocannon on a
- * shared machine.
- *   node dist/bench/telemetry-layers.js [--rounds N] [--calls N] [--modes off,als,otel-span,otel-mw,otel-mw-prom,full0]
+ * shared machine. Two children of the same mode can differ by up to about 10 % for their whole
+ * life (JIT decisions, memory layout), which more rounds do not average out: `--children K`
+ * starts K of each mode and pools their samples.
+ *   node dist/bench/telemetry-layers.js [--rounds N] [--calls N] [--children K] [--modes off,als,otel-span,otel-mw,otel-mw-prom,full0]
  * `full0` is `erlmcp start --otel --metrics` (ERLMCP_BENCH_TELEMETRY=1, OTLP to a sink here) with
  * the sampler at 0: every request unsampled; `full1` the same at 0.01.
  */
@@ -22,6 +24,7 @@ const arg = (name: string, d: string): string => {
 const rounds = Number(arg('rounds', '9'));
 const calls = Number(arg('calls', '15000'));
 const modes = arg('modes', 'off,als,otel-span,otel-mw,otel-mw-prom,full0').split(',');
+const children = Number(arg('children', '1'));
 const INFLIGHT = 8;
 
 const sink = createServer((req, res) => {
@@ -58,10 +61,12 @@ async function drive(s: Side, n: number): Promise<number> {
   return c0 === undefined || c1 === undefined ? Number.NaN : ((c1 - c0) * 1000) / n;
 }
 try {
-  for (const mode of modes) {
-    const child = await startServerChild('ours-http', ['--json'], envOf(mode));
-    const url = `${child.address}/mcp`;
-    sides.push({ mode, child, url, session: await RawHttpSession.open(url, agent), us: [] });
+  for (let k = 0; k < children; k++) {
+    for (const mode of modes) {
+      const child = await startServerChild('ours-http', ['--json'], envOf(mode));
+      const url = `${child.address}/mcp`;
+      sides.push({ mode, child, url, session: await RawHttpSession.open(url, agent), us: [] });
+    }
   }
   for (const s of sides) await drive(s, 3000);
   for (let r = 0; r < rounds; r++) {
@@ -70,9 +75,10 @@ try {
       s.us.push(await drive(s, calls));
     }
   }
-  const base = median(sides[0]!.us);
-  process.stdout.write(`server CPU per request, HTTP JSON, ${INFLIGHT} in flight, ${rounds} rounds of ${calls} calls (medians), Node ${process.version}:\n`);
-  for (const s of sides) process.stdout.write(`  ${s.mode.padEnd(14)} ${median(s.us).toFixed(1).padStart(6)} µs  ${(median(s.us) / base).toFixed(3)}×\n`);
+  const pooled = (mode: string): number => median(sides.filter((s) => s.mode === mode).flatMap((s) => s.us));
+  const base = pooled(modes[0]!);
+  process.stdout.write(`server CPU per request, HTTP JSON, ${INFLIGHT} in flight, ${rounds} rounds of ${calls} calls, ${children} child(ren) per mode (medians), Node ${process.version}:\n`);
+  for (const mode of modes) process.stdout.write(`  ${mode.padEnd(14)} ${pooled(mode).toFixed(1).padStart(6)} µs  ${(pooled(mode) / base).toFixed(3)}×\n`);
 } finally {
   agent.destroy();
   for (const s of sides) await s.child.stop();
