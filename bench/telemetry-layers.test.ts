@@ -23,3 +23,17 @@ test('telemetry-layers reports every layer', { timeout: 180_000 }, async () => {
   }
   assert.match(out, /^\s+off\s+[\d.]+ µs\s+1\.000×$/m);
 });
+
+test('telemetry-layers --tool-us calls the work tool, which costs that CPU per request', { timeout: 180_000 }, async () => {
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [SCRIPT, '--rounds', '1', '--calls', '300', '--tool-us', '2000', '--modes', 'off,full1'], { timeout: 170_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  assert.match(out, /tool work 2000 µs/);
+  const m = /^\s+off\s+([\d.]+) µs/m.exec(out);
+  // The tool computes until the process has used 2 ms more CPU (GC threads may count towards it):
+  // the server spends far more per request than the echo's ~50 µs.
+  assert.ok(m && Number(m[1]) >= 1000, `CPU per request with the work tool: ${m?.[1]}\n${out}`);
+  assert.match(out, /^\s+full1\s+[\d.]+ µs/m);
+});

@@ -7,7 +7,9 @@
  * shared machine. Two children of the same mode can differ by up to about 10 % for their whole
  * life (JIT decisions, memory layout), which more rounds do not average out: `--children K`
  * starts K of each mode and pools their samples.
- *   node dist/bench/telemetry-layers.js [--rounds N] [--calls N] [--children K] [--modes off,als,otel-span,otel-mw,otel-mw-prom,full0]
+ *   node dist/bench/telemetry-layers.js [--rounds N] [--calls N] [--children K] [--tool-us U] [--modes off,als,otel-span,otel-mw,otel-mw-prom,full0]
+ * `--tool-us U` calls the fixture's `work` tool, which computes for U µs, instead of `echo`: the
+ * same layers against a handler that does something.
  * `full0` is `erlmcp start --otel --metrics` (ERLMCP_BENCH_TELEMETRY=1, OTLP to a sink here) with
  * the sampler at 0: every request unsampled; `full1` the same at 0.01.
  */
@@ -25,6 +27,9 @@ const rounds = Number(arg('rounds', '9'));
 const calls = Number(arg('calls', '15000'));
 const modes = arg('modes', 'off,als,otel-span,otel-mw,otel-mw-prom,full0').split(',');
 const children = Number(arg('children', '1'));
+const toolUs = Number(arg('tool-us', '0'));
+const body = (n: number): string =>
+  toolUs > 0 ? JSON.stringify({ jsonrpc: '2.0', id: 1_000_000_000 + n, method: 'tools/call', params: { name: 'work', arguments: { us: toolUs } } }) : RawHttpSession.toolsCallBody(n);
 const INFLIGHT = 8;
 
 const sink = createServer((req, res) => {
@@ -54,7 +59,7 @@ async function drive(s: Side, n: number): Promise<number> {
   let sent = 0;
   await Promise.all(
     Array.from({ length: INFLIGHT }, async () => {
-      while (sent++ < n) await httpRequest(s.url, 'POST', agent, s.session.headers, RawHttpSession.toolsCallBody(id++));
+      while (sent++ < n) await httpRequest(s.url, 'POST', agent, s.session.headers, body(id++));
     }),
   );
   const c1 = cpuMs(s.child.proc.pid!);
@@ -63,7 +68,7 @@ async function drive(s: Side, n: number): Promise<number> {
 try {
   for (let k = 0; k < children; k++) {
     for (const mode of modes) {
-      const child = await startServerChild('ours-http', ['--json'], envOf(mode));
+      const child = await startServerChild('ours-http', ['--json', ...(toolUs > 0 ? ['--work-tool'] : [])], envOf(mode));
       const url = `${child.address}/mcp`;
       sides.push({ mode, child, url, session: await RawHttpSession.open(url, agent), us: [] });
     }
@@ -77,7 +82,7 @@ try {
   }
   const pooled = (mode: string): number => median(sides.filter((s) => s.mode === mode).flatMap((s) => s.us));
   const base = pooled(modes[0]!);
-  process.stdout.write(`server CPU per request, HTTP JSON, ${INFLIGHT} in flight, ${rounds} rounds of ${calls} calls, ${children} child(ren) per mode (medians), Node ${process.version}:\n`);
+  process.stdout.write(`server CPU per request, HTTP JSON, ${INFLIGHT} in flight, ${rounds} rounds of ${calls} calls, ${children} child(ren) per mode, tool ${toolUs > 0 ? `work ${toolUs} µs` : 'echo'} (medians), Node ${process.version}:\n`);
   for (const mode of modes) process.stdout.write(`  ${mode.padEnd(14)} ${pooled(mode).toFixed(1).padStart(6)} µs  ${(pooled(mode) / base).toFixed(3)}×\n`);
 } finally {
   agent.destroy();
