@@ -34,6 +34,15 @@ describe('operation stats', () => {
     assert.ok(Math.abs(s.sum - 1000.020001) < 1e-9);
   });
 
+  it('keeps the smallest and largest duration since the series began', () => {
+    const s = new DurationSeries(shape, undefined);
+    assert.equal(s.min, Infinity);
+    assert.equal(s.max, -Infinity);
+    for (const v of [0.003, 0.5, 0.01]) s.observe(v);
+    assert.equal(s.min, 0.003);
+    assert.equal(s.max, 0.5);
+  });
+
   it('keeps successes, tool errors and failures apart, and counts calls in flight', async () => {
     const server = new McpServer({ name: 's', version: '1' });
     let release!: () => void;
